@@ -1,0 +1,313 @@
+//! What the command-line front ends share: exit codes, error mapping, opening a root,
+//! logging setup, and writing to a stdout that may be a closed pipe.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::fixture::{self, Materialized};
+use crate::host::HostRoot;
+
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const VIOLATION: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const SCAN_ERROR: u8 = 3;
+}
+
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub code: u8,
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            code: exit::USAGE,
+        }
+    }
+
+    pub fn scan(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            code: exit::SCAN_ERROR,
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.code
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+/// A root to read from, keeping a fixture's temporary tree alive while it is read.
+pub struct OpenedRoot {
+    pub host: HostRoot,
+    _fixture: Option<Materialized>,
+}
+
+pub fn open_root(root: Option<&Path>) -> Result<OpenedRoot, CliError> {
+    let Some(dir) = root else {
+        return Ok(OpenedRoot {
+            host: HostRoot::live(),
+            _fixture: None,
+        });
+    };
+    if !dir.is_dir() {
+        return Err(CliError::usage(format!(
+            "--root {}: not a directory",
+            dir.display()
+        )));
+    }
+    if fixture::is_fixture_dir(dir) {
+        let built = fixture::materialize_temp(dir)
+            .map_err(|e| CliError::usage(format!("--root {}: {e}", dir.display())))?;
+        return Ok(OpenedRoot {
+            host: HostRoot::at(&built.root),
+            _fixture: Some(built),
+        });
+    }
+    Ok(OpenedRoot {
+        host: HostRoot::at(dir),
+        _fixture: None,
+    })
+}
+
+pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value)
+        .map(|mut s| {
+            s.push('\n');
+            s
+        })
+        .map_err(|e| CliError::scan(format!("cannot encode JSON: {e}")))
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+pub fn print_stdout(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(err) => Err(CliError::scan(format!("cannot write output: {err}"))),
+    }
+}
+
+/// Diagnostics go to stderr, never stdout (which may carry JSON). `RUST_LOG` overrides.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// `isoguard verify`: checks each envelope, prints what it holds; any failure is exit 1.
+pub fn verify_files(
+    key: Option<&Path>,
+    trust: Option<&Path>,
+    files: &[std::path::PathBuf],
+) -> Result<u8, CliError> {
+    use crate::finding::{dsse, keys, v1};
+    let trusted = match (key, trust) {
+        (Some(path), _) => {
+            let public = keys::load_public_key(path).map_err(|e| CliError::usage(e.to_string()))?;
+            let label = path
+                .file_stem()
+                .map_or("key".to_string(), |s| s.to_string_lossy().into_owned());
+            keys::TrustedKeys::from_keys(vec![(label, public)])
+        }
+        (None, Some(dir)) => keys::TrustedKeys::from_dir(dir),
+        (None, None) => return Err(CliError::usage("give --key PUB or --trust DIR")),
+    }
+    .map_err(|e| CliError::usage(e.to_string()))?;
+    let mut failed = 0;
+    let mut out = String::new();
+    for file in files {
+        let shown = file.display();
+        let bytes = match read_envelope_file(file) {
+            Ok(bytes) => bytes,
+            Err(why) => {
+                failed += 1;
+                out.push_str(&format!("FAIL {shown}: {why}\n"));
+                continue;
+            }
+        };
+        match dsse::verify(&bytes, &trusted) {
+            Err(err) => {
+                failed += 1;
+                out.push_str(&format!("FAIL {shown}: {err}\n"));
+            }
+            Ok(verified) => match serde_json::from_slice::<v1::Finding>(&verified.payload) {
+                Ok(f) if f.schema == v1::SCHEMA => out.push_str(&format!(
+                    "OK   {shown}: signed by {} ({}) host {} machine-id {} time {} verdict {} sequence {} policy {} {}\n",
+                    crate::text::display_safe(&verified.label, 64),
+                    verified.keyid,
+                    crate::text::display_safe(f.host.hostname.as_deref().unwrap_or("-"), 64),
+                    crate::text::display_safe(f.host.machine_id.as_deref().unwrap_or("-"), 64),
+                    crate::text::display_safe(&f.time, 40),
+                    crate::text::display_safe(&f.verdict, 20),
+                    f.sequence,
+                    crate::text::display_safe(f.policy.id.as_deref().unwrap_or("-"), 64),
+                    crate::text::display_safe(f.policy.version.as_deref().unwrap_or(""), 32),
+                )),
+                Ok(f) => {
+                    failed += 1;
+                    out.push_str(&format!(
+                        "FAIL {shown}: signature valid but unknown schema `{}`\n",
+                        crate::text::display_safe(&f.schema, 64)
+                    ));
+                }
+                Err(err) => {
+                    failed += 1;
+                    out.push_str(&format!("FAIL {shown}: signature valid but payload is not a finding: {err}\n"));
+                }
+            },
+        }
+    }
+    print_stdout(&out)?;
+    Ok(if failed == 0 {
+        exit::OK
+    } else {
+        exit::VIOLATION
+    })
+}
+
+fn read_envelope_file(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".to_string());
+    }
+    let limit = crate::finding::dsse::MAX_ENVELOPE_BYTES as u64;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("larger than {limit} bytes"));
+    }
+    Ok(bytes)
+}
+
+/// `isoguard policy check`: all problems at once; exit 2 when there is any.
+pub fn check_policy(name: &str, override_file: Option<&Path>) -> Result<u8, CliError> {
+    use crate::policy;
+    let result = policy::locate(name).and_then(|(source, text)| {
+        let mut loaded = policy::load_str(&source, &text)?;
+        if let Some(path) = override_file {
+            let text = policy::read_policy_file(path)?;
+            policy::apply_override(&mut loaded, &path.display().to_string(), &text)?;
+        }
+        Ok(loaded)
+    });
+    match result {
+        Ok(p) => {
+            let enabled = p.rules.iter().filter(|r| r.enabled).count();
+            print_stdout(&format!(
+                "{}: policy `{}` version {} is valid: {} rule(s), {} enabled, {} registered medium/media, sha256 {}\n",
+                p.source,
+                p.id,
+                p.version,
+                p.rules.len(),
+                enabled,
+                p.media.len(),
+                p.sha256
+            ))?;
+            Ok(exit::OK)
+        }
+        Err(errors) => {
+            eprint!("{}", errors.render());
+            eprintln!("{} problem(s) found", errors.diagnostics.len());
+            Ok(exit::USAGE)
+        }
+    }
+}
+
+/// TOML `[[media]]` entries for the removable storage attached now.
+pub fn registered_media(inventory: &crate::inventory::Inventory) -> String {
+    use crate::policy::checks::removable_storage;
+    let toml_str = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let settings = removable_storage::Settings {
+        mode: crate::policy::checks::Mode::Forbid,
+        include_optical: true,
+    };
+    let mut out = String::from(
+        "# Registered media (登记的移动存储介质) for the devices attached now.\n# Fill in each label (the asset number), check the role, and paste into the site override.\n",
+    );
+    let mut count = 0;
+    for dev in inventory
+        .storage
+        .devices
+        .iter()
+        .filter(|d| settings.is_removable(d))
+    {
+        count += 1;
+        let usb = dev.usb.as_ref();
+        let described = crate::inventory::render::shown(dev.model.as_deref());
+        out.push_str(&format!(
+            "\n# {} {} {} on {}\n[[media]]\nlabel = \"\"\nrole = \"transfer\"   # or \"import\" for one-way import (read-only)\n",
+            dev.name,
+            described,
+            crate::inventory::render::size(dev.size_bytes),
+            dev.bus.as_str()
+        ));
+        let mut identified = false;
+        if let Some(v) = usb.and_then(|u| u.vendor_id.as_deref()) {
+            out.push_str(&format!("vendor_id = {}\n", toml_str(v)));
+        }
+        if let Some(p) = usb.and_then(|u| u.product_id.as_deref()) {
+            out.push_str(&format!("product_id = {}\n", toml_str(p)));
+        }
+        if let Some(serial) = usb
+            .and_then(|u| u.serial.as_deref())
+            .or(dev.serial.as_deref())
+        {
+            out.push_str(&format!("serial = {}\n", toml_str(serial)));
+            identified = true;
+        }
+        if usb.is_none() {
+            if let Some(model) = dev.model.as_deref() {
+                out.push_str(&format!("model = {}\n", toml_str(model)));
+            }
+        }
+        if !identified {
+            out.push_str(
+                "# WARNING: no serial number: every device of this model would match this entry\n",
+            );
+        }
+    }
+    for usb in inventory.usb.devices.iter().filter(|u| {
+        u.kinds.contains(&crate::inventory::usb::UsbKind::Mtp)
+            || u.kinds
+                .contains(&crate::inventory::usb::UsbKind::StillImage)
+    }) {
+        count += 1;
+        out.push_str(&format!(
+            "\n# MTP/PTP device on port {}\n[[media]]\nlabel = \"\"\nrole = \"transfer\"\n",
+            usb.port
+        ));
+        for (key, value) in [
+            ("vendor_id", &usb.vendor_id),
+            ("product_id", &usb.product_id),
+            ("serial", &usb.serial),
+        ] {
+            if let Some(v) = value {
+                out.push_str(&format!("{key} = {}\n", toml_str(v)));
+            }
+        }
+    }
+    if count == 0 {
+        out.push_str("\n# No removable storage is attached.\n");
+    }
+    out
+}

@@ -1,0 +1,350 @@
+//! DSSE envelopes: how a finding is signed, and how a collector checks one.
+//!
+//! DSSE (the Dead Simple Signing Envelope used by in-toto and Sigstore) signs
+//! `PAE(payloadType, payload)` rather than the payload alone, so a signature over a finding can
+//! never be passed off as a signature over some other kind of document, and the payload bytes
+//! are carried base64-encoded so no JSON re-serialisation can change what was signed. Using the
+//! standard format means any DSSE verifier holding the public key can check a finding without
+//! isoguard's code.
+//!
+//! What verification must not do: accept a signature under any identity other than the one
+//! its key id names (a key id is looked up in the trust store and only that key is tried, so a
+//! valid signature with an unknown or swapped key id is refused, never "found" under another
+//! key), accept an envelope whose payload type is not a finding, read unbounded input, or panic
+//! on anything it is given. Its errors are a closed set so the collector can file each case.
+
+use std::fmt;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use super::keys::{PrivateKey, TrustedKeys};
+
+/// The DSSE payload type of an isoguard finding.
+pub const PAYLOAD_TYPE: &str = "application/vnd.isoguard.finding+json";
+
+/// Largest envelope `verify` will look at. A finding is a few kilobytes; keep signed payloads
+/// under 3 MiB so their base64 form fits.
+pub const MAX_ENVELOPE_BYTES: usize = 4 * 1024 * 1024;
+
+/// How much of an attacker-chosen string (payload type, key id) an error message repeats.
+const MAX_ECHO_CHARS: usize = 128;
+
+/// A DSSE envelope, with DSSE's JSON field names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    #[serde(rename = "payloadType")]
+    pub payload_type: String,
+    /// Standard base64, with padding, of the payload bytes.
+    pub payload: String,
+    pub signatures: Vec<Signature>,
+}
+
+/// One signature in an envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signature {
+    /// Hex SHA-256 of the signing key's SPKI DER.
+    pub keyid: String,
+    /// Standard base64, with padding, of the 64-byte ed25519 signature.
+    pub sig: String,
+}
+
+impl Envelope {
+    /// The envelope as compact JSON, the bytes to write to the spool.
+    pub fn to_json(&self) -> String {
+        // Building a Value and printing it cannot fail, unlike serde_json::to_string.
+        serde_json::json!({
+            "payloadType": self.payload_type,
+            "payload": self.payload,
+            "signatures": self
+                .signatures
+                .iter()
+                .map(|s| serde_json::json!({"keyid": s.keyid, "sig": s.sig}))
+                .collect::<Vec<_>>(),
+        })
+        .to_string()
+    }
+}
+
+/// A payload whose signature checked out, and who signed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The decoded payload bytes, exactly as signed.
+    pub payload: Vec<u8>,
+    /// Key id of the key that verified the signature.
+    pub keyid: String,
+    /// The trust store's label for that key (the host name it was enrolled under).
+    pub label: String,
+}
+
+/// Why an envelope was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyError {
+    /// Larger than [`MAX_ENVELOPE_BYTES`]; refused before parsing.
+    TooLarge(usize),
+    /// Not JSON, or not an envelope (missing, unknown, duplicate or mistyped fields).
+    MalformedEnvelope(String),
+    /// The payload type is not [`PAYLOAD_TYPE`].
+    WrongPayloadType(String),
+    /// The signature list is empty.
+    NoSignatures,
+    /// More than one signature: a finding is signed by exactly one host, and a second signature
+    /// would leave open which host it speaks for.
+    MultipleSignatures(usize),
+    /// No trusted key has this key id.
+    UnknownKey(String),
+    /// The payload field is not standard padded base64.
+    PayloadNotBase64,
+    /// The signature field of this key id is not base64 of 64 bytes.
+    SignatureNotDecodable(String),
+    /// The key with this key id does not verify the signature over this payload.
+    BadSignature(String),
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyError::TooLarge(size) => write!(
+                f,
+                "envelope is {size} bytes, over the limit of {MAX_ENVELOPE_BYTES}"
+            ),
+            VerifyError::MalformedEnvelope(detail) => {
+                write!(f, "malformed DSSE envelope: {detail}")
+            }
+            VerifyError::WrongPayloadType(found) => {
+                write!(f, "payloadType is {found:?}, expected {PAYLOAD_TYPE:?}")
+            }
+            VerifyError::NoSignatures => write!(f, "envelope has no signatures"),
+            VerifyError::MultipleSignatures(count) => write!(
+                f,
+                "envelope has {count} signatures; a finding carries exactly one"
+            ),
+            VerifyError::UnknownKey(keyid) => {
+                write!(f, "signature key id {keyid:?} is not a trusted key")
+            }
+            VerifyError::PayloadNotBase64 => {
+                write!(f, "payload is not standard base64 with padding")
+            }
+            VerifyError::SignatureNotDecodable(keyid) => write!(
+                f,
+                "signature of key {keyid} is not base64 of a 64-byte ed25519 signature"
+            ),
+            VerifyError::BadSignature(keyid) => write!(
+                f,
+                "signature does not verify with trusted key {keyid}; the envelope was altered \
+                 or signed by another key"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+/// DSSE's pre-authentication encoding:
+/// `"DSSEv1" SP LEN(type) SP type SP LEN(payload) SP payload`, lengths in ASCII decimal bytes.
+pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let type_len = payload_type.len().to_string();
+    let payload_len = payload.len().to_string();
+    let mut out = Vec::with_capacity(
+        "DSSEv1".len()
+            + 4
+            + type_len.len()
+            + payload_type.len()
+            + payload_len.len()
+            + payload.len(),
+    );
+    out.extend_from_slice(b"DSSEv1 ");
+    out.extend_from_slice(type_len.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload_type.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload_len.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Signs `payload` (the finding's JSON bytes) as an isoguard finding.
+pub fn sign(payload: &[u8], key: &PrivateKey) -> Envelope {
+    let signature = key.sign_bytes(&pae(PAYLOAD_TYPE, payload));
+    Envelope {
+        payload_type: PAYLOAD_TYPE.to_string(),
+        payload: BASE64.encode(payload),
+        signatures: vec![Signature {
+            keyid: key.public_key().keyid(),
+            sig: BASE64.encode(signature),
+        }],
+    }
+}
+
+/// Checks an envelope as read from disk and returns the payload and its signer.
+///
+/// The key is chosen by the signature's key id alone and only that key is tried.
+pub fn verify(envelope_bytes: &[u8], trusted: &TrustedKeys) -> Result<Verified, VerifyError> {
+    if envelope_bytes.len() > MAX_ENVELOPE_BYTES {
+        return Err(VerifyError::TooLarge(envelope_bytes.len()));
+    }
+    let envelope: Envelope = serde_json::from_slice(envelope_bytes)
+        .map_err(|err| VerifyError::MalformedEnvelope(err.to_string()))?;
+    if envelope.payload_type != PAYLOAD_TYPE {
+        return Err(VerifyError::WrongPayloadType(echo(&envelope.payload_type)));
+    }
+    let signature = match envelope.signatures.as_slice() {
+        [] => return Err(VerifyError::NoSignatures),
+        [one] => one,
+        more => return Err(VerifyError::MultipleSignatures(more.len())),
+    };
+    let trusted_key = trusted
+        .get(&signature.keyid)
+        .ok_or_else(|| VerifyError::UnknownKey(echo(&signature.keyid)))?;
+    let payload = BASE64
+        .decode(envelope.payload.as_bytes())
+        .map_err(|_| VerifyError::PayloadNotBase64)?;
+    let sig_bytes: [u8; 64] = BASE64
+        .decode(signature.sig.as_bytes())
+        .ok()
+        .and_then(|bytes| <[u8; 64]>::try_from(bytes.as_slice()).ok())
+        .ok_or_else(|| VerifyError::SignatureNotDecodable(signature.keyid.clone()))?;
+    if !trusted_key
+        .key
+        .verify_strict(&pae(&envelope.payload_type, &payload), &sig_bytes)
+    {
+        return Err(VerifyError::BadSignature(signature.keyid.clone()));
+    }
+    Ok(Verified {
+        payload,
+        keyid: signature.keyid.clone(),
+        label: trusted_key.label.clone(),
+    })
+}
+
+/// Cuts an untrusted string for an error message; Display quotes it with `{:?}`, which escapes
+/// control characters.
+fn echo(text: &str) -> String {
+    if text.chars().count() <= MAX_ECHO_CHARS {
+        text.to_string()
+    } else {
+        let mut cut: String = text.chars().take(MAX_ECHO_CHARS).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (PrivateKey, TrustedKeys) {
+        let key = PrivateKey::generate().unwrap();
+        let trusted = TrustedKeys::from_keys(vec![("ws-1".into(), key.public_key())]).unwrap();
+        (key, trusted)
+    }
+
+    #[test]
+    fn pae_matches_the_dsse_spec_example() {
+        // The worked example from the DSSE protocol description.
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
+        );
+        assert_eq!(pae("", b""), b"DSSEv1 0  0 ".to_vec());
+    }
+
+    #[test]
+    fn round_trip_through_json() {
+        let (key, trusted) = setup();
+        let envelope = sign(br#"{"a":1}"#, &key);
+        let verified = verify(envelope.to_json().as_bytes(), &trusted).unwrap();
+        assert_eq!(verified.payload, br#"{"a":1}"#);
+        assert_eq!(verified.label, "ws-1");
+        assert_eq!(verified.keyid, key.public_key().keyid());
+        // The serde form and to_json agree.
+        let parsed: Envelope = serde_json::from_str(&envelope.to_json()).unwrap();
+        assert_eq!(parsed, envelope);
+    }
+
+    #[test]
+    fn structural_errors() {
+        let (key, trusted) = setup();
+        let good = sign(b"x", &key);
+        let mut none = good.clone();
+        none.signatures.clear();
+        assert_eq!(
+            verify(none.to_json().as_bytes(), &trusted),
+            Err(VerifyError::NoSignatures)
+        );
+        let mut two = good.clone();
+        two.signatures.push(good.signatures[0].clone());
+        assert_eq!(
+            verify(two.to_json().as_bytes(), &trusted),
+            Err(VerifyError::MultipleSignatures(2))
+        );
+        let mut bad_b64 = good.clone();
+        bad_b64.payload = "eA".into(); // "x" without its padding
+        assert_eq!(
+            verify(bad_b64.to_json().as_bytes(), &trusted),
+            Err(VerifyError::PayloadNotBase64)
+        );
+        let mut short_sig = good.clone();
+        short_sig.signatures[0].sig = BASE64.encode([0u8; 63]);
+        assert!(matches!(
+            verify(short_sig.to_json().as_bytes(), &trusted),
+            Err(VerifyError::SignatureNotDecodable(_))
+        ));
+        let extra = good.to_json().replacen('{', r#"{"extra":1,"#, 1);
+        assert!(matches!(
+            verify(extra.as_bytes(), &trusted),
+            Err(VerifyError::MalformedEnvelope(_))
+        ));
+        let dup =
+            good.to_json()
+                .replacen('{', &format!(r#"{{"payload":"{}","#, BASE64.encode("y")), 1);
+        assert!(matches!(
+            verify(dup.as_bytes(), &trusted),
+            Err(VerifyError::MalformedEnvelope(_))
+        ));
+        let big = vec![b' '; MAX_ENVELOPE_BYTES + 1];
+        assert_eq!(
+            verify(&big, &trusted),
+            Err(VerifyError::TooLarge(MAX_ENVELOPE_BYTES + 1))
+        );
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let (key, trusted) = setup();
+        let good = sign(b"{}", &key).to_json().into_bytes();
+        // Every truncation and every single-byte substitution of a valid envelope.
+        for len in 0..good.len() {
+            assert!(verify(&good[..len], &trusted).is_err());
+        }
+        for i in 0..good.len() {
+            for replacement in [0u8, b'"', b'\\', b'{', b'A', 0xff] {
+                let mut bytes = good.clone();
+                if bytes[i] == replacement {
+                    continue;
+                }
+                bytes[i] = replacement;
+                // Compact JSON has no insignificant bytes, so every change must be refused.
+                assert!(
+                    verify(&bytes, &trusted).is_err(),
+                    "byte {i} -> {replacement}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn long_hostile_strings_are_cut_in_errors() {
+        let (key, trusted) = setup();
+        let mut env = sign(b"x", &key);
+        env.payload_type = "t\n".repeat(10_000);
+        let err = verify(env.to_json().as_bytes(), &trusted).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.len() < 600, "{}", shown.len());
+        assert!(!shown.contains('\n'));
+    }
+}

@@ -1,0 +1,125 @@
+//! `isoguard.finding/v1`: the signed document, frozen.
+//!
+//! These types are the wire format other tools read (the collector, a site's SIEM, a DSSE
+//! verifier). They are kept apart from the internal types on purpose: refactoring the policy
+//! or inventory code must never change what a v1 reader sees. A change of meaning is a new
+//! schema (`v2`), with its own module; `docs/finding-v1.md` and `docs/finding-v1.schema.json`
+//! describe this one.
+//!
+//! The inventory the rules judged is embedded as it was collected, under its own schema tag
+//! (`isoguard.inventory/v1`), as plain JSON.
+
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA: &str = "isoguard.finding/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub schema: String,
+    pub host: Host,
+    /// RFC 3339, UTC (`2026-11-28T03:46:18Z`).
+    pub time: String,
+    /// `boot`, `manual` or `timer`.
+    pub trigger: String,
+    pub policy: PolicyRef,
+    /// `compliant`, `violation` or `error`.
+    pub verdict: String,
+    pub summary: Summary,
+    pub results: Vec<RuleResult>,
+    /// Problems that stopped rules from running at all (an unreadable policy, say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<serde_json::Value>,
+    /// Per-host counter, one more than the previous finding's.
+    pub sequence: u64,
+    /// Hex SHA-256 of the previous finding's envelope, as written to the spool.
+    pub previous: Option<String>,
+    /// Present when this finding starts a new chain, with the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_reset: Option<ChainReset>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Host {
+    pub hostname: Option<String>,
+    pub machine_id: Option<String>,
+    pub boot_id: Option<String>,
+    pub os: Option<String>,
+    pub kernel: Option<String>,
+    pub agent_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRef {
+    pub id: Option<String>,
+    pub version: Option<String>,
+    /// Hex SHA-256 of the policy file's bytes.
+    pub sha256: Option<String>,
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub pass: u32,
+    pub fail: u32,
+    pub error: u32,
+    pub skip: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Title {
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleResult {
+    pub rule: String,
+    pub check: String,
+    pub title: Title,
+    pub severity: String,
+    /// `pass`, `fail`, `error` or `skip`.
+    pub status: String,
+    pub evidence: Vec<Evidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub remediation: Title,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub kind: String,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainReset {
+    pub reason: String,
+}

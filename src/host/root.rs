@@ -1,0 +1,281 @@
+//! Root-relative, bounded file access.
+//!
+//! Every read names a path relative to the root (`sys/class/net`), never an absolute one, so
+//! the same code reads `/` or a fixture tree. Reads are bounded in size, never follow a
+//! symlink at the last component of an attribute, never block on a FIFO, and resolve links
+//! with a hop limit so a symlink loop costs a few syscalls, not a hang.
+//!
+//! "Absent" and "unreadable" are different answers: a missing file is `Ok(None)` (the kernel
+//! did not create it, so there is nothing there), while a file that exists but cannot be read
+//! is recorded as a [`Problem`] so the rules that needed it report `error`, never `pass`.
+
+use std::cell::RefCell;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::text;
+
+/// Something on the machine that exists but could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Root-relative path, as `/sys/...`.
+    pub path: String,
+    pub error: String,
+}
+
+/// How many symlinks one resolution may pass through before we call it a loop.
+const MAX_LINK_HOPS: usize = 40;
+/// Largest directory listing we accept; sysfs class folders hold far fewer entries.
+const MAX_DIR_ENTRIES: usize = 65_536;
+/// Largest procfs/etc file we read whole (mountinfo on a busy container host stays below).
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+#[derive(Debug)]
+pub struct HostRoot {
+    root: PathBuf,
+    live: bool,
+    problems: RefCell<Vec<Problem>>,
+}
+
+impl HostRoot {
+    /// The running system.
+    pub fn live() -> Self {
+        HostRoot {
+            root: PathBuf::from("/"),
+            live: true,
+            problems: RefCell::default(),
+        }
+    }
+
+    /// A tree laid out like `/` (a fixture, or a mounted image).
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        HostRoot {
+            root: dir.into(),
+            live: false,
+            problems: RefCell::default(),
+        }
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.live
+    }
+
+    pub fn root_dir(&self) -> &Path {
+        &self.root
+    }
+
+    /// Hands over the problems noted since the last call, so each inventory section owns
+    /// exactly the failures met while reading it.
+    pub fn take_problems(&self) -> Vec<Problem> {
+        std::mem::take(&mut self.problems.borrow_mut())
+    }
+
+    /// Records a failure that is not a file read (a live API that returned an error).
+    pub fn note(&self, path: &str, error: impl Into<String>) {
+        self.problems.borrow_mut().push(Problem {
+            path: display_path(path),
+            error: error.into(),
+        });
+    }
+
+    fn full(&self, rel: &str) -> PathBuf {
+        self.root.join(rel.trim_start_matches('/'))
+    }
+
+    /// Reads up to `limit` bytes of a regular file. `Ok(None)` when it does not exist.
+    fn read_raw(&self, rel: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
+        let file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(self.full(rel))
+        {
+            Ok(file) => file,
+            Err(err) if is_absent(&err) => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(io::Error::other("not a regular file"));
+        }
+        let mut buf = Vec::new();
+        read_bounded(file, limit, &mut buf)?;
+        Ok(Some(buf))
+    }
+
+    /// Reads a file, noting a failure. `None` when absent or unreadable.
+    pub fn read_bytes(&self, rel: &str, limit: u64) -> Option<Vec<u8>> {
+        match self.read_raw(rel, limit) {
+            Ok(found) => found,
+            Err(err) => {
+                self.note(rel, describe(&err));
+                None
+            }
+        }
+    }
+
+    /// A sysfs attribute: one bounded value, trailing newline removed, invalid UTF-8 escaped.
+    pub fn read_attr(&self, rel: &str) -> Option<String> {
+        self.read_bytes(rel, text::MAX_VALUE_BYTES as u64)
+            .map(|bytes| text::attribute_value(&bytes))
+    }
+
+    /// A text file such as `/proc/net/route` or `/etc/os-release`.
+    pub fn read_text(&self, rel: &str) -> Option<String> {
+        self.read_bytes(rel, MAX_FILE_BYTES)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Whether a path exists (as anything, links not followed).
+    pub fn exists(&self, rel: &str) -> bool {
+        std::fs::symlink_metadata(self.full(rel)).is_ok()
+    }
+
+    /// Whether a path is a directory (links followed, as `test -d`).
+    pub fn is_dir(&self, rel: &str) -> bool {
+        std::fs::metadata(self.full(rel)).is_ok_and(|m| m.is_dir())
+    }
+
+    /// Sorted entry names of a directory; `None` when it does not exist.
+    pub fn list_dir(&self, rel: &str) -> Option<Vec<String>> {
+        let entries = match std::fs::read_dir(self.full(rel)) {
+            Ok(entries) => entries,
+            Err(err) if is_absent(&err) => return None,
+            Err(err) => {
+                self.note(rel, describe(&err));
+                return None;
+            }
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(entry) => {
+                    names.push(entry.file_name().to_string_lossy().into_owned());
+                    if names.len() >= MAX_DIR_ENTRIES {
+                        self.note(rel, format!("more than {MAX_DIR_ENTRIES} entries"));
+                        break;
+                    }
+                }
+                Err(err) => {
+                    self.note(rel, describe(&err));
+                    break;
+                }
+            }
+        }
+        names.sort();
+        Some(names)
+    }
+
+    /// The target of a symlink as written; `None` when absent or not a link.
+    pub fn read_link(&self, rel: &str) -> Option<String> {
+        match std::fs::read_link(self.full(rel)) {
+            Ok(target) => Some(target.to_string_lossy().into_owned()),
+            Err(err) if is_absent(&err) || err.kind() == io::ErrorKind::InvalidInput => None,
+            Err(err) => {
+                self.note(rel, describe(&err));
+                None
+            }
+        }
+    }
+
+    /// The last component of a link's target (`driver` -> `usb-storage`).
+    pub fn link_name(&self, rel: &str) -> Option<String> {
+        self.read_link(rel)
+            .and_then(|target| target.rsplit('/').next().map(str::to_string))
+            .filter(|name| !name.is_empty())
+    }
+
+    /// Follows a chain of symlinks at the last component, resolving each target inside the
+    /// root (`..` never climbs above it, absolute targets are taken as root-relative).
+    /// Intermediate components are taken as the directories sysfs makes them.
+    pub fn resolve(&self, rel: &str) -> Option<String> {
+        let mut current = normalize(rel);
+        for _ in 0..MAX_LINK_HOPS {
+            match std::fs::symlink_metadata(self.full(&current)) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    let target = self.read_link(&current)?;
+                    current = if target.starts_with('/') {
+                        normalize(&target)
+                    } else {
+                        let parent = current.rsplit_once('/').map_or("", |(dir, _)| dir);
+                        normalize(&format!("{parent}/{target}"))
+                    };
+                }
+                Ok(_) => return Some(current),
+                Err(err) if is_absent(&err) => return None,
+                Err(err) => {
+                    self.note(&current, describe(&err));
+                    return None;
+                }
+            }
+        }
+        self.note(rel, "too many levels of symbolic links");
+        None
+    }
+}
+
+fn read_bounded(file: File, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {
+    match file.take(limit).read_to_end(buf) {
+        Ok(_) => Ok(()),
+        // An O_NONBLOCK regular file never blocks; this only guards odd special files.
+        Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
+fn is_absent(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    ) || err.raw_os_error() == Some(libc::ENODEV)
+}
+
+fn describe(err: &io::Error) -> String {
+    match err.raw_os_error() {
+        Some(libc::ELOOP) => "is a symbolic link where a file was expected".to_string(),
+        Some(libc::EACCES) | Some(libc::EPERM) => "permission denied".to_string(),
+        _ => err.to_string(),
+    }
+}
+
+/// Lexically normalises a root-relative path: no leading slash, no `.`, `..` clamped at the
+/// root. Sysfs links are relative paths between real directories, so this equals what the
+/// kernel would resolve.
+pub fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.join("/")
+}
+
+/// How a root-relative path is shown to people: as it would be on the live system.
+pub fn display_path(rel: &str) -> String {
+    format!("/{}", rel.trim_start_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_clamps_at_root() {
+        assert_eq!(normalize("sys/class/net/../../devices/x"), "sys/devices/x");
+        assert_eq!(normalize("../../../etc/shadow"), "etc/shadow");
+        assert_eq!(normalize("/sys//./block/"), "sys/block");
+    }
+
+    #[test]
+    fn display_path_is_absolute() {
+        assert_eq!(display_path("sys/block/sda"), "/sys/block/sda");
+    }
+}

@@ -1,0 +1,338 @@
+//! USB devices: what each one says it is, and what its interfaces say it can do.
+//!
+//! Everything here is chosen by the device: ids, names and serial can be forged by a hostile
+//! device, so they are kept as reported (for allowlists to match) but never trusted to be
+//! well-formed. What a device *is* comes from its interface classes, since a phone, a
+//! webcam or a Bluetooth dongle announces itself there whatever its device class says.
+
+use serde::{Deserialize, Serialize};
+
+use crate::host::{HostRoot, Problem, SysDevice};
+use crate::text::udev_unescape;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsbSection {
+    pub devices: Vec<UsbDevice>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
+}
+
+/// What the port says about the device's attachment (`removable` attribute, kernel ≥ 3.x).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PortRemovable {
+    Removable,
+    Fixed,
+    Unknown,
+    /// The kernel or recording has no such attribute.
+    NotReported,
+}
+
+/// What a USB device is, from its interfaces (and udev's MTP detection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UsbKind {
+    MassStorage,
+    StillImage,
+    Mtp,
+    Audio,
+    Video,
+    WirelessController,
+    Communications,
+    Hid,
+    Hub,
+    Printer,
+    SmartCard,
+    VendorSpecific,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsbInterface {
+    /// `configuration.interface` (`1.0`), when the recording has the interface folder.
+    pub number: Option<String>,
+    pub class: String,
+    pub subclass: String,
+    pub protocol: String,
+    pub driver: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsbDevice {
+    /// Kernel name, which is also the physical port path (`5-1`, `1-4.1.3`, `usb1`).
+    pub port: String,
+    pub device_path: String,
+    pub vendor_id: Option<String>,
+    pub product_id: Option<String>,
+    pub manufacturer: Option<String>,
+    pub product: Option<String>,
+    pub serial: Option<String>,
+    pub device_class: Option<String>,
+    pub driver: Option<String>,
+    pub removable: PortRemovable,
+    pub root_hub: bool,
+    pub interfaces: Vec<UsbInterface>,
+    pub kinds: Vec<UsbKind>,
+}
+
+/// The identifiers of the USB device a block device, interface or card hangs off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsbRef {
+    pub port: String,
+    pub device_path: String,
+    pub vendor_id: Option<String>,
+    pub product_id: Option<String>,
+    pub manufacturer: Option<String>,
+    pub product: Option<String>,
+    pub serial: Option<String>,
+}
+
+pub fn collect(host: &HostRoot) -> UsbSection {
+    let mut devices: Vec<UsbDevice> = SysDevice::list(host, "sys/bus/usb/devices")
+        .iter()
+        .filter(|dev| is_usb_device(dev))
+        .map(read_device)
+        .collect();
+    // Recordings without a bus folder still list USB devices in their class-less tree;
+    // the bus folder is what the kernel always has, so it is the only source here.
+    devices.sort_by_key(|d| port_order(&d.port));
+    devices.dedup_by(|a, b| a.device_path == b.device_path);
+    UsbSection {
+        devices,
+        problems: host.take_problems(),
+    }
+}
+
+/// Sorts `usb2` before `usb10` and `1-4.2` before `1-4.10`.
+fn port_order(port: &str) -> Vec<u32> {
+    port.split(|c: char| !c.is_ascii_digit())
+        .filter_map(|part| part.parse().ok())
+        .collect()
+}
+
+fn is_usb_device(dev: &SysDevice) -> bool {
+    match dev.devtype() {
+        Some(devtype) => devtype == "usb_device",
+        // Old kernels and some recordings lack DEVTYPE; interfaces have a colon in the name.
+        None => !dev.sysname().contains(':') && dev.has("idVendor"),
+    }
+}
+
+fn nonempty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+/// `PRODUCT=1043/8012/100` (hex without padding) into padded vendor and product ids.
+fn ids_from_product(product: &str) -> (Option<String>, Option<String>) {
+    let mut parts = product.split('/');
+    let pad = |p: Option<&str>| {
+        p.and_then(|p| u16::from_str_radix(p, 16).ok())
+            .map(|v| format!("{v:04x}"))
+    };
+    (pad(parts.next()), pad(parts.next()))
+}
+
+/// `TYPE=9/0/1` or `INTERFACE=8/6/80` (decimal) into two-digit hex codes.
+fn codes_from_decimal(value: &str) -> Option<[String; 3]> {
+    let mut parts = value.split('/').map(|p| p.parse::<u8>().ok());
+    let mut next = || parts.next().flatten().map(|v| format!("{v:02x}"));
+    Some([next()?, next()?, next()?])
+}
+
+fn hex_attr(dev: &SysDevice, name: &str) -> Option<String> {
+    dev.attr(name)
+        .map(|v| v.to_ascii_lowercase())
+        .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Identifiers of a `usb_device`, from attributes, then uevent, then the udev database.
+pub fn usb_ref(dev: &SysDevice) -> UsbRef {
+    let product_ids = dev
+        .uevent_value("PRODUCT")
+        .map(ids_from_product)
+        .unwrap_or((None, None));
+    // udev falls back to the hex id when a device has no string descriptor; that is not a
+    // name the device reported.
+    let udev_text = |key: &str, id_key: &str| {
+        nonempty(dev.property(key).map(|v| udev_unescape(&v)))
+            .filter(|v| dev.property(id_key).as_deref() != Some(v.as_str()))
+    };
+    UsbRef {
+        port: dev.sysname().to_string(),
+        device_path: dev.sys_path(),
+        vendor_id: hex_attr(dev, "idVendor")
+            .or(product_ids.0)
+            .or_else(|| dev.property("ID_VENDOR_ID")),
+        product_id: hex_attr(dev, "idProduct")
+            .or(product_ids.1)
+            .or_else(|| dev.property("ID_MODEL_ID")),
+        manufacturer: nonempty(dev.attr("manufacturer"))
+            .or_else(|| udev_text("ID_VENDOR_ENC", "ID_VENDOR_ID")),
+        product: nonempty(dev.attr("product")).or_else(|| udev_text("ID_MODEL_ENC", "ID_MODEL_ID")),
+        serial: nonempty(dev.attr("serial")).or_else(|| udev_text("ID_SERIAL_SHORT", "")),
+    }
+}
+
+/// The USB device a device hangs off, if any.
+pub fn usb_parent(dev: &SysDevice) -> Option<UsbRef> {
+    dev.find_up("usb", Some("usb_device"))
+        .or_else(|| {
+            // Recordings without DEVTYPE: the nearest usb-subsystem folder without a colon.
+            dev.ancestors()
+                .into_iter()
+                .find(|d| d.subsystem().as_deref() == Some("usb") && !d.sysname().contains(':'))
+        })
+        .map(|usb| usb_ref(&usb))
+}
+
+fn read_interfaces(dev: &SysDevice) -> Vec<UsbInterface> {
+    let prefix = format!("{}:", dev.sysname());
+    let mut found: Vec<UsbInterface> = dev
+        .children("")
+        .iter()
+        .filter(|name| name.starts_with(&prefix))
+        .map(|name| {
+            let iface = dev.child(name);
+            let from_uevent = iface.uevent_value("INTERFACE").and_then(codes_from_decimal);
+            let code = |attr: &str, index: usize| {
+                hex_attr(&iface, attr)
+                    .or_else(|| from_uevent.as_ref().map(|c| c[index].clone()))
+                    .unwrap_or_else(|| "??".to_string())
+            };
+            UsbInterface {
+                number: Some(name[prefix.len()..].to_string()),
+                class: code("bInterfaceClass", 0),
+                subclass: code("bInterfaceSubClass", 1),
+                protocol: code("bInterfaceProtocol", 2),
+                driver: iface.driver(),
+            }
+        })
+        .collect();
+    if found.is_empty() {
+        // umockdev and some dumps record only the device; udev lists the interface triples.
+        if let Some(list) = dev.property("ID_USB_INTERFACES") {
+            found = list
+                .split(':')
+                .filter(|t| t.len() == 6 && t.chars().all(|c| c.is_ascii_hexdigit()))
+                .map(|t| UsbInterface {
+                    number: None,
+                    class: t[0..2].to_ascii_lowercase(),
+                    subclass: t[2..4].to_ascii_lowercase(),
+                    protocol: t[4..6].to_ascii_lowercase(),
+                    driver: None,
+                })
+                .collect();
+        }
+    }
+    found
+}
+
+fn kinds_of(device_class: Option<&str>, interfaces: &[UsbInterface], mtp: bool) -> Vec<UsbKind> {
+    let mut kinds: Vec<UsbKind> = interfaces
+        .iter()
+        .map(
+            |i| match (i.class.as_str(), i.subclass.as_str(), i.protocol.as_str()) {
+                ("08", _, _) => UsbKind::MassStorage,
+                ("06", _, _) => UsbKind::StillImage,
+                ("01", _, _) => UsbKind::Audio,
+                ("0e", _, _) => UsbKind::Video,
+                ("e0", _, _) => UsbKind::WirelessController,
+                // Android RNDIS tethering announces itself as a miscellaneous RNDIS function.
+                ("ef", "04", "01") => UsbKind::Communications,
+                ("02", _, _) | ("0a", _, _) => UsbKind::Communications,
+                ("03", _, _) => UsbKind::Hid,
+                ("09", _, _) => UsbKind::Hub,
+                ("07", _, _) => UsbKind::Printer,
+                ("0b", _, _) => UsbKind::SmartCard,
+                ("ff", _, _) => UsbKind::VendorSpecific,
+                _ => UsbKind::Other,
+            },
+        )
+        .collect();
+    if device_class == Some("09") {
+        kinds.push(UsbKind::Hub);
+    }
+    if mtp {
+        kinds.push(UsbKind::Mtp);
+    }
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+/// MTP: udev's `ID_MTP_DEVICE`, or an interface named "MTP" (Android's vendor-class MTP).
+fn is_mtp(dev: &SysDevice) -> bool {
+    if dev.property("ID_MTP_DEVICE").as_deref() == Some("1") {
+        return true;
+    }
+    dev.children("")
+        .iter()
+        .filter(|name| name.starts_with(&format!("{}:", dev.sysname())))
+        .any(|name| {
+            dev.child(name)
+                .attr("interface")
+                .is_some_and(|label| label.trim() == "MTP")
+        })
+}
+
+fn read_device(dev: &SysDevice) -> UsbDevice {
+    let ids = usb_ref(dev);
+    let device_class = hex_attr(dev, "bDeviceClass").or_else(|| {
+        dev.uevent_value("TYPE")
+            .and_then(codes_from_decimal)
+            .map(|[class, _, _]| class)
+    });
+    let interfaces = read_interfaces(dev);
+    let kinds = kinds_of(device_class.as_deref(), &interfaces, is_mtp(dev));
+    let removable = match dev.attr("removable").as_deref() {
+        Some("removable") => PortRemovable::Removable,
+        Some("fixed") => PortRemovable::Fixed,
+        Some(_) => PortRemovable::Unknown,
+        None => PortRemovable::NotReported,
+    };
+    UsbDevice {
+        root_hub: dev.sysname().starts_with("usb"),
+        port: ids.port,
+        device_path: ids.device_path,
+        vendor_id: ids.vendor_id,
+        product_id: ids.product_id,
+        manufacturer: ids.manufacturer,
+        product: ids.product,
+        serial: ids.serial,
+        device_class,
+        driver: dev.driver(),
+        removable,
+        interfaces,
+        kinds,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn product_ids_are_padded_hex() {
+        assert_eq!(
+            ids_from_product("fce/166/226"),
+            (Some("0fce".into()), Some("0166".into()))
+        );
+        assert_eq!(ids_from_product("zz"), (None, None));
+    }
+
+    #[test]
+    fn interface_codes_from_decimal() {
+        assert_eq!(
+            codes_from_decimal("224/1/3"),
+            Some(["e0".into(), "01".into(), "03".into()])
+        );
+        assert_eq!(codes_from_decimal("8/6"), None);
+    }
+
+    #[test]
+    fn ports_sort_numerically() {
+        let mut ports = vec!["usb10", "1-4.10", "usb2", "1-4.2"];
+        ports.sort_by_key(|p| port_order(p));
+        assert_eq!(ports, vec!["1-4.2", "1-4.10", "usb2", "usb10"]);
+    }
+}

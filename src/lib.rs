@@ -1,0 +1,15 @@
+//! isoguard: checks a workstation against the three-in-one rules (三合一) of classified sites.
+//!
+//! The crate is a pipeline of plain functions over plain data: the host layer reads the
+//! machine, the inventory turns what it read into typed facts, later stages judge and sign.
+//! Only `host` touches the machine; everything after it can be tested with hand-made data.
+
+pub mod cli;
+pub mod finding;
+pub mod fixture;
+pub mod host;
+pub mod inventory;
+pub mod policy;
+pub mod probe;
+pub mod scan;
+pub mod text;

@@ -1,0 +1,87 @@
+//! `audio-capture`: no microphones (音频设备). A sound card fails when it has a capture PCM;
+//! playback-only cards (HDMI audio) pass. A USB audio interface with no card bound is a
+//! possible microphone someone can bind a driver to, so it fails too.
+
+use super::removable_storage::usb_evidence;
+use super::{parse_allow, parse_mode, problems_of, Context, Evidence, Mode, Outcome};
+use crate::inventory::usb::UsbKind;
+use crate::policy::model::{DeviceMatch, Identifiers};
+use crate::policy::reader::Table;
+
+pub const NAME: &str = "audio-capture";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub mode: Mode,
+    pub allow: Vec<DeviceMatch>,
+}
+
+impl Settings {
+    pub fn parse(t: &Table) -> Settings {
+        Settings {
+            mode: parse_mode(t),
+            allow: parse_allow(t),
+        }
+    }
+
+    pub fn evaluate(&self, ctx: &Context) -> Outcome {
+        let inv = ctx.inventory;
+        let mut evidence = Vec::new();
+        for card in inv.audio.cards.iter().filter(|c| !c.capture.is_empty()) {
+            let usb = card.usb.as_ref();
+            let ids = Identifiers {
+                vendor_id: usb.and_then(|u| u.vendor_id.as_deref()),
+                product_id: usb.and_then(|u| u.product_id.as_deref()),
+                serials: usb.and_then(|u| u.serial.as_deref()).into_iter().collect(),
+                model: card.name.as_deref(),
+                name: card.id.as_deref(),
+                driver: card.driver.as_deref(),
+                ..Identifiers::default()
+            };
+            if self.allow.iter().any(|a| a.matches(&ids)) {
+                continue;
+            }
+            let mut e = Evidence::new(
+                "sound-card",
+                format!("audio capture device: {}", card.capture.join(", ")),
+            )
+            .named(&format!("card{}", card.index), &card.device_path)
+            .with_usb(usb);
+            if usb.is_none() {
+                e.product = card.name.clone();
+            }
+            e.driver = card.driver.clone();
+            e.bus = Some(card.bus.as_str().to_string());
+            evidence.push(e);
+        }
+        let with_card: Vec<&str> = inv
+            .audio
+            .cards
+            .iter()
+            .filter_map(|c| c.usb.as_ref().map(|u| u.device_path.as_str()))
+            .collect();
+        for usb in inv
+            .usb
+            .devices
+            .iter()
+            .filter(|u| u.kinds.contains(&UsbKind::Audio))
+        {
+            if !with_card.contains(&usb.device_path.as_str())
+                && !self
+                    .allow
+                    .iter()
+                    .any(|a| a.matches(&super::removable_storage::usb_ids(usb)))
+            {
+                evidence.push(usb_evidence(
+                    usb,
+                    "USB audio device with no sound card bound (possible microphone)",
+                ));
+            }
+        }
+        let problems = problems_of(&[&inv.audio.problems, &inv.usb.problems]);
+        match self.mode {
+            Mode::Forbid => Outcome::decide(evidence, &problems),
+            Mode::Report => Outcome::observed(evidence, &problems),
+        }
+    }
+}

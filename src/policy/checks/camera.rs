@@ -1,0 +1,86 @@
+//! `camera`: no video capture devices (视频设备). A video4linux node that can capture, or
+//! that nothing proves cannot, fails; UVC metadata nodes pass. A USB video-class device with
+//! no node bound fails too.
+
+use super::removable_storage::{usb_evidence, usb_ids};
+use super::{parse_allow, parse_mode, problems_of, Context, Evidence, Mode, Outcome};
+use crate::inventory::usb::UsbKind;
+use crate::inventory::video::Capture;
+use crate::policy::model::{DeviceMatch, Identifiers};
+use crate::policy::reader::Table;
+
+pub const NAME: &str = "camera";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub mode: Mode,
+    pub allow: Vec<DeviceMatch>,
+}
+
+impl Settings {
+    pub fn parse(t: &Table) -> Settings {
+        Settings {
+            mode: parse_mode(t),
+            allow: parse_allow(t),
+        }
+    }
+
+    pub fn evaluate(&self, ctx: &Context) -> Outcome {
+        let inv = ctx.inventory;
+        let mut evidence = Vec::new();
+        for node in inv.video.devices.iter().filter(|v| v.may_capture()) {
+            let usb = node.usb.as_ref();
+            let ids = Identifiers {
+                vendor_id: usb.and_then(|u| u.vendor_id.as_deref()),
+                product_id: usb.and_then(|u| u.product_id.as_deref()),
+                serials: usb.and_then(|u| u.serial.as_deref()).into_iter().collect(),
+                model: node.label.as_deref(),
+                name: Some(&node.name),
+                driver: node.driver.as_deref(),
+                ..Identifiers::default()
+            };
+            if self.allow.iter().any(|a| a.matches(&ids)) {
+                continue;
+            }
+            let detail = match node.capture {
+                Capture::Yes => "video capture device (camera)",
+                _ => "video device that may capture (capabilities unknown)",
+            };
+            let mut e = Evidence::new("video-device", detail)
+                .named(&node.name, &node.device_path)
+                .with_usb(usb);
+            if usb.is_none() {
+                e.product = node.label.clone();
+            }
+            e.driver = node.driver.clone();
+            e.bus = Some(node.bus.as_str().to_string());
+            evidence.push(e);
+        }
+        let with_node: Vec<&str> = inv
+            .video
+            .devices
+            .iter()
+            .filter_map(|v| v.usb.as_ref().map(|u| u.device_path.as_str()))
+            .collect();
+        for usb in inv
+            .usb
+            .devices
+            .iter()
+            .filter(|u| u.kinds.contains(&UsbKind::Video))
+        {
+            if !with_node.contains(&usb.device_path.as_str())
+                && !self.allow.iter().any(|a| a.matches(&usb_ids(usb)))
+            {
+                evidence.push(usb_evidence(
+                    usb,
+                    "USB video-class device with no video node bound (camera)",
+                ));
+            }
+        }
+        let problems = problems_of(&[&inv.video.problems, &inv.usb.problems]);
+        match self.mode {
+            Mode::Forbid => Outcome::decide(evidence, &problems),
+            Mode::Report => Outcome::observed(evidence, &problems),
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! `external-network`: no path to outside networks (违规外联).
+//!
+//! Passive signals come from the inventory: default routes, public addresses, interfaces of
+//! a kind that reaches outside (Wi-Fi, WWAN, USB tethering, PPP, tunnels) that are up, and
+//! the configured DNS resolvers. Active probes, when the policy lists the site's monitoring
+//! endpoints, were run before evaluation; a target that answered, even with a refusal, proves
+//! a path. The classified LAN is allowed by its interfaces and its prefixes, so an isolated
+//! LAN with its own gateway passes.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use super::{problems_of, Context, Evidence, Outcome};
+use crate::inventory::network::{AddrScope, NetInterface};
+use crate::policy::model::{DeviceMatch, Identifiers};
+use crate::policy::reader::Table;
+use crate::probe::{ProbeStatus, ProbeTarget};
+
+pub const NAME: &str = "external-network";
+
+/// Default for the whole probe round, so a scan at boot never waits longer than this.
+pub const DEFAULT_PROBE_DEADLINE_MS: u64 = 2000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prefix {
+    pub addr: IpAddr,
+    pub len: u8,
+}
+
+impl Prefix {
+    pub fn parse(text: &str) -> Option<Prefix> {
+        let (addr, len) = match text.split_once('/') {
+            Some((a, l)) => (a.parse::<IpAddr>().ok()?, l.parse::<u8>().ok()?),
+            None => {
+                let a: IpAddr = text.parse().ok()?;
+                (a, if a.is_ipv4() { 32 } else { 128 })
+            }
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        (len <= max).then_some(Prefix { addr, len })
+    }
+
+    pub fn contains(&self, ip: &IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.len)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(*ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.len))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(*ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub allowed_interfaces: Vec<DeviceMatch>,
+    pub allowed_prefixes: Vec<Prefix>,
+    /// Count RFC 6598 shared addresses (100.64.0.0/10, carrier-grade NAT) as public.
+    pub cgnat_is_public: bool,
+    pub check_dns: bool,
+    pub probes: Vec<ProbeTarget>,
+    pub probe_deadline_ms: u64,
+}
+
+impl Settings {
+    pub fn parse(t: &Table) -> Settings {
+        let allowed_interfaces = t
+            .tables(
+                "allowed_interfaces",
+                &format!("{} allowed interface", t.context),
+            )
+            .into_iter()
+            .filter_map(|entry| {
+                let found = super::parse_device_match(&entry);
+                entry.finish();
+                found
+            })
+            .collect();
+        let allowed_prefixes = t
+            .strings("allowed_prefixes")
+            .into_iter()
+            .filter_map(|p| {
+                let parsed = Prefix::parse(p.get_ref());
+                if parsed.is_none() {
+                    t.diags().error(
+                        p.span(),
+                        format!("`{}` is not an address prefix (like \"10.20.0.0/16\" or \"fd00:1::/48\")", p.get_ref()),
+                    );
+                }
+                parsed
+            })
+            .collect();
+        let probes = t
+            .strings("probes")
+            .into_iter()
+            .filter_map(|p| match ProbeTarget::parse(p.get_ref()) {
+                Ok(target) => Some(target),
+                Err(why) => {
+                    t.diags().error(p.span(), why);
+                    None
+                }
+            })
+            .collect();
+        let probe_deadline_ms = match t.integer("probe_deadline_ms") {
+            Some(ms) if (1..=60_000).contains(ms.get_ref()) => *ms.get_ref() as u64,
+            Some(ms) => {
+                t.diags()
+                    .error(ms.span(), "`probe_deadline_ms` must be between 1 and 60000");
+                DEFAULT_PROBE_DEADLINE_MS
+            }
+            None => DEFAULT_PROBE_DEADLINE_MS,
+        };
+        Settings {
+            allowed_interfaces,
+            allowed_prefixes,
+            cgnat_is_public: t.bool("cgnat_is_public").unwrap_or(true),
+            check_dns: t.bool("check_dns").unwrap_or(true),
+            probes,
+            probe_deadline_ms,
+        }
+    }
+
+    fn interface_allowed(&self, iface: &NetInterface) -> bool {
+        let ids = Identifiers {
+            mac: iface.mac.as_deref(),
+            name: Some(&iface.name),
+            driver: iface.driver.as_deref(),
+            vendor_id: iface.usb.as_ref().and_then(|u| u.vendor_id.as_deref()),
+            product_id: iface.usb.as_ref().and_then(|u| u.product_id.as_deref()),
+            ..Identifiers::default()
+        };
+        self.allowed_interfaces.iter().any(|a| a.matches(&ids))
+    }
+
+    fn in_lan(&self, ip: &IpAddr) -> bool {
+        self.allowed_prefixes.iter().any(|p| p.contains(ip))
+    }
+
+    fn is_public(&self, scope: AddrScope) -> bool {
+        scope == AddrScope::Public || (self.cgnat_is_public && scope == AddrScope::Cgnat)
+    }
+
+    pub fn evaluate(&self, ctx: &Context) -> Outcome {
+        let net = &ctx.inventory.network;
+        let iface = |name: &str| net.interfaces.iter().find(|i| i.name == name);
+        let mut evidence = Vec::new();
+
+        for route in &net.default_routes {
+            let on_allowed = iface(&route.interface).is_some_and(|i| self.interface_allowed(i));
+            let via_lan = route.gateway.is_some_and(|g| self.in_lan(&g));
+            if on_allowed || via_lan {
+                continue;
+            }
+            let gateway = route
+                .gateway
+                .map_or("no gateway".to_string(), |g| format!("via {g}"));
+            let mut e = Evidence::new(
+                "default-route",
+                format!(
+                    "{} default route {gateway} dev {}",
+                    route.family, route.interface
+                ),
+            );
+            e.name = Some(route.interface.clone());
+            if let Some(i) = iface(&route.interface) {
+                e.device_path = Some(i.device_path.clone());
+                e.mac = i.mac.clone();
+                e.driver = i.driver.clone();
+            }
+            evidence.push(e);
+        }
+
+        for i in &net.interfaces {
+            if self.interface_allowed(i) {
+                continue;
+            }
+            for a in i
+                .addresses
+                .iter()
+                .filter(|a| self.is_public(a.scope) && !self.in_lan(&a.address))
+            {
+                let mut e = Evidence::new(
+                    "address",
+                    format!(
+                        "public address {}/{} on {}",
+                        a.address, a.prefix_len, i.name
+                    ),
+                )
+                .named(&i.name, &i.device_path);
+                e.mac = i.mac.clone();
+                evidence.push(e);
+            }
+            let up = matches!(i.oper_state.as_deref(), Some("up") | Some("unknown"));
+            if i.kind.reaches_outside() && up {
+                let mut e = Evidence::new(
+                    "network-interface",
+                    format!("{} interface {} is up", i.kind.as_str(), i.name),
+                )
+                .named(&i.name, &i.device_path)
+                .with_usb(i.usb.as_ref());
+                e.mac = i.mac.clone();
+                e.driver = i.driver.clone();
+                e.bus = Some(i.bus.as_str().to_string());
+                evidence.push(e);
+            }
+        }
+
+        if self.check_dns {
+            for server in &net.dns_servers {
+                if server.is_loopback() || self.in_lan(server) {
+                    continue;
+                }
+                let mut e = Evidence::new(
+                    "dns-resolver",
+                    format!("DNS resolver {server} outside the allowed prefixes"),
+                );
+                e.name = Some(server.to_string());
+                evidence.push(e);
+            }
+        }
+
+        let mut message = None;
+        match ctx.probes {
+            Some(report) => {
+                for result in &report.results {
+                    if matches!(result.status, ProbeStatus::Reachable | ProbeStatus::Refused) {
+                        let mut e = Evidence::new("probe", result.describe());
+                        e.name = Some(result.target.clone());
+                        evidence.push(e);
+                    }
+                }
+                if report.results.is_empty() {
+                    message = Some("probes were not configured".to_string());
+                }
+            }
+            None => message = Some("probes were not configured".to_string()),
+        }
+
+        let mut problems = problems_of(&[&net.problems]);
+        let unknown_routes = crate::host::Problem {
+            path: "/proc/net/route".to_string(),
+            error: "routing table unknown".to_string(),
+        };
+        if !net.routes_known && !problems.iter().any(|p| p.path == unknown_routes.path) {
+            problems.push(&unknown_routes);
+        }
+        let mut outcome = Outcome::decide(evidence, &problems);
+        if outcome.message.is_none() {
+            outcome.message = message;
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_contain() {
+        let lan = Prefix::parse("10.20.0.0/16").unwrap();
+        assert!(lan.contains(&"10.20.3.4".parse().unwrap()));
+        assert!(!lan.contains(&"10.21.0.1".parse().unwrap()));
+        assert!(!lan.contains(&"fd00::1".parse().unwrap()));
+        let all = Prefix::parse("0.0.0.0/0").unwrap();
+        assert!(all.contains(&"8.8.8.8".parse().unwrap()));
+        let v6 = Prefix::parse("fd00:1::/48").unwrap();
+        assert!(v6.contains(&"fd00:1:0:5::1".parse().unwrap()));
+        assert_eq!(Prefix::parse("10.0.0.0/33"), None);
+        assert_eq!(Prefix::parse("nonsense"), None);
+        assert_eq!(Prefix::parse("192.0.2.7").map(|p| p.len), Some(32));
+    }
+}

@@ -1,0 +1,58 @@
+//! `one-way-import`: a registered medium with the role `import` (单向导入) may only carry data
+//! into the workstation. It passes while the block device itself is read-only or every
+//! filesystem of it that is mounted is mounted read-only; a read-write mount fails with the
+//! mount point and options. An unmounted import medium offers no write path and passes.
+
+use super::removable_storage::{block_evidence, block_ids, registered};
+use super::{problems_of, Context, Outcome};
+use crate::policy::model::MediaRole;
+use crate::policy::reader::Table;
+
+pub const NAME: &str = "one-way-import";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {}
+
+impl Settings {
+    pub fn parse(_t: &Table) -> Settings {
+        Settings {}
+    }
+
+    pub fn evaluate(&self, ctx: &Context) -> Outcome {
+        let inv = ctx.inventory;
+        let mut evidence = Vec::new();
+        for dev in &inv.storage.devices {
+            let Some(entry) = registered(ctx.media, &block_ids(dev)) else {
+                continue;
+            };
+            if entry.role != MediaRole::Import || dev.read_only == Some(true) {
+                continue;
+            }
+            for part in std::iter::once((dev.name.as_str(), dev.read_only, &dev.mounts)).chain(
+                dev.partitions
+                    .iter()
+                    .map(|p| (p.name.as_str(), p.read_only, &p.mounts)),
+            ) {
+                let (name, read_only, mounts) = part;
+                if read_only == Some(true) {
+                    continue;
+                }
+                for mount in mounts.iter().filter(|m| !m.read_only) {
+                    let label = entry.device.label.as_deref().unwrap_or("import medium");
+                    let mut e = block_evidence(
+                        dev,
+                        &format!(
+                            "{label}: /dev/{name} is mounted read-write on {} ({}) with options {}",
+                            mount.mount_point,
+                            mount.fs_type,
+                            mount.options.join(",")
+                        ),
+                    );
+                    e.kind = "mount".to_string();
+                    evidence.push(e);
+                }
+            }
+        }
+        Outcome::decide(evidence, &problems_of(&[&inv.storage.problems]))
+    }
+}

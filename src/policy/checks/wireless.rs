@@ -1,0 +1,186 @@
+//! `wireless`: no radios of any kind (无线设备): Wi-Fi, Bluetooth, WWAN modems, USB tethering
+//! and NFC. An rfkill block does not excuse a radio (it is one command away from being
+//! lifted); it is shown in the evidence so a technician knows the state it was found in.
+
+use super::removable_storage::usb_evidence;
+use super::{parse_allow, parse_mode, problems_of, Context, Evidence, Mode, Outcome};
+use crate::inventory::network::NetKind;
+use crate::inventory::wireless::Radio;
+use crate::policy::model::{DeviceMatch, Identifiers};
+use crate::policy::reader::Table;
+
+pub const NAME: &str = "wireless";
+
+const KINDS: &[&str] = &["wifi", "bluetooth", "wwan", "usb-tethering", "nfc"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub mode: Mode,
+    pub kinds: Vec<String>,
+    pub allow: Vec<DeviceMatch>,
+}
+
+impl Settings {
+    pub fn parse(t: &Table) -> Settings {
+        let mut kinds: Vec<String> = Vec::new();
+        for kind in t.strings("kinds") {
+            if KINDS.contains(&kind.get_ref().as_str()) {
+                kinds.push(kind.into_inner());
+            } else {
+                t.diags().error(
+                    kind.span(),
+                    format!(
+                        "unknown radio kind `{}`; expected one of: {}",
+                        kind.get_ref(),
+                        KINDS.join(", ")
+                    ),
+                );
+            }
+        }
+        if !t.has("kinds") {
+            kinds = KINDS.iter().map(|k| k.to_string()).collect();
+        }
+        Settings {
+            mode: parse_mode(t),
+            kinds,
+            allow: parse_allow(t),
+        }
+    }
+
+    fn wants(&self, kind: &str) -> bool {
+        self.kinds.iter().any(|k| k == kind)
+    }
+
+    fn allowed(&self, ids: &Identifiers) -> bool {
+        self.allow.iter().any(|a| a.matches(ids))
+    }
+
+    pub fn evaluate(&self, ctx: &Context) -> Outcome {
+        let inv = ctx.inventory;
+        let w = &inv.wireless;
+        let mut evidence = Vec::new();
+        for (kind, radios) in [
+            ("wifi", &w.wifi),
+            ("bluetooth", &w.bluetooth),
+            ("wwan", &w.wwan),
+            ("nfc", &w.nfc),
+        ] {
+            if !self.wants(kind) {
+                continue;
+            }
+            for radio in radios {
+                if !self.allowed(&radio_ids(radio)) {
+                    evidence.push(radio_evidence(kind, radio, ctx));
+                }
+            }
+        }
+        if self.wants("usb-tethering") {
+            for iface in inv
+                .network
+                .interfaces
+                .iter()
+                .filter(|i| i.kind == NetKind::UsbTethering)
+            {
+                let ids = Identifiers {
+                    vendor_id: iface.usb.as_ref().and_then(|u| u.vendor_id.as_deref()),
+                    product_id: iface.usb.as_ref().and_then(|u| u.product_id.as_deref()),
+                    serials: iface
+                        .usb
+                        .as_ref()
+                        .and_then(|u| u.serial.as_deref())
+                        .into_iter()
+                        .collect(),
+                    mac: iface.mac.as_deref(),
+                    name: Some(&iface.name),
+                    driver: iface.driver.as_deref(),
+                    ..Identifiers::default()
+                };
+                if !self.allowed(&ids) {
+                    let mut e = Evidence::new(
+                        "network-interface",
+                        format!(
+                            "USB tethering interface ({})",
+                            iface.driver.as_deref().unwrap_or("?")
+                        ),
+                    )
+                    .named(&iface.name, &iface.device_path)
+                    .with_usb(iface.usb.as_ref());
+                    e.mac = iface.mac.clone();
+                    e.driver = iface.driver.clone();
+                    evidence.push(e);
+                }
+            }
+            // A tethering function with no driver bound is still a phone offering a path out.
+            let tethered: Vec<&str> = inv
+                .network
+                .interfaces
+                .iter()
+                .filter_map(|i| i.usb.as_ref().map(|u| u.device_path.as_str()))
+                .collect();
+            for usb in &inv.usb.devices {
+                let rndis = usb.interfaces.iter().any(|i| {
+                    matches!(
+                        (i.class.as_str(), i.subclass.as_str(), i.protocol.as_str()),
+                        ("e0", "01", "03") | ("ef", "04", "01")
+                    )
+                });
+                if rndis && !tethered.contains(&usb.device_path.as_str()) {
+                    evidence.push(usb_evidence(
+                        usb,
+                        "USB RNDIS tethering function (no network interface bound)",
+                    ));
+                }
+            }
+        }
+        let problems = problems_of(&[&w.problems, &inv.network.problems, &inv.usb.problems]);
+        match self.mode {
+            Mode::Forbid => Outcome::decide(evidence, &problems),
+            Mode::Report => Outcome::observed(evidence, &problems),
+        }
+    }
+}
+
+fn radio_ids(radio: &Radio) -> Identifiers<'_> {
+    let usb = radio.usb.as_ref();
+    Identifiers {
+        vendor_id: usb.and_then(|u| u.vendor_id.as_deref()),
+        product_id: usb.and_then(|u| u.product_id.as_deref()),
+        serials: usb.and_then(|u| u.serial.as_deref()).into_iter().collect(),
+        mac: radio.address.as_deref(),
+        name: radio.interface.as_deref().or(Some(&radio.name)),
+        driver: radio.driver.as_deref(),
+        ..Identifiers::default()
+    }
+}
+
+fn radio_evidence(kind: &str, radio: &Radio, ctx: &Context) -> Evidence {
+    let rfkill = ctx
+        .inventory
+        .wireless
+        .rfkill
+        .iter()
+        .filter(|s| {
+            s.device_path
+                .starts_with(&format!("{}/", radio.device_path))
+        })
+        .map(|s| match (s.soft_blocked, s.hard_blocked) {
+            (_, Some(true)) => format!("{} hard-blocked", s.name),
+            (Some(true), _) => format!("{} soft-blocked (can be lifted by software)", s.name),
+            _ => format!("{} not blocked", s.name),
+        })
+        .collect::<Vec<_>>();
+    let mut detail = format!("{kind} radio (found by {})", radio.detected_by.join(", "));
+    if !rfkill.is_empty() {
+        detail.push_str(&format!("; rfkill: {}", rfkill.join(", ")));
+    }
+    let mut e = Evidence::new("radio", detail)
+        .named(
+            radio.interface.as_deref().unwrap_or(&radio.name),
+            &radio.device_path,
+        )
+        .with_usb(radio.usb.as_ref());
+    e.mac = radio.address.clone();
+    e.driver = radio.driver.clone();
+    e.bus = Some(radio.bus.as_str().to_string());
+    e
+}

@@ -1,0 +1,410 @@
+//! Policies: which rules a workstation is held to, read from TOML files a security officer
+//! writes, validated completely before anything is judged.
+//!
+//! A policy that does not parse, or names an unknown check, setting or key, is refused with
+//! every problem at once, each at its `file:line:col`. A site override file can switch rules
+//! off, change their severity, and register more media, without editing the bundled policy.
+
+pub mod checks;
+pub mod diag;
+pub mod evaluate;
+pub mod model;
+pub mod reader;
+
+use std::ops::Range;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use toml::de::DeTable;
+
+pub use diag::{Diagnostic, PolicyErrors};
+pub use model::{DeviceMatch, Lang, MediaEntry, MediaRole, Policy, Rule, Severity, Title};
+
+use checks::Check;
+use reader::{Diags, Table};
+
+/// Policies compiled into the binary, so a scan works from a fresh checkout and on a
+/// machine whose /usr/share copy was removed.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("classified", include_str!("../../policies/classified.toml")),
+    (
+        "internet-in-secure-area",
+        include_str!("../../policies/internet-in-secure-area.toml"),
+    ),
+    ("dual-use", include_str!("../../policies/dual-use.toml")),
+];
+
+/// Where named policies are looked for before the built-in copies: a site's own folder, then
+/// the packaged one.
+pub const POLICY_DIRS: &[&str] = &["/etc/isoguard/policies", "/usr/share/isoguard/policies"];
+
+/// Policy files are small; anything larger is a mistake or an attack.
+const MAX_POLICY_BYTES: u64 = 1024 * 1024;
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn is_kebab(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+/// Reads a file as policy text, bounded, with a whole-file error naming it.
+pub fn read_policy_file(path: &Path) -> Result<String, PolicyErrors> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| PolicyErrors::whole_file(&name, format!("cannot read policy: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_POLICY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| PolicyErrors::whole_file(&name, format!("cannot read policy: {e}")))?;
+    if bytes.len() as u64 > MAX_POLICY_BYTES {
+        return Err(PolicyErrors::whole_file(
+            &name,
+            format!("policy is larger than {MAX_POLICY_BYTES} bytes"),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| PolicyErrors::whole_file(&name, format!("policy is not UTF-8: {e}")))
+}
+
+/// Finds a policy by file path or by name, returning (source label, text).
+pub fn locate(name_or_path: &str) -> Result<(String, String), PolicyErrors> {
+    let looks_like_path = name_or_path.contains('/') || name_or_path.ends_with(".toml");
+    if looks_like_path {
+        let path = Path::new(name_or_path);
+        return read_policy_file(path).map(|text| (name_or_path.to_string(), text));
+    }
+    for dir in POLICY_DIRS {
+        let path = Path::new(dir).join(format!("{name_or_path}.toml"));
+        if path.is_file() {
+            let text = read_policy_file(&path)?;
+            return Ok((path.display().to_string(), text));
+        }
+    }
+    BUILTIN
+        .iter()
+        .find(|(name, _)| *name == name_or_path)
+        .map(|(name, text)| (format!("builtin:{name}"), text.to_string()))
+        .ok_or_else(|| {
+            let known: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+            PolicyErrors::whole_file(
+                name_or_path,
+                format!(
+                    "no policy named `{name_or_path}` in {} or built in (built in: {}); give a file path to use your own",
+                    POLICY_DIRS.join(", "),
+                    known.join(", ")
+                ),
+            )
+        })
+}
+
+fn parse_document<'i>(
+    file: &str,
+    text: &'i str,
+) -> Result<(toml::Spanned<DeTable<'i>>, Diags), PolicyErrors> {
+    let (doc, syntax) = DeTable::parse_recoverable(text);
+    let diags = Diags::default();
+    for err in syntax {
+        diags.error(err.span().unwrap_or(0..0), err.message().to_string());
+    }
+    if !diags.is_empty() {
+        return Err(into_errors(file, text, diags));
+    }
+    Ok((doc, diags))
+}
+
+fn into_errors(file: &str, text: &str, diags: Diags) -> PolicyErrors {
+    let mut diagnostics = diags.items.into_inner();
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    diagnostics.dedup();
+    PolicyErrors {
+        file: file.to_string(),
+        source: text.to_string(),
+        diagnostics,
+    }
+}
+
+fn parse_title(parent: &Table, key: &'static str, what: &str) -> Option<Title> {
+    let Some(table) = parent.table(key, format!("{} {key}", parent.context)) else {
+        if !parent.has(key) {
+            parent.missing(key, &format!("{what}: a table with `zh` and `en`"));
+        }
+        return None;
+    };
+    let zh = table.required_string("zh");
+    let en = table.required_string("en");
+    table.finish();
+    Some(Title {
+        zh: zh?.into_inner(),
+        en: en?.into_inner(),
+    })
+}
+
+fn parse_severity(t: &Table) -> Option<Severity> {
+    let value = t.string("severity")?;
+    let parsed = Severity::parse(value.get_ref());
+    if parsed.is_none() {
+        t.diags().error(
+            value.span(),
+            format!(
+                "unknown severity `{}`; expected one of: {}",
+                value.get_ref(),
+                Severity::NAMES.join(", ")
+            ),
+        );
+    }
+    parsed
+}
+
+fn parse_media(root: &Table) -> Vec<MediaEntry> {
+    root.tables("media", "registered medium")
+        .into_iter()
+        .filter_map(|entry| {
+            let role = match entry.string("role") {
+                None => MediaRole::Transfer,
+                Some(r) => match r.get_ref().as_str() {
+                    "transfer" => MediaRole::Transfer,
+                    "import" => MediaRole::Import,
+                    other => {
+                        entry.diags().error(
+                            r.span(),
+                            format!("unknown role `{other}`; expected \"transfer\" or \"import\""),
+                        );
+                        MediaRole::Transfer
+                    }
+                },
+            };
+            let device = checks::parse_device_match(&entry);
+            entry.finish();
+            Some(MediaEntry {
+                device: device?,
+                role,
+            })
+        })
+        .collect()
+}
+
+fn parse_rule(t: &Table, seen: &mut Vec<(String, Range<usize>)>) -> Option<Rule> {
+    let id = t.required_string("id");
+    if let Some(id) = &id {
+        if !is_kebab(id.get_ref()) {
+            t.diags().error(
+                id.span(),
+                format!(
+                    "rule id `{}` must be kebab-case (like `removable-storage`)",
+                    id.get_ref()
+                ),
+            );
+        }
+        if seen.iter().any(|(other, _)| other == id.get_ref()) {
+            t.diags().error(
+                id.span(),
+                format!("rule id `{}` is used twice", id.get_ref()),
+            );
+        }
+        seen.push((id.get_ref().clone(), id.span()));
+    }
+    let check_name = t.string("check").or_else(|| id.clone());
+    let title = parse_title(t, "title", "the rule's title in Chinese and English");
+    let remediation = parse_title(
+        t,
+        "remediation",
+        "how to fix a failure, in Chinese and English",
+    );
+    let severity = parse_severity(t);
+    if !t.has("severity") {
+        t.missing(
+            "severity",
+            &format!("one of {}", Severity::NAMES.join(", ")),
+        );
+    }
+    let enabled = t.bool("enabled").unwrap_or(true);
+    let context = format!(
+        "rule `{}` settings",
+        id.as_ref().map_or("?", |i| i.get_ref().as_str())
+    );
+    let empty = DeTable::default();
+    let settings = t
+        .table("settings", context.clone())
+        .unwrap_or_else(|| Table::new(&empty, t.span(), context, t.diags()));
+    let check = check_name.as_ref().and_then(|name| {
+        let parsed = Check::parse(name.get_ref(), &settings);
+        if parsed.is_none() {
+            let known: Vec<&str> = checks::CHECKS.iter().map(|(n, _)| *n).collect();
+            t.diags().error(
+                name.span(),
+                format!(
+                    "unknown check `{}`; expected one of: {}",
+                    name.get_ref(),
+                    known.join(", ")
+                ),
+            );
+        }
+        parsed
+    });
+    if check.is_some() {
+        settings.finish();
+    }
+    t.finish();
+    Some(Rule {
+        id: id?.into_inner(),
+        title: title?,
+        severity: severity?,
+        enabled,
+        remediation: remediation?,
+        check: check?,
+    })
+}
+
+/// Parses and validates a policy. `file` names it in messages; `source` is recorded.
+pub fn load_str(file: &str, text: &str) -> Result<Policy, PolicyErrors> {
+    let (doc, diags) = parse_document(file, text)?;
+    let root = Table::new(doc.get_ref(), doc.span(), "the policy file", &diags);
+    let header = root.table("policy", "[policy]");
+    if header.is_none() && !root.has("policy") {
+        root.missing("[policy]", "a table with id, version and title");
+    }
+    let (id, version, title) = match &header {
+        Some(h) => {
+            let id = h.required_string("id");
+            if let Some(id) = &id {
+                if !is_kebab(id.get_ref()) {
+                    diags.error(id.span(), "policy id must be kebab-case");
+                }
+            }
+            let version = h.required_string("version");
+            let title = parse_title(h, "title", "the policy's title in Chinese and English");
+            (id, version, title)
+        }
+        None => (None, None, None),
+    };
+    if let Some(h) = header {
+        h.finish();
+    }
+    let media = parse_media(&root);
+    let mut seen = Vec::new();
+    let rules: Vec<Option<Rule>> = root
+        .tables("rule", "[[rule]]")
+        .into_iter()
+        .map(|t| parse_rule(&t, &mut seen))
+        .collect();
+    if !root.has("rule") {
+        root.missing("[[rule]]", "at least one rule");
+    }
+    root.finish();
+    if !diags.is_empty() {
+        return Err(into_errors(file, text, diags));
+    }
+    let complete =
+        |what: &str| PolicyErrors::whole_file(file, format!("incomplete policy: {what}"));
+    Ok(Policy {
+        id: id.ok_or_else(|| complete("id"))?.into_inner(),
+        version: version.ok_or_else(|| complete("version"))?.into_inner(),
+        title: title.ok_or_else(|| complete("title"))?,
+        source: file.to_string(),
+        sha256: sha256_hex(text.as_bytes()),
+        override_sha256: None,
+        rules: rules.into_iter().flatten().collect(),
+        media,
+    })
+}
+
+/// Applies a site override: `[[rule]]` entries with `id` and any of `enabled`, `severity`;
+/// `[[media]]` entries are added to the registered media.
+pub fn apply_override(policy: &mut Policy, file: &str, text: &str) -> Result<(), PolicyErrors> {
+    let (doc, diags) = parse_document(file, text)?;
+    let root = Table::new(doc.get_ref(), doc.span(), "the override file", &diags);
+    let mut changes = Vec::new();
+    for t in root.tables("rule", "[[rule]]") {
+        let id = t.required_string("id");
+        let enabled = t.bool("enabled");
+        let severity = parse_severity(&t);
+        t.finish();
+        if let Some(id) = id {
+            if policy.rules.iter().any(|r| &r.id == id.get_ref()) {
+                changes.push((id.into_inner(), enabled, severity));
+            } else {
+                let known: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
+                diags.error(
+                    id.span(),
+                    format!(
+                        "policy `{}` has no rule `{}`; its rules are: {}",
+                        policy.id,
+                        id.get_ref(),
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    let media = parse_media(&root);
+    root.finish();
+    if !diags.is_empty() {
+        return Err(into_errors(file, text, diags));
+    }
+    for (id, enabled, severity) in changes {
+        if let Some(rule) = policy.rules.iter_mut().find(|r| r.id == id) {
+            if let Some(enabled) = enabled {
+                rule.enabled = enabled;
+            }
+            if let Some(severity) = severity {
+                rule.severity = severity;
+            }
+        }
+    }
+    policy.media.extend(media);
+    policy.override_sha256 = Some(sha256_hex(text.as_bytes()));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_policies_load() {
+        for (name, text) in BUILTIN {
+            let policy = load_str(name, text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(&policy.id, name);
+            assert!(!policy.rules.is_empty());
+        }
+    }
+
+    #[test]
+    fn kebab_ids() {
+        assert!(is_kebab("removable-storage"));
+        assert!(is_kebab("rule2"));
+        assert!(!is_kebab("Removable"));
+        assert!(!is_kebab("a--b"));
+        assert!(!is_kebab("-a"));
+        assert!(!is_kebab(""));
+    }
+
+    #[test]
+    fn check_names_are_stable() {
+        // Renaming a check breaks every policy that names it: make it a visible decision.
+        let names: Vec<&str> = checks::CHECKS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "external-network",
+                "wireless",
+                "removable-storage",
+                "one-way-import",
+                "audio-capture",
+                "camera"
+            ]
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! The validated policy: what the rest of the program works with once loading succeeded.
+//!
+//! Nothing here can be in a half-checked state: a `Policy` only exists when every rule,
+//! setting and allowlist entry in the file was understood.
+
+use serde::{Deserialize, Serialize};
+
+use super::checks::Check;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Title {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Title {
+    pub fn pick(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl Severity {
+    pub const NAMES: &'static [&'static str] = &["critical", "high", "medium", "low", "info"];
+
+    pub fn parse(name: &str) -> Option<Severity> {
+        Some(match name {
+            "critical" => Severity::Critical,
+            "high" => Severity::High,
+            "medium" => Severity::Medium,
+            "low" => Severity::Low,
+            "info" => Severity::Info,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Severity::NAMES[self as usize]
+    }
+}
+
+/// What a device must report to match an allowlist entry. Every field given must match;
+/// hex ids and MAC addresses compare case-insensitively, serials and names exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceMatch {
+    pub vendor_id: Option<String>,
+    pub product_id: Option<String>,
+    pub serial: Option<String>,
+    pub model: Option<String>,
+    pub mac: Option<String>,
+    pub name: Option<String>,
+    pub driver: Option<String>,
+    pub label: Option<String>,
+}
+
+/// The identifiers one device offers to an allowlist.
+#[derive(Debug, Clone, Default)]
+pub struct Identifiers<'a> {
+    pub vendor_id: Option<&'a str>,
+    pub product_id: Option<&'a str>,
+    /// A device may have several serials (the USB descriptor's and the disk's own).
+    pub serials: Vec<&'a str>,
+    pub model: Option<&'a str>,
+    pub mac: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub driver: Option<&'a str>,
+}
+
+impl DeviceMatch {
+    pub fn matches(&self, ids: &Identifiers) -> bool {
+        let same_ci = |want: &Option<String>, got: Option<&str>| {
+            want.as_deref()
+                .is_none_or(|w| got.is_some_and(|g| g.eq_ignore_ascii_case(w)))
+        };
+        let same = |want: &Option<String>, got: Option<&str>| {
+            want.as_deref().is_none_or(|w| got == Some(w))
+        };
+        same_ci(&self.vendor_id, ids.vendor_id)
+            && same_ci(&self.product_id, ids.product_id)
+            && self
+                .serial
+                .as_deref()
+                .is_none_or(|w| ids.serials.iter().any(|s| s.trim() == w))
+            && same(&self.model, ids.model)
+            && same_ci(&self.mac, ids.mac)
+            && same(&self.name, ids.name)
+            && same(&self.driver, ids.driver)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vendor_id.is_none()
+            && self.product_id.is_none()
+            && self.serial.is_none()
+            && self.model.is_none()
+            && self.mac.is_none()
+            && self.name.is_none()
+            && self.driver.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MediaRole {
+    /// Ordinary registered medium: may be read and written.
+    Transfer,
+    /// One-way import (单向导入): data only flows into the workstation.
+    Import,
+}
+
+/// A registered removable medium (登记的移动存储介质).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaEntry {
+    pub device: DeviceMatch,
+    pub role: MediaRole,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub id: String,
+    pub title: Title,
+    pub severity: Severity,
+    pub enabled: bool,
+    pub remediation: Title,
+    pub check: Check,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub id: String,
+    pub version: String,
+    pub title: Title,
+    /// Where it came from (a path, or `builtin:NAME`).
+    pub source: String,
+    /// SHA-256 of the policy file's bytes, hex.
+    pub sha256: String,
+    /// SHA-256 of the site override applied, if any.
+    pub override_sha256: Option<String>,
+    pub rules: Vec<Rule>,
+    pub media: Vec<MediaEntry>,
+}

@@ -1,0 +1,256 @@
+//! `isoguard scan`: collect, evaluate, print, and leave a signed finding in the spool.
+//!
+//! Failure is loud. A policy that cannot be loaded still yields a signed finding with
+//! verdict `error` when a key is available, so a broken policy at boot shows up centrally.
+//! The chain state advances only after the finding is durable in the spool; a spool that
+//! cannot be written is exit 3 with nothing half-written left behind.
+
+pub mod config;
+pub mod report;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::cli::{exit, CliError};
+use crate::finding::build::{self, ChainPosition, Judged, PolicyFailure};
+use crate::finding::chain_state::{self, ChainStart};
+use crate::finding::keys::{self, PrivateKey};
+use crate::finding::{dsse, spool, v1};
+use crate::inventory::Inventory;
+use crate::policy::checks::Check;
+use crate::policy::evaluate::{evaluate, verdict, Verdict};
+use crate::policy::{self, Lang, Policy, PolicyErrors};
+use crate::probe::{self, ProbeReport};
+
+pub const DEFAULT_POLICY: &str = "classified";
+pub const DEFAULT_STATE: &str = "/var/lib/isoguard/state";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Boot,
+    Manual,
+    Timer,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Boot => "boot",
+            Trigger::Manual => "manual",
+            Trigger::Timer => "timer",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub root: Option<PathBuf>,
+    pub policy: Option<String>,
+    pub override_file: Option<PathBuf>,
+    pub json: bool,
+    pub key: Option<PathBuf>,
+    pub spool: Option<PathBuf>,
+    pub state: Option<PathBuf>,
+    pub trigger: Trigger,
+    pub lang: Lang,
+    pub color: bool,
+}
+
+/// What a scan produced, for the caller to print and log.
+pub struct Outcome {
+    pub output: String,
+    pub finding: v1::Finding,
+    pub written: Option<PathBuf>,
+    pub exit_code: u8,
+    /// Shown on stderr after the report (policy diagnostics).
+    pub diagnostics: Option<String>,
+}
+
+fn load_policy(opts: &Options) -> Result<Policy, PolicyErrors> {
+    let name = opts.policy.as_deref().unwrap_or(DEFAULT_POLICY);
+    let (source, text) = policy::locate(name)?;
+    let mut loaded = policy::load_str(&source, &text)?;
+    if let Some(path) = &opts.override_file {
+        let override_text = policy::read_policy_file(path)?;
+        policy::apply_override(&mut loaded, &path.display().to_string(), &override_text)?;
+    }
+    Ok(loaded)
+}
+
+/// The probe targets of every enabled `external-network` rule, and the shortest deadline.
+fn probe_plan(policy: &Policy) -> Option<(Vec<probe::ProbeTarget>, Duration)> {
+    let mut targets = Vec::new();
+    let mut deadline: Option<u64> = None;
+    for rule in policy.rules.iter().filter(|r| r.enabled) {
+        if let Check::ExternalNetwork(s) = &rule.check {
+            targets.extend(s.probes.iter().cloned());
+            deadline = Some(deadline.map_or(s.probe_deadline_ms, |d| d.min(s.probe_deadline_ms)));
+        }
+    }
+    let deadline = Duration::from_millis(deadline?);
+    Some((targets, deadline))
+}
+
+fn chain_position(state_dir: &Path) -> ChainPosition {
+    match chain_state::load(state_dir) {
+        ChainStart::Continue { sequence, previous } => ChainPosition {
+            sequence,
+            previous: Some(previous),
+            reset_reason: None,
+        },
+        ChainStart::NewChain { sequence, reason } => ChainPosition {
+            sequence,
+            previous: None,
+            reset_reason: Some(reason),
+        },
+    }
+}
+
+/// Signs and spools a finding, then advances the chain. Returns the file written.
+fn seal(
+    finding: &v1::Finding,
+    key: &PrivateKey,
+    spool_dir: &Path,
+    state_dir: &Path,
+    now: SystemTime,
+) -> Result<PathBuf, CliError> {
+    let payload = serde_json::to_vec(finding)
+        .map_err(|e| CliError::scan(format!("cannot encode finding: {e}")))?;
+    let envelope = dsse::sign(&payload, key);
+    let bytes = serde_json::to_vec(&envelope)
+        .map_err(|e| CliError::scan(format!("cannot encode envelope: {e}")))?;
+    let host = finding.host.hostname.as_deref().unwrap_or("unknown-host");
+    let name = spool::file_name(now, host, finding.sequence);
+    let path = spool::write(spool_dir, &name, &bytes)
+        .map_err(|e| CliError::scan(format!("finding not written: {e}")))?;
+    chain_state::commit(
+        state_dir,
+        finding.sequence,
+        &chain_state::digest_hex(&bytes),
+    )
+    .map_err(|e| {
+        CliError::scan(format!(
+            "finding written to {} but the chain state was not saved: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(path)
+}
+
+pub fn run(opts: &Options) -> Result<Outcome, CliError> {
+    let key = match &opts.key {
+        Some(path) => {
+            Some(keys::load_private_key(path).map_err(|e| CliError::usage(e.to_string()))?)
+        }
+        None => None,
+    };
+    if key.is_some() && opts.spool.is_none() {
+        return Err(CliError::usage(
+            "--key needs --spool (or `spool` in the config file): where should the finding go?",
+        ));
+    }
+    if key.is_none() && opts.spool.is_some() {
+        return Err(CliError::usage(
+            "--spool needs --key: findings are only written signed",
+        ));
+    }
+    let state_dir = opts
+        .state
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE));
+    let opened = crate::cli::open_root(opts.root.as_deref())?;
+    let now = SystemTime::now();
+    let time = spool::rfc3339_utc(now);
+
+    let loaded = load_policy(opts);
+    let chain = if key.is_some() {
+        chain_position(&state_dir)
+    } else {
+        ChainPosition {
+            sequence: 0,
+            previous: None,
+            reset_reason: None,
+        }
+    };
+
+    let (finding, diagnostics) = match loaded {
+        Err(errors) => {
+            let identity = crate::host::identity::read(&opened.host);
+            let failure = PolicyFailure {
+                source: errors.file.clone(),
+                sha256: (!errors.source.is_empty())
+                    .then(|| policy::sha256_hex(errors.source.as_bytes())),
+                message: format!("policy could not be loaded:\n{}", errors.render()),
+            };
+            let finding = build::policy_error_finding(
+                &identity,
+                &failure,
+                time,
+                opts.trigger.as_str(),
+                &chain,
+            );
+            (finding, Some(errors.render()))
+        }
+        Ok(policy) => {
+            let inventory = Inventory::collect(&opened.host);
+            let probes: Option<ProbeReport> = probe_plan(&policy).map(|(targets, deadline)| {
+                if targets.is_empty() {
+                    ProbeReport::default()
+                } else {
+                    probe::run(&targets, deadline)
+                }
+            });
+            let results = evaluate(&policy, &inventory, probes.as_ref());
+            let judged = Judged {
+                policy: &policy,
+                inventory: &inventory,
+                verdict: verdict(&results),
+                results: &results,
+                probes: probes.as_ref(),
+            };
+            (
+                build::finding(&judged, time, opts.trigger.as_str(), &chain),
+                None,
+            )
+        }
+    };
+
+    let written = match (&key, &opts.spool) {
+        (Some(key), Some(spool_dir)) => Some(seal(&finding, key, spool_dir, &state_dir, now)?),
+        _ => None,
+    };
+    let output = if opts.json {
+        crate::cli::to_json(&finding)?
+    } else {
+        report::render(&finding, opts.lang, opts.color)
+    };
+    let exit_code = if diagnostics.is_some() {
+        exit::USAGE
+    } else {
+        match finding.verdict.as_str() {
+            v if v == Verdict::Compliant.as_str() => exit::OK,
+            v if v == Verdict::Violation.as_str() => exit::VIOLATION,
+            _ => exit::SCAN_ERROR,
+        }
+    };
+    Ok(Outcome {
+        output,
+        finding,
+        written,
+        exit_code,
+        diagnostics,
+    })
+}
+
+/// `zh` when asked, or when the locale says Chinese; English otherwise.
+pub fn lang_from(flag: Option<&str>) -> Lang {
+    let locale = flag.map(str::to_string).or_else(|| {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+    });
+    match locale {
+        Some(l) if l.starts_with("zh") => Lang::Zh,
+        _ => Lang::En,
+    }
+}
