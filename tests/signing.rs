@@ -5,6 +5,10 @@
 //! the signer would happily share its bugs. Those tools are required: CI installs them, and a
 //! missing one fails the test with instructions instead of letting it pass unchecked.
 
+// clippy.toml allows unwrap inside #[test] functions only; the helpers here are test code too,
+// and a panic with the error is exactly how they should fail.
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;

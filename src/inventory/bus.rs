@@ -130,6 +130,9 @@ fn bus_of_one(dev: &SysDevice) -> Option<Bus> {
                 Bus::Thunderbolt
             } else if dev.driver().as_deref().is_some_and(is_ata_driver) {
                 Bus::Ata
+            } else if dev.driver().as_deref() == Some("nvme") {
+                // Kernels before 4.15 put nvme0n1 straight under the PCI function.
+                Bus::Nvme
             } else {
                 Bus::Pci
             }

@@ -191,21 +191,20 @@ fn read_interfaces(dev: &SysDevice) -> Vec<UsbInterface> {
         .children("")
         .iter()
         .filter(|name| name.starts_with(&prefix))
-        .map(|name| {
+        .filter_map(|name| {
             let iface = dev.child(name);
             let from_uevent = iface.uevent_value("INTERFACE").and_then(codes_from_decimal);
             let code = |attr: &str, index: usize| {
-                hex_attr(&iface, attr)
-                    .or_else(|| from_uevent.as_ref().map(|c| c[index].clone()))
-                    .unwrap_or_else(|| "??".to_string())
+                hex_attr(&iface, attr).or_else(|| from_uevent.as_ref().map(|c| c[index].clone()))
             };
-            UsbInterface {
+            // A folder with no class code is not an interface the recording describes.
+            Some(UsbInterface {
                 number: Some(name[prefix.len()..].to_string()),
-                class: code("bInterfaceClass", 0),
-                subclass: code("bInterfaceSubClass", 1),
-                protocol: code("bInterfaceProtocol", 2),
+                class: code("bInterfaceClass", 0)?,
+                subclass: code("bInterfaceSubClass", 1).unwrap_or_else(|| "??".to_string()),
+                protocol: code("bInterfaceProtocol", 2).unwrap_or_else(|| "??".to_string()),
                 driver: iface.driver(),
-            }
+            })
         })
         .collect();
     if found.is_empty() {

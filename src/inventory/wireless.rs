@@ -155,9 +155,12 @@ fn wifi(host: &HostRoot, network: &NetworkSection) -> Vec<Radio> {
     {
         let dev = SysDevice::at(host, iface.device_path.trim_start_matches('/'));
         let mut found = radio(&dev, Some(iface.name.clone()), "wireless-interface");
+        // The phy names the radio; recordings without the phy80211 link still have the
+        // ieee80211 folder beside the interface.
         found.name = dev
             .host()
             .link_name(&format!("{}/phy80211", dev.rel_path()))
+            .or_else(|| dev.parent().and_then(|p| p.children("ieee80211").into_iter().next()))
             .unwrap_or_else(|| iface.name.clone());
         found.address = iface.mac.clone();
         merge(&mut out, found);

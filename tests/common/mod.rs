@@ -1,0 +1,108 @@
+//! Shared helpers for integration tests: build a fixture tree, read it, find devices.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use isoguard::fixture::{materialize_temp, Materialized};
+use isoguard::host::HostRoot;
+use isoguard::inventory::network::NetInterface;
+use isoguard::inventory::storage::BlockDevice;
+use isoguard::inventory::usb::UsbDevice;
+use isoguard::inventory::Inventory;
+
+pub fn fixture_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub fn build(name: &str) -> Materialized {
+    materialize_temp(&fixture_dir(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// A fixture tree built once per test process and shared by its tests (building the larger
+/// recordings takes seconds). Trees live under the target folder and are rebuilt each run.
+pub fn tree(name: &str) -> PathBuf {
+    static TREES: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let trees = TREES.get_or_init(|| {
+        // Trees of earlier runs (cargo runs test binaries one after another).
+        if let Ok(entries) = std::fs::read_dir(env!("CARGO_TARGET_TMPDIR")) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with("fixture-trees-") {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        Mutex::new(HashMap::new())
+    });
+    let mut trees = trees.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(path) = trees.get(name) {
+        return path.clone();
+    }
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fixture-trees-{}", std::process::id()));
+    let out = base.join(name);
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&base).unwrap();
+    isoguard::fixture::materialize(&fixture_dir(name), &out).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
+    trees.insert(name.to_string(), out.clone());
+    out
+}
+
+pub fn inventory(name: &str) -> Inventory {
+    Inventory::collect(&HostRoot::at(tree(name)))
+}
+
+pub fn disk<'a>(inv: &'a Inventory, name: &str) -> &'a BlockDevice {
+    inv.storage
+        .devices
+        .iter()
+        .find(|d| d.name == name)
+        .unwrap_or_else(|| panic!("no block device {name}"))
+}
+
+pub fn iface<'a>(inv: &'a Inventory, name: &str) -> &'a NetInterface {
+    inv.network
+        .interfaces
+        .iter()
+        .find(|i| i.name == name)
+        .unwrap_or_else(|| panic!("no interface {name}"))
+}
+
+pub fn usb<'a>(inv: &'a Inventory, vid_pid: &str) -> &'a UsbDevice {
+    inv.usb
+        .devices
+        .iter()
+        .find(|u| format!("{}:{}", u.vendor_id.as_deref().unwrap_or(""), u.product_id.as_deref().unwrap_or("")) == vid_pid)
+        .unwrap_or_else(|| panic!("no USB device {vid_pid}"))
+}
+
+/// Names of block devices that the removable-storage rule would count, sorted.
+pub fn removable_names(inv: &Inventory) -> Vec<String> {
+    let settings = isoguard::policy::checks::removable_storage::Settings {
+        mode: isoguard::policy::checks::Mode::Forbid,
+        include_optical: true,
+    };
+    let mut names: Vec<String> = inv
+        .storage
+        .devices
+        .iter()
+        .filter(|d| settings.is_removable(d))
+        .map(|d| d.name.clone())
+        .collect();
+    names.sort();
+    names
+}
+
+pub fn kinds(inv: &Inventory) -> Vec<(String, String)> {
+    inv.network
+        .interfaces
+        .iter()
+        .map(|i| (i.name.clone(), i.kind.as_str().to_string()))
+        .collect()
+}
+
+pub fn radio_names(list: &[isoguard::inventory::wireless::Radio]) -> Vec<String> {
+    list.iter().map(|r| r.name.clone()).collect()
+}
