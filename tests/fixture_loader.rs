@@ -671,6 +671,36 @@ fn android_rndis_tether_usb0_under_an_rndis_interface() {
 }
 
 #[test]
+fn pixel_ncm_tether_usb0_under_a_cdc_ncm_interface() {
+    let built = build("pixel-ncm-tether");
+    let root = &built.root;
+    let usb0 = resolve(root, "sys/class/net/usb0");
+    let iface = ancestor_with_uevent(&usb0, "DEVTYPE=usb_interface").expect("usb0 on USB");
+    assert_eq!(
+        fs::read_to_string(iface.join("bInterfaceClass")).expect("class"),
+        "02\n"
+    );
+    assert_eq!(
+        fs::read_to_string(iface.join("bInterfaceSubClass")).expect("sub"),
+        "0d\n"
+    );
+    assert!(fs::read_link(iface.join("driver"))
+        .expect("driver")
+        .ends_with("drivers/cdc_ncm"));
+    let phone = ancestor_with_uevent(&usb0, "DEVTYPE=usb_device").expect("phone");
+    assert_eq!(
+        fs::read_to_string(phone.join("idProduct")).expect("product"),
+        "4eeb\n"
+    );
+    let db = read(root, "run/udev/data/c189:6");
+    assert!(
+        db.lines()
+            .any(|l| l == "E:ID_USB_INTERFACES=:020d00:0a0001:"),
+        "{db}"
+    );
+}
+
+#[test]
 fn usb_headset_has_capture_and_hdmi_card_has_playback_only() {
     let built = build("usb-headset");
     let root = &built.root;

@@ -117,8 +117,7 @@ fn seal(
     let payload = serde_json::to_vec(finding)
         .map_err(|e| CliError::scan(format!("cannot encode finding: {e}")))?;
     let envelope = dsse::sign(&payload, key);
-    let bytes = serde_json::to_vec(&envelope)
-        .map_err(|e| CliError::scan(format!("cannot encode envelope: {e}")))?;
+    let bytes = envelope.to_json().into_bytes();
     let host = finding.host.hostname.as_deref().unwrap_or("unknown-host");
     let name = spool::file_name(now, host, finding.sequence);
     let path = spool::write(spool_dir, &name, &bytes)

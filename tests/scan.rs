@@ -1,0 +1,511 @@
+//! `isoguard scan` as a person or the boot unit runs it: the real binary, real fixture trees,
+//! real keys, a real spool, and an independent signature check.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isoguard"));
+    cmd.stdin(Stdio::null()).env("LANG", "C").env_remove("LC_ALL");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run isoguard")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scan-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `scan --format json` on a fixture, returning (exit code, finding).
+fn scan_json(fixture: &str, policy: &str, extra: &[&str]) -> (i32, Value) {
+    let root = common::tree(fixture);
+    let out = run(bin()
+        .args(["scan", "--format", "json", "--policy", policy, "--root"])
+        .arg(&root)
+        .args(extra));
+    let finding: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", stdout(&out), stderr(&out)));
+    (out.status.code().unwrap_or(-1), finding)
+}
+
+fn rule<'a>(finding: &'a Value, id: &str) -> &'a Value {
+    finding["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == id)
+        .unwrap_or_else(|| panic!("no rule {id}"))
+}
+
+/// The `name` of every piece of evidence of a rule, ignoring unreadable-part notes.
+fn evidence_names(finding: &Value, id: &str) -> BTreeSet<String> {
+    rule(finding, id)["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] != "unreadable")
+        .filter_map(|e| e["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn classified_on_hp_elitebook_names_each_offending_device_and_nothing_else() {
+    let (code, f) = scan_json("hp-elitebook-835-g10", "classified", &[]);
+    assert_eq!(code, 1, "violations exit 1");
+    assert_eq!(f["schema"], "isoguard.finding/v1");
+    assert_eq!(f["verdict"], "violation");
+    assert_eq!(rule(&f, "wireless")["status"], "fail");
+    assert_eq!(evidence_names(&f, "wireless"), set(&["wlp1s0", "hci0"]));
+    assert_eq!(evidence_names(&f, "removable-storage"), set(&["sda", "sdb"]), "not nvme0n1");
+    let sdb = rule(&f, "removable-storage")["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "sdb")
+        .unwrap()
+        .clone();
+    assert_eq!((sdb["vendor_id"].as_str(), sdb["product_id"].as_str()), (Some("13fe"), Some("6700")));
+    assert_eq!(sdb["serial"], "071C395B848D2017");
+    assert_eq!(sdb["port"], "1-1");
+    assert_eq!(evidence_names(&f, "camera"), set(&["video0"]), "the metadata node video1 is no camera");
+    assert_eq!(evidence_names(&f, "audio-capture"), set(&["card1"]), "HDMI card0 is playback only");
+    assert_eq!(rule(&f, "one-way-import")["status"], "pass");
+    assert_eq!(rule(&f, "external-network")["status"], "pass");
+    assert_eq!(f["policy"]["id"], "classified");
+    assert_eq!(f["policy"]["sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(f["inventory"]["schema"], "isoguard.inventory/v1");
+}
+
+#[test]
+fn classified_on_thinkpad_t61() {
+    let (code, f) = scan_json("thinkpad-t61", "classified", &[]);
+    assert_eq!(code, 1);
+    assert_eq!(evidence_names(&f, "removable-storage"), set(&["sdb", "sr0"]));
+    assert_eq!(evidence_names(&f, "wireless"), set(&["wlan0", "4-1"]));
+    assert_eq!(evidence_names(&f, "audio-capture"), set(&["card0"]));
+    assert_eq!(rule(&f, "camera")["status"], "pass");
+    // The default route via the LAN gateway is a path out until the policy allows the LAN.
+    let kinds: Vec<&str> = rule(&f, "external-network")["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"default-route"), "{kinds:?}");
+}
+
+#[test]
+fn modems_tethering_and_usb_disks() {
+    let (_, f) = scan_json("lenovo-t430s", "classified", &[]);
+    assert_eq!(evidence_names(&f, "wireless"), set(&["wlan0", "hci0", "wwan0"]));
+    assert_eq!(evidence_names(&f, "camera"), set(&["video0", "video1"]));
+
+    let (_, f) = scan_json("android-rndis-tether", "classified", &[]);
+    assert_eq!(evidence_names(&f, "wireless"), set(&["usb0"]));
+    assert!(evidence_names(&f, "external-network").contains("usb0"));
+
+    let (_, f) = scan_json("usb-hdd-uas-removable0", "classified", &[]);
+    assert_eq!(evidence_names(&f, "removable-storage"), set(&["sda", "sdb"]));
+
+    let (_, f) = scan_json("sony-xperia-mtp", "classified", &[]);
+    assert_eq!(evidence_names(&f, "removable-storage"), set(&["1-1.5.2.4"]));
+    let (_, f) = scan_json("canon-powershot-ptp", "classified", &[]);
+    assert_eq!(evidence_names(&f, "removable-storage"), set(&["1-1.5.2.3"]));
+}
+
+#[test]
+fn compliant_machine_exits_zero() {
+    // No radios, microphones or cameras on this recording: compliant under this policy.
+    let (code, f) = scan_json("usb-hdd-uas-removable0", "internet-in-secure-area", &[]);
+    assert_eq!((code, f["verdict"].as_str()), (0, Some("compliant")));
+}
+
+#[test]
+fn registered_media_round_trip_and_one_way_import() {
+    let dir = Scratch::new("media");
+    let root = common::tree("usb-hdd-uas-removable0");
+    let out = run(bin().args(["registered-media", "--root"]).arg(&root));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing = stdout(&out);
+    assert!(listing.contains("serial = \"575834314135313233343536\""), "{listing}");
+
+    // Pasted as it is, every attached medium is registered.
+    let site = dir.path("site.toml");
+    fs::write(&site, &listing).unwrap();
+    let (_, f) = scan_json("usb-hdd-uas-removable0", "classified", &["--override", site.to_str().unwrap()]);
+    assert_eq!(rule(&f, "removable-storage")["status"], "pass");
+
+    // The WD disk registered for one-way import while mounted read-write: fail, with the
+    // mount point and options.
+    let import = listing.replacen(
+        "role = \"transfer\"   # or \"import\" for one-way import (read-only)\nvendor_id = \"1058\"",
+        "role = \"import\"\nvendor_id = \"1058\"",
+        1,
+    );
+    assert_ne!(import, listing, "the WD entry was not found to edit:\n{listing}");
+    fs::write(&site, &import).unwrap();
+    let (code, f) = scan_json("usb-hdd-uas-removable0", "classified", &["--override", site.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let import_rule = rule(&f, "one-way-import");
+    assert_eq!(import_rule["status"], "fail");
+    let detail = import_rule["evidence"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("/media/user/Elements") && detail.contains("rw,nosuid"), "{detail}");
+
+    // The same medium mounted read-only passes.
+    let ro_root = dir.path("ro-root");
+    let status = Command::new("cp").args(["-a"]).arg(&root).arg(&ro_root).status().unwrap();
+    assert!(status.success());
+    let mounts = fs::read_to_string(ro_root.join("proc/mounts")).unwrap();
+    fs::write(ro_root.join("proc/mounts"), mounts.replace("exfat rw,nosuid", "exfat ro,nosuid")).unwrap();
+    let out = run(bin()
+        .args(["scan", "--format", "json", "--policy", "classified", "--override"])
+        .arg(&site)
+        .arg("--root")
+        .arg(&ro_root));
+    let f: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rule(&f, "one-way-import")["status"], "pass");
+}
+
+#[test]
+fn site_override_switches_rules_off_and_changes_severity() {
+    let dir = Scratch::new("override");
+    let site = dir.path("site.toml");
+    fs::write(&site, "[[rule]]\nid = \"camera\"\nenabled = false\n\n[[rule]]\nid = \"wireless\"\nseverity = \"low\"\n").unwrap();
+    let (_, f) = scan_json("hp-elitebook-835-g10", "classified", &["--override", site.to_str().unwrap()]);
+    assert_eq!(rule(&f, "camera")["status"], "skip");
+    assert_eq!(rule(&f, "wireless")["severity"], "low");
+    assert_eq!(f["policy"]["override_sha256"].as_str().map(str::len), Some(64));
+
+    fs::write(&site, "[[rule]]\nid = \"no-such-rule\"\nenabled = false\n").unwrap();
+    let out = run(bin()
+        .args(["policy", "check", "classified", "--override"])
+        .arg(&site));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("site.toml:2:6: error: policy `classified` has no rule `no-such-rule`"), "{}", stderr(&out));
+}
+
+#[test]
+fn policy_check_reports_every_problem_with_its_position() {
+    let dir = Scratch::new("policy-check");
+    let bad = dir.path("bad.toml");
+    fs::write(
+        &bad,
+        r#"[policy]
+id = "site"
+version = "1"
+title = { zh = "站点", en = "Site" }
+colour = "blue"
+
+[[rule]]
+id = "wireless"
+severity = "fatal"
+title = { zh = "无线", en = "Wireless" }
+remediation = { zh = "拆除", en = "Remove" }
+[rule.settings]
+kinds = ["wifi", "infrared"]
+unknown_setting = 1
+
+[[rule]]
+id = "webcam"
+check = "cameras"
+severity = "high"
+title = { zh = "摄像头", en = "Cameras" }
+remediation = { zh = "拆除", en = "Remove" }
+
+[[media]]
+label = "no identifiers"
+"#,
+    )
+    .unwrap();
+    let out = run(bin().args(["policy", "check"]).arg(&bad));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let file = bad.display().to_string();
+    for expected in [
+        format!("{file}:5:1: error: unknown key `colour` in [policy]"),
+        format!("{file}:9:12: error: unknown severity `fatal`"),
+        format!("{file}:13:18: error: unknown radio kind `infrared`"),
+        format!("{file}:14:1: error: unknown key `unknown_setting` in rule `wireless` settings"),
+        format!("{file}:18:9: error: unknown check `cameras`"),
+        "identifies no device".to_string(),
+    ] {
+        assert!(err.contains(&expected), "missing `{expected}` in:\n{err}");
+    }
+    assert!(err.contains("6 problem(s) found"), "{err}");
+
+    // A syntax error is reported with its position too.
+    fs::write(&bad, "[policy]\nid = \"x\"\nversion = \n").unwrap();
+    let out = run(bin().args(["policy", "check"]).arg(&bad));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(&format!("{file}:3:")), "{}", stderr(&out));
+
+    // The bundled ones are valid.
+    for name in ["classified", "internet-in-secure-area", "dual-use"] {
+        let out = run(bin().args(["policy", "check", name]));
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+    }
+}
+
+fn keygen(dir: &Scratch) -> PathBuf {
+    let key = dir.path("host.key");
+    let out = run(bin().args(["keygen", "--out"]).arg(&key));
+    assert!(out.status.success(), "{}", stderr(&out));
+    key
+}
+
+fn spooled(spool: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(spool).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn python_verifies(envelope: &Path, public: &Path) -> Output {
+    for python in ["python3", "/usr/bin/python3"] {
+        let out = Command::new(python)
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/dsse_verify.py"))
+            .arg(envelope)
+            .arg(public)
+            .stdin(Stdio::null())
+            .output();
+        if let Ok(out) = out {
+            if !String::from_utf8_lossy(&out.stderr).contains("No module named 'cryptography'") {
+                return out;
+            }
+        }
+    }
+    panic!("python3 with `cryptography` is required (apt-get install -y python3-cryptography)");
+}
+
+#[test]
+fn signed_findings_chain_and_verify_independently() {
+    let dir = Scratch::new("signed");
+    let key = keygen(&dir);
+    let public = dir.path("host.key.pub");
+    let spool = dir.path("outbox");
+    let state = dir.path("state");
+    fs::create_dir_all(&spool).unwrap();
+    let root = common::tree("thinkpad-t61");
+    let scan = |trigger: &str| {
+        run(bin()
+            .args(["scan", "--policy", "classified", "--trigger", trigger, "--root"])
+            .arg(&root)
+            .arg("--key")
+            .arg(&key)
+            .arg("--spool")
+            .arg(&spool)
+            .arg("--state")
+            .arg(&state))
+    };
+    let first = scan("boot");
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    assert!(stderr(&first).contains("verdict=violation"), "boot summary line: {}", stderr(&first));
+    let second = scan("manual");
+    assert_eq!(second.status.code(), Some(1));
+
+    let files = spooled(&spool);
+    assert_eq!(files.len(), 2, "{files:?}");
+    let names: Vec<String> = files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert!(names[0].contains("-t61-") && names[0].ends_with("0000000001.finding.json"), "{names:?}");
+
+    // Our own verifier, and an independent one.
+    let out = run(bin().args(["verify", "--key"]).arg(&public).args(&files));
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("verdict violation sequence 1"), "{}", stdout(&out));
+    for file in &files {
+        let out = python_verifies(file, &public);
+        assert!(out.status.success(), "python: {}{}", stdout(&out), stderr(&out));
+    }
+
+    // The chain: sequence 1 declares a new chain (first run), sequence 2 names its digest.
+    let payload = |path: &Path| -> Value {
+        use base64::Engine;
+        let env: Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(env["payload"].as_str().unwrap())
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    let (p1, p2) = (payload(&files[0]), payload(&files[1]));
+    assert_eq!((p1["sequence"].as_u64(), p2["sequence"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(p1["trigger"], "boot");
+    assert!(p1["chain_reset"]["reason"].as_str().is_some());
+    assert!(p2.get("chain_reset").is_none());
+    assert_eq!(p2["previous"].as_str(), Some(sha256_hex(&fs::read(&files[0]).unwrap()).as_str()));
+
+    // A one-byte change to a spooled finding fails verification.
+    let mut bytes = fs::read(&files[1]).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    let tampered = dir.path("tampered.json");
+    fs::write(&tampered, &bytes).unwrap();
+    let out = run(bin().args(["verify", "--key"]).arg(&public).arg(&tampered));
+    assert_ne!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // A key from another host does not verify it.
+    let other = Scratch::new("signed-other");
+    keygen(&other);
+    let out = run(bin().args(["verify", "--key"]).arg(other.path("host.key.pub")).arg(&files[0]));
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("FAIL"), "{}", stdout(&out));
+
+    // A corrupt state file starts a new chain that the finding declares.
+    fs::write(state.join("chain.json"), "{not json").unwrap();
+    scan("timer");
+    let files = spooled(&spool);
+    let p3 = payload(&files[2]);
+    assert!(p3["chain_reset"]["reason"].as_str().unwrap().contains("corrupt"), "{p3}");
+    assert_eq!(p3["previous"], Value::Null);
+}
+
+#[test]
+fn broken_policy_at_boot_still_leaves_a_signed_error_finding() {
+    let dir = Scratch::new("broken-policy");
+    let key = keygen(&dir);
+    let spool = dir.path("outbox");
+    fs::create_dir_all(&spool).unwrap();
+    let policy = dir.path("broken.toml");
+    fs::write(&policy, "[policy]\nid = \"x\"\nversion = \"1\"\ntitle = { zh = \"x\", en = \"x\" }\n[[rule]]\nid = \"wireless\"\nseverity = \"high\"\n").unwrap();
+    let out = run(bin()
+        .args(["scan", "--trigger", "boot", "--policy"])
+        .arg(&policy)
+        .arg("--root")
+        .arg(common::tree("thinkpad-t61"))
+        .arg("--key")
+        .arg(&key)
+        .arg("--spool")
+        .arg(&spool)
+        .arg("--state")
+        .arg(dir.path("state")));
+    assert_eq!(out.status.code(), Some(2), "config error: {}", stderr(&out));
+    assert!(stderr(&out).contains("is missing `title`"), "{}", stderr(&out));
+    let files = spooled(&spool);
+    assert_eq!(files.len(), 1);
+    let verify = run(bin().args(["verify", "--key"]).arg(dir.path("host.key.pub")).arg(&files[0]));
+    assert!(stdout(&verify).contains("verdict error"), "{}", stdout(&verify));
+}
+
+#[test]
+fn unwritable_spool_is_exit_3_and_the_chain_does_not_advance() {
+    let dir = Scratch::new("spool-fail");
+    let key = keygen(&dir);
+    let spool = dir.path("outbox");
+    fs::write(&spool, "a file where the spool folder should be").unwrap();
+    let state = dir.path("state");
+    let out = run(bin()
+        .args(["scan", "--policy", "classified", "--root"])
+        .arg(common::tree("usb-headset"))
+        .arg("--key")
+        .arg(&key)
+        .arg("--spool")
+        .arg(&spool)
+        .arg("--state")
+        .arg(&state));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("finding not written"), "{}", stderr(&out));
+    assert!(!state.join("chain.json").exists(), "chain advanced without a durable finding");
+}
+
+#[test]
+fn loose_key_permissions_are_refused() {
+    let dir = Scratch::new("key-perms");
+    let key = keygen(&dir);
+    assert_eq!(fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::create_dir_all(dir.path("outbox")).unwrap();
+    let out = run(bin()
+        .args(["scan", "--root"])
+        .arg(common::tree("usb-headset"))
+        .arg("--key")
+        .arg(&key)
+        .arg("--spool")
+        .arg(dir.path("outbox")));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("too open"), "{}", stderr(&out));
+    // keygen never overwrites a key.
+    let again = run(bin().args(["keygen", "--out"]).arg(&key));
+    assert_ne!(again.status.code(), Some(0));
+}
+
+#[test]
+fn text_report_leads_with_the_verdict_in_the_chosen_language() {
+    let root = common::tree("usb-headset");
+    let out = run(bin().args(["scan", "--policy", "classified", "--lang", "zh", "--root"]).arg(&root));
+    let text = stdout(&out);
+    assert!(text.starts_with("结论: 违规"), "{text}");
+    assert!(text.contains("禁止音频采集设备"), "{text}");
+    assert!(text.contains("id 046d:0a44"), "the headset is named by its ids: {text}");
+    assert!(!text.contains('\u{1b}'), "no colour when stdout is not a terminal");
+    let out = run(bin().args(["scan", "--policy", "classified", "--lang", "en", "--root"]).arg(&root));
+    assert!(stdout(&out).starts_with("Verdict: VIOLATION"), "{}", stdout(&out));
+}
+
+#[test]
+fn config_file_supplies_policy_key_and_spool() {
+    let dir = Scratch::new("config");
+    let key = keygen(&dir);
+    fs::create_dir_all(dir.path("outbox")).unwrap();
+    let config = dir.path("config.toml");
+    fs::write(
+        &config,
+        format!(
+            "policy = \"internet-in-secure-area\"\nkey = \"{}\"\nspool = \"{}\"\nstate = \"{}\"\n",
+            key.display(),
+            dir.path("outbox").display(),
+            dir.path("state").display()
+        ),
+    )
+    .unwrap();
+    let out = run(bin()
+        .args(["scan", "--config"])
+        .arg(&config)
+        .arg("--root")
+        .arg(common::tree("usb-hdd-uas-removable0")));
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(spooled(&dir.path("outbox")).len(), 1);
+    fs::write(&config, "polcy = \"classified\"\n").unwrap();
+    let out = run(bin().args(["scan", "--config"]).arg(&config));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("config.toml:1:1: error: unknown key `polcy`"), "{}", stderr(&out));
+}
