@@ -115,6 +115,9 @@ pub struct ProbeResult {
     pub remote: Option<String>,
     /// The local address the kernel routes the probe from, when it has a route.
     pub local_address: Option<String>,
+    /// The interface holding that address (filled in from the inventory).
+    #[serde(default)]
+    pub interface: Option<String>,
     pub detail: String,
 }
 
@@ -132,6 +135,9 @@ impl ProbeResult {
         }
         if let Some(local) = &self.local_address {
             out.push_str(&format!(" from {local}"));
+        }
+        if let Some(interface) = &self.interface {
+            out.push_str(&format!(" via {interface}"));
         }
         if !self.detail.is_empty() {
             out.push_str(&format!(" ({})", self.detail));
@@ -188,6 +194,7 @@ pub fn run(targets: &[ProbeTarget], deadline: Duration) -> ProbeReport {
                 latency_ms: None,
                 remote: None,
                 local_address: None,
+                interface: None,
                 detail: format!("no answer within the {} ms deadline", deadline.as_millis()),
             })
         })
@@ -220,6 +227,7 @@ fn probe_one(target: &ProbeTarget, until: Instant) -> ProbeResult {
         latency_ms: None,
         remote: None,
         local_address: None,
+        interface: None,
         detail: String::new(),
     };
     let remote = match (target.host.as_str(), target.port).to_socket_addrs() {

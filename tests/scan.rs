@@ -1,6 +1,9 @@
 //! `isoguard scan` as a person or the boot unit runs it: the real binary, real fixture trees,
 //! real keys, a real spool, and an independent signature check.
 
+// Test helpers fail loudly by design: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeSet;
@@ -13,7 +16,9 @@ use serde_json::Value;
 
 fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_isoguard"));
-    cmd.stdin(Stdio::null()).env("LANG", "C").env_remove("LC_ALL");
+    cmd.stdin(Stdio::null())
+        .env("LANG", "C")
+        .env_remove("LC_ALL");
     cmd
 }
 
@@ -33,7 +38,8 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scan-{name}-{}", std::process::id()));
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("scan-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         Scratch(dir)
@@ -93,7 +99,11 @@ fn classified_on_hp_elitebook_names_each_offending_device_and_nothing_else() {
     assert_eq!(f["verdict"], "violation");
     assert_eq!(rule(&f, "wireless")["status"], "fail");
     assert_eq!(evidence_names(&f, "wireless"), set(&["wlp1s0", "hci0"]));
-    assert_eq!(evidence_names(&f, "removable-storage"), set(&["sda", "sdb"]), "not nvme0n1");
+    assert_eq!(
+        evidence_names(&f, "removable-storage"),
+        set(&["sda", "sdb"]),
+        "not nvme0n1"
+    );
     let sdb = rule(&f, "removable-storage")["evidence"]
         .as_array()
         .unwrap()
@@ -101,11 +111,22 @@ fn classified_on_hp_elitebook_names_each_offending_device_and_nothing_else() {
         .find(|e| e["name"] == "sdb")
         .unwrap()
         .clone();
-    assert_eq!((sdb["vendor_id"].as_str(), sdb["product_id"].as_str()), (Some("13fe"), Some("6700")));
+    assert_eq!(
+        (sdb["vendor_id"].as_str(), sdb["product_id"].as_str()),
+        (Some("13fe"), Some("6700"))
+    );
     assert_eq!(sdb["serial"], "071C395B848D2017");
     assert_eq!(sdb["port"], "1-1");
-    assert_eq!(evidence_names(&f, "camera"), set(&["video0"]), "the metadata node video1 is no camera");
-    assert_eq!(evidence_names(&f, "audio-capture"), set(&["card1"]), "HDMI card0 is playback only");
+    assert_eq!(
+        evidence_names(&f, "camera"),
+        set(&["video0"]),
+        "the metadata node video1 is no camera"
+    );
+    assert_eq!(
+        evidence_names(&f, "audio-capture"),
+        set(&["card1"]),
+        "HDMI card0 is playback only"
+    );
     assert_eq!(rule(&f, "one-way-import")["status"], "pass");
     assert_eq!(rule(&f, "external-network")["status"], "pass");
     assert_eq!(f["policy"]["id"], "classified");
@@ -117,7 +138,10 @@ fn classified_on_hp_elitebook_names_each_offending_device_and_nothing_else() {
 fn classified_on_thinkpad_t61() {
     let (code, f) = scan_json("thinkpad-t61", "classified", &[]);
     assert_eq!(code, 1);
-    assert_eq!(evidence_names(&f, "removable-storage"), set(&["sdb", "sr0"]));
+    assert_eq!(
+        evidence_names(&f, "removable-storage"),
+        set(&["sdb", "sr0"])
+    );
     assert_eq!(evidence_names(&f, "wireless"), set(&["wlan0", "4-1"]));
     assert_eq!(evidence_names(&f, "audio-capture"), set(&["card0"]));
     assert_eq!(rule(&f, "camera")["status"], "pass");
@@ -134,7 +158,10 @@ fn classified_on_thinkpad_t61() {
 #[test]
 fn modems_tethering_and_usb_disks() {
     let (_, f) = scan_json("lenovo-t430s", "classified", &[]);
-    assert_eq!(evidence_names(&f, "wireless"), set(&["wlan0", "hci0", "wwan0"]));
+    assert_eq!(
+        evidence_names(&f, "wireless"),
+        set(&["wlan0", "hci0", "wwan0"])
+    );
     assert_eq!(evidence_names(&f, "camera"), set(&["video0", "video1"]));
 
     let (_, f) = scan_json("android-rndis-tether", "classified", &[]);
@@ -142,7 +169,10 @@ fn modems_tethering_and_usb_disks() {
     assert!(evidence_names(&f, "external-network").contains("usb0"));
 
     let (_, f) = scan_json("usb-hdd-uas-removable0", "classified", &[]);
-    assert_eq!(evidence_names(&f, "removable-storage"), set(&["sda", "sdb"]));
+    assert_eq!(
+        evidence_names(&f, "removable-storage"),
+        set(&["sda", "sdb"])
+    );
 
     let (_, f) = scan_json("sony-xperia-mtp", "classified", &[]);
     assert_eq!(evidence_names(&f, "removable-storage"), set(&["1-1.5.2.4"]));
@@ -164,12 +194,19 @@ fn registered_media_round_trip_and_one_way_import() {
     let out = run(bin().args(["registered-media", "--root"]).arg(&root));
     assert!(out.status.success(), "{}", stderr(&out));
     let listing = stdout(&out);
-    assert!(listing.contains("serial = \"575834314135313233343536\""), "{listing}");
+    assert!(
+        listing.contains("serial = \"575834314135313233343536\""),
+        "{listing}"
+    );
 
     // Pasted as it is, every attached medium is registered.
     let site = dir.path("site.toml");
     fs::write(&site, &listing).unwrap();
-    let (_, f) = scan_json("usb-hdd-uas-removable0", "classified", &["--override", site.to_str().unwrap()]);
+    let (_, f) = scan_json(
+        "usb-hdd-uas-removable0",
+        "classified",
+        &["--override", site.to_str().unwrap()],
+    );
     assert_eq!(rule(&f, "removable-storage")["status"], "pass");
 
     // The WD disk registered for one-way import while mounted read-write: fail, with the
@@ -179,23 +216,49 @@ fn registered_media_round_trip_and_one_way_import() {
         "role = \"import\"\nvendor_id = \"1058\"",
         1,
     );
-    assert_ne!(import, listing, "the WD entry was not found to edit:\n{listing}");
+    assert_ne!(
+        import, listing,
+        "the WD entry was not found to edit:\n{listing}"
+    );
     fs::write(&site, &import).unwrap();
-    let (code, f) = scan_json("usb-hdd-uas-removable0", "classified", &["--override", site.to_str().unwrap()]);
+    let (code, f) = scan_json(
+        "usb-hdd-uas-removable0",
+        "classified",
+        &["--override", site.to_str().unwrap()],
+    );
     assert_eq!(code, 1);
     let import_rule = rule(&f, "one-way-import");
     assert_eq!(import_rule["status"], "fail");
     let detail = import_rule["evidence"][0]["detail"].as_str().unwrap();
-    assert!(detail.contains("/media/user/Elements") && detail.contains("rw,nosuid"), "{detail}");
+    assert!(
+        detail.contains("/media/user/Elements") && detail.contains("rw,nosuid"),
+        "{detail}"
+    );
 
     // The same medium mounted read-only passes.
     let ro_root = dir.path("ro-root");
-    let status = Command::new("cp").args(["-a"]).arg(&root).arg(&ro_root).status().unwrap();
+    let status = Command::new("cp")
+        .args(["-a"])
+        .arg(&root)
+        .arg(&ro_root)
+        .status()
+        .unwrap();
     assert!(status.success());
     let mounts = fs::read_to_string(ro_root.join("proc/mounts")).unwrap();
-    fs::write(ro_root.join("proc/mounts"), mounts.replace("exfat rw,nosuid", "exfat ro,nosuid")).unwrap();
+    fs::write(
+        ro_root.join("proc/mounts"),
+        mounts.replace("exfat rw,nosuid", "exfat ro,nosuid"),
+    )
+    .unwrap();
     let out = run(bin()
-        .args(["scan", "--format", "json", "--policy", "classified", "--override"])
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--policy",
+            "classified",
+            "--override",
+        ])
         .arg(&site)
         .arg("--root")
         .arg(&ro_root));
@@ -208,17 +271,29 @@ fn site_override_switches_rules_off_and_changes_severity() {
     let dir = Scratch::new("override");
     let site = dir.path("site.toml");
     fs::write(&site, "[[rule]]\nid = \"camera\"\nenabled = false\n\n[[rule]]\nid = \"wireless\"\nseverity = \"low\"\n").unwrap();
-    let (_, f) = scan_json("hp-elitebook-835-g10", "classified", &["--override", site.to_str().unwrap()]);
+    let (_, f) = scan_json(
+        "hp-elitebook-835-g10",
+        "classified",
+        &["--override", site.to_str().unwrap()],
+    );
     assert_eq!(rule(&f, "camera")["status"], "skip");
     assert_eq!(rule(&f, "wireless")["severity"], "low");
-    assert_eq!(f["policy"]["override_sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(
+        f["policy"]["override_sha256"].as_str().map(str::len),
+        Some(64)
+    );
 
     fs::write(&site, "[[rule]]\nid = \"no-such-rule\"\nenabled = false\n").unwrap();
     let out = run(bin()
         .args(["policy", "check", "classified", "--override"])
         .arg(&site));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("site.toml:2:6: error: policy `classified` has no rule `no-such-rule`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("site.toml:2:6: error: policy `classified` has no rule `no-such-rule`"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -274,7 +349,11 @@ label = "no identifiers"
     fs::write(&bad, "[policy]\nid = \"x\"\nversion = \n").unwrap();
     let out = run(bin().args(["policy", "check"]).arg(&bad));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains(&format!("{file}:3:")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{file}:3:")),
+        "{}",
+        stderr(&out)
+    );
 
     // The bundled ones are valid.
     for name in ["classified", "internet-in-secure-area", "dual-use"] {
@@ -291,20 +370,29 @@ fn keygen(dir: &Scratch) -> PathBuf {
 }
 
 fn spooled(spool: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(spool).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<PathBuf> = fs::read_dir(spool)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     files
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn python_verifies(envelope: &Path, public: &Path) -> Output {
     for python in ["python3", "/usr/bin/python3"] {
         let out = Command::new(python)
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/dsse_verify.py"))
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/tools/dsse_verify.py"
+            ))
             .arg(envelope)
             .arg(public)
             .stdin(Stdio::null())
@@ -329,7 +417,14 @@ fn signed_findings_chain_and_verify_independently() {
     let root = common::tree("thinkpad-t61");
     let scan = |trigger: &str| {
         run(bin()
-            .args(["scan", "--policy", "classified", "--trigger", trigger, "--root"])
+            .args([
+                "scan",
+                "--policy",
+                "classified",
+                "--trigger",
+                trigger,
+                "--root",
+            ])
             .arg(&root)
             .arg("--key")
             .arg(&key)
@@ -340,22 +435,41 @@ fn signed_findings_chain_and_verify_independently() {
     };
     let first = scan("boot");
     assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
-    assert!(stderr(&first).contains("verdict=violation"), "boot summary line: {}", stderr(&first));
+    assert!(
+        stderr(&first).contains("verdict=violation"),
+        "boot summary line: {}",
+        stderr(&first)
+    );
     let second = scan("manual");
     assert_eq!(second.status.code(), Some(1));
 
     let files = spooled(&spool);
     assert_eq!(files.len(), 2, "{files:?}");
-    let names: Vec<String> = files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    assert!(names[0].contains("-t61-") && names[0].ends_with("0000000001.finding.json"), "{names:?}");
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names[0].contains("-t61-") && names[0].ends_with("0000000001.finding.json"),
+        "{names:?}"
+    );
 
     // Our own verifier, and an independent one.
     let out = run(bin().args(["verify", "--key"]).arg(&public).args(&files));
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains("verdict violation sequence 1"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("verdict violation sequence 1"),
+        "{}",
+        stdout(&out)
+    );
     for file in &files {
         let out = python_verifies(file, &public);
-        assert!(out.status.success(), "python: {}{}", stdout(&out), stderr(&out));
+        assert!(
+            out.status.success(),
+            "python: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
     }
 
     // The chain: sequence 1 declares a new chain (first run), sequence 2 names its digest.
@@ -368,11 +482,17 @@ fn signed_findings_chain_and_verify_independently() {
         serde_json::from_slice(&bytes).unwrap()
     };
     let (p1, p2) = (payload(&files[0]), payload(&files[1]));
-    assert_eq!((p1["sequence"].as_u64(), p2["sequence"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(
+        (p1["sequence"].as_u64(), p2["sequence"].as_u64()),
+        (Some(1), Some(2))
+    );
     assert_eq!(p1["trigger"], "boot");
     assert!(p1["chain_reset"]["reason"].as_str().is_some());
     assert!(p2.get("chain_reset").is_none());
-    assert_eq!(p2["previous"].as_str(), Some(sha256_hex(&fs::read(&files[0]).unwrap()).as_str()));
+    assert_eq!(
+        p2["previous"].as_str(),
+        Some(sha256_hex(&fs::read(&files[0]).unwrap()).as_str())
+    );
 
     // A one-byte change to a spooled finding fails verification.
     let mut bytes = fs::read(&files[1]).unwrap();
@@ -386,7 +506,10 @@ fn signed_findings_chain_and_verify_independently() {
     // A key from another host does not verify it.
     let other = Scratch::new("signed-other");
     keygen(&other);
-    let out = run(bin().args(["verify", "--key"]).arg(other.path("host.key.pub")).arg(&files[0]));
+    let out = run(bin()
+        .args(["verify", "--key"])
+        .arg(other.path("host.key.pub"))
+        .arg(&files[0]));
     assert_ne!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("FAIL"), "{}", stdout(&out));
 
@@ -395,7 +518,13 @@ fn signed_findings_chain_and_verify_independently() {
     scan("timer");
     let files = spooled(&spool);
     let p3 = payload(&files[2]);
-    assert!(p3["chain_reset"]["reason"].as_str().unwrap().contains("corrupt"), "{p3}");
+    assert!(
+        p3["chain_reset"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("corrupt"),
+        "{p3}"
+    );
     assert_eq!(p3["previous"], Value::Null);
 }
 
@@ -419,11 +548,22 @@ fn broken_policy_at_boot_still_leaves_a_signed_error_finding() {
         .arg("--state")
         .arg(dir.path("state")));
     assert_eq!(out.status.code(), Some(2), "config error: {}", stderr(&out));
-    assert!(stderr(&out).contains("is missing `title`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is missing `title`"),
+        "{}",
+        stderr(&out)
+    );
     let files = spooled(&spool);
     assert_eq!(files.len(), 1);
-    let verify = run(bin().args(["verify", "--key"]).arg(dir.path("host.key.pub")).arg(&files[0]));
-    assert!(stdout(&verify).contains("verdict error"), "{}", stdout(&verify));
+    let verify = run(bin()
+        .args(["verify", "--key"])
+        .arg(dir.path("host.key.pub"))
+        .arg(&files[0]));
+    assert!(
+        stdout(&verify).contains("verdict error"),
+        "{}",
+        stdout(&verify)
+    );
 }
 
 #[test]
@@ -443,15 +583,25 @@ fn unwritable_spool_is_exit_3_and_the_chain_does_not_advance() {
         .arg("--state")
         .arg(&state));
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("finding not written"), "{}", stderr(&out));
-    assert!(!state.join("chain.json").exists(), "chain advanced without a durable finding");
+    assert!(
+        stderr(&out).contains("finding not written"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !state.join("chain.json").exists(),
+        "chain advanced without a durable finding"
+    );
 }
 
 #[test]
 fn loose_key_permissions_are_refused() {
     let dir = Scratch::new("key-perms");
     let key = keygen(&dir);
-    assert_eq!(fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
     fs::create_dir_all(dir.path("outbox")).unwrap();
     let out = run(bin()
@@ -471,14 +621,28 @@ fn loose_key_permissions_are_refused() {
 #[test]
 fn text_report_leads_with_the_verdict_in_the_chosen_language() {
     let root = common::tree("usb-headset");
-    let out = run(bin().args(["scan", "--policy", "classified", "--lang", "zh", "--root"]).arg(&root));
+    let out = run(bin()
+        .args(["scan", "--policy", "classified", "--lang", "zh", "--root"])
+        .arg(&root));
     let text = stdout(&out);
     assert!(text.starts_with("结论: 违规"), "{text}");
     assert!(text.contains("禁止音频采集设备"), "{text}");
-    assert!(text.contains("id 046d:0a44"), "the headset is named by its ids: {text}");
-    assert!(!text.contains('\u{1b}'), "no colour when stdout is not a terminal");
-    let out = run(bin().args(["scan", "--policy", "classified", "--lang", "en", "--root"]).arg(&root));
-    assert!(stdout(&out).starts_with("Verdict: VIOLATION"), "{}", stdout(&out));
+    assert!(
+        text.contains("id 046d:0a44"),
+        "the headset is named by its ids: {text}"
+    );
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour when stdout is not a terminal"
+    );
+    let out = run(bin()
+        .args(["scan", "--policy", "classified", "--lang", "en", "--root"])
+        .arg(&root));
+    assert!(
+        stdout(&out).starts_with("Verdict: VIOLATION"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -502,10 +666,20 @@ fn config_file_supplies_policy_key_and_spool() {
         .arg(&config)
         .arg("--root")
         .arg(common::tree("usb-hdd-uas-removable0")));
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert_eq!(spooled(&dir.path("outbox")).len(), 1);
     fs::write(&config, "polcy = \"classified\"\n").unwrap();
     let out = run(bin().args(["scan", "--config"]).arg(&config));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("config.toml:1:1: error: unknown key `polcy`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("config.toml:1:1: error: unknown key `polcy`"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -160,7 +160,10 @@ fn wifi(host: &HostRoot, network: &NetworkSection) -> Vec<Radio> {
         found.name = dev
             .host()
             .link_name(&format!("{}/phy80211", dev.rel_path()))
-            .or_else(|| dev.parent().and_then(|p| p.children("ieee80211").into_iter().next()))
+            .or_else(|| {
+                dev.parent()
+                    .and_then(|p| p.children("ieee80211").into_iter().next())
+            })
             .unwrap_or_else(|| iface.name.clone());
         found.address = iface.mac.clone();
         merge(&mut out, found);

@@ -194,10 +194,20 @@ pub fn run(opts: &Options) -> Result<Outcome, CliError> {
             let inventory = Inventory::collect(&opened.host);
             let probes: Option<ProbeReport> = probe_plan(&policy).map(|(targets, deadline)| {
                 if targets.is_empty() {
-                    ProbeReport::default()
-                } else {
-                    probe::run(&targets, deadline)
+                    return ProbeReport::default();
                 }
+                let mut report = probe::run(&targets, deadline);
+                for result in &mut report.results {
+                    result.interface = result.local_address.as_deref().and_then(|local| {
+                        inventory
+                            .network
+                            .interfaces
+                            .iter()
+                            .find(|i| i.addresses.iter().any(|a| a.address.to_string() == local))
+                            .map(|i| i.name.clone())
+                    });
+                }
+                report
             });
             let results = evaluate(&policy, &inventory, probes.as_ref());
             let judged = Judged {

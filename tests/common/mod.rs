@@ -1,4 +1,6 @@
 //! Shared helpers for integration tests: build a fixture tree, read it, find devices.
+// Test helpers fail loudly by design: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -22,16 +24,31 @@ pub fn build(name: &str) -> Materialized {
     materialize_temp(&fixture_dir(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
+/// Where trees are built: tmpfs when there is one (thousands of small files build in a tenth
+/// of a second there, seconds on a disk file system), else the target folder.
+fn tree_base() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+    }
+}
+
 /// A fixture tree built once per test process and shared by its tests (building the larger
 /// recordings takes seconds). Trees live under the target folder and are rebuilt each run.
 pub fn tree(name: &str) -> PathBuf {
     static TREES: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let trees = TREES.get_or_init(|| {
-        // Trees of earlier runs (cargo runs test binaries one after another).
-        if let Ok(entries) = std::fs::read_dir(env!("CARGO_TARGET_TMPDIR")) {
+        // Trees of earlier runs.
+        if let Ok(entries) = std::fs::read_dir(tree_base()) {
             for entry in entries.flatten() {
-                if entry.file_name().to_string_lossy().starts_with("fixture-trees-") {
-                    let _ = std::fs::remove_dir_all(entry.path());
+                let name = entry.file_name().to_string_lossy().into_owned();
+                // Only trees whose test process has ended: other test binaries may be running.
+                if let Some(pid) = name.strip_prefix("fixture-trees-") {
+                    if !Path::new("/proc").join(pid).exists() {
+                        let _ = std::fs::remove_dir_all(entry.path());
+                    }
                 }
             }
         }
@@ -41,11 +58,12 @@ pub fn tree(name: &str) -> PathBuf {
     if let Some(path) = trees.get(name) {
         return path.clone();
     }
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fixture-trees-{}", std::process::id()));
+    let base = tree_base().join(format!("fixture-trees-{}", std::process::id()));
     let out = base.join(name);
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&base).unwrap();
-    isoguard::fixture::materialize(&fixture_dir(name), &out).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
+    isoguard::fixture::materialize(&fixture_dir(name), &out)
+        .unwrap_or_else(|e| panic!("fixture {name}: {e}"));
     trees.insert(name.to_string(), out.clone());
     out
 }
@@ -74,7 +92,13 @@ pub fn usb<'a>(inv: &'a Inventory, vid_pid: &str) -> &'a UsbDevice {
     inv.usb
         .devices
         .iter()
-        .find(|u| format!("{}:{}", u.vendor_id.as_deref().unwrap_or(""), u.product_id.as_deref().unwrap_or("")) == vid_pid)
+        .find(|u| {
+            format!(
+                "{}:{}",
+                u.vendor_id.as_deref().unwrap_or(""),
+                u.product_id.as_deref().unwrap_or("")
+            ) == vid_pid
+        })
         .unwrap_or_else(|| panic!("no USB device {vid_pid}"))
 }
 
