@@ -28,8 +28,9 @@ die() {
 }
 
 command -v hyperfine >/dev/null || die "hyperfine not found (Debian: apt-get install hyperfine)"
-[ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1 ||
+if ! { [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1; }; then
   die "GNU time not found at /usr/bin/time (Debian: apt-get install time)"
+fi
 
 echo "== cargo build --release"
 cargo build --release

@@ -111,10 +111,8 @@ static NEXT_TREE: AtomicUsize = AtomicUsize::new(0);
 /// A fresh, unique, empty folder under `CARGO_TARGET_TMPDIR`.
 fn scratch_dir(tag: &str) -> PathBuf {
     let n = NEXT_TREE.fetch_add(1, Ordering::SeqCst);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "hostile-{tag}-{}-{n}",
-        std::process::id()
-    ));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("hostile-{tag}-{}-{n}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     dir
@@ -306,7 +304,10 @@ impl Tree {
             ],
         );
         self.link("sys/class/net/lo", LO);
-        self.write("run/udev/data/n1", "I:2101634\nE:ID_NET_LINK_FILE=/usr/lib/systemd/network/99-default.link\n");
+        self.write(
+            "run/udev/data/n1",
+            "I:2101634\nE:ID_NET_LINK_FILE=/usr/lib/systemd/network/99-default.link\n",
+        );
 
         self.write(
             "proc/self/mountinfo",
@@ -320,7 +321,10 @@ impl Tree {
             "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n",
         );
         self.write("proc/sys/kernel/osrelease", "5.15.0-91-generic\n");
-        self.write("proc/sys/kernel/random/boot_id", "0f0e5a34-5a8c-4d4e-9a61-1d2a7c3e8b90\n");
+        self.write(
+            "proc/sys/kernel/random/boot_id",
+            "0f0e5a34-5a8c-4d4e-9a61-1d2a7c3e8b90\n",
+        );
         self.write("etc/machine-id", "4f1a0c2e9b7d4e6f8a1b2c3d4e5f6a7b\n");
         self.write("etc/hostname", "ws-0417\n");
         self.write(
@@ -389,7 +393,13 @@ impl Tree {
         );
         self.device(&host, "sys/bus/scsi", None, "DEVTYPE=scsi_host\n", &[]);
         let shost = format!("{host}/scsi_host/host{}", s.scsi_host);
-        self.device(&shost, "sys/class/scsi_host", None, "", &[("proc_name", "usb-storage")]);
+        self.device(
+            &shost,
+            "sys/class/scsi_host",
+            None,
+            "",
+            &[("proc_name", "usb-storage")],
+        );
         self.link(&format!("{shost}/device"), &host);
         self.device(&target, "sys/bus/scsi", None, "DEVTYPE=scsi_target\n", &[]);
         self.device(
@@ -492,7 +502,9 @@ impl Tree {
         let path = self.path("site-override.toml");
         fs::write(
             &path,
-            format!("[[media]]\nvendor_id = \"0781\"\nproduct_id = \"5567\"\nserial = \"{SERIAL}\"\n"),
+            format!(
+                "[[media]]\nvendor_id = \"0781\"\nproduct_id = \"5567\"\nserial = \"{SERIAL}\"\n"
+            ),
         )
         .unwrap();
         path
@@ -602,7 +614,9 @@ where
     };
     let stdout = String::from_utf8(out.join().unwrap()).expect("stdout is UTF-8");
     let stderr = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
-    let code = status.code().unwrap_or_else(|| panic!("isoguard {args:?} killed: {status}"));
+    let code = status
+        .code()
+        .unwrap_or_else(|| panic!("isoguard {args:?} killed: {status}"));
     assert!(
         [0, 1, 3].contains(&code),
         "isoguard {args:?} exited {code} (panic or usage error)\nstderr: {stderr}"
@@ -615,7 +629,11 @@ where
 }
 
 fn inventory_text(tree: &Tree) -> Run {
-    isoguard([OsStr::new("inventory"), "--root".as_ref(), tree.root.as_os_str()])
+    isoguard([
+        OsStr::new("inventory"),
+        "--root".as_ref(),
+        tree.root.as_os_str(),
+    ])
 }
 
 fn inventory_json(tree: &Tree) -> Value {
@@ -704,7 +722,11 @@ fn is_dangerous(ch: char) -> bool {
 
 fn assert_terminal_safe(what: &str, text: &str) {
     if let Some((at, ch)) = text.char_indices().find(|(_, ch)| is_dangerous(*ch)) {
-        let from = text[..at].char_indices().rev().nth(60).map_or(0, |(i, _)| i);
+        let from = text[..at]
+            .char_indices()
+            .rev()
+            .nth(60)
+            .map_or(0, |(i, _)| i);
         panic!(
             "{what}: raw U+{:04X} reaches the terminal at byte {at}, after {:?}",
             ch as u32,
@@ -755,7 +777,9 @@ fn baseline_stick_tree_reads_cleanly() {
     assert_eq!(sdb.model.as_deref(), Some("Cruzer Blade"));
     assert_eq!(sdb.usb.as_ref().unwrap().port, "1-2");
     assert_eq!(sdb.partitions.len(), 1);
-    assert!(sdb.all_mounts().any(|m| m.mount_point == "/media/user/STICK"));
+    assert!(sdb
+        .all_mounts()
+        .any(|m| m.mount_point == "/media/user/STICK"));
     assert_eq!(inv.network.interfaces.len(), 1);
     assert_eq!(inv.network.interfaces[0].kind, NetKind::Loopback);
 
@@ -795,7 +819,10 @@ fn non_utf8_serial_and_product_are_kept_escaped_and_distinct() {
     let (one, two) = (usb_at(&inv, "1-2"), usb_at(&inv, "1-3"));
     assert_eq!(one.serial.as_deref(), Some("SN\\xff\\xfe01"));
     assert_eq!(two.serial.as_deref(), Some("SN\\xfe\\xff01"));
-    assert_ne!(one.serial, two.serial, "serials differing in invalid bytes collapsed");
+    assert_ne!(
+        one.serial, two.serial,
+        "serials differing in invalid bytes collapsed"
+    );
     assert_eq!(one.product.as_deref(), Some("Flash \\xe4\\xb8"));
     assert_eq!(two.product.as_deref(), Some("\\xc0\\xafBad overlong"));
     // The disk's USB parent carries the same identifiers (what an allowlist matches).
@@ -830,7 +857,10 @@ const EVIL_HOSTNAME: &str = "ws\u{1b}]2;title\u{7}";
 fn escape_tree() -> Tree {
     let tree = Tree::stick("escapes");
     let dev = STICK.dev();
-    tree.write(&format!("{dev}/manufacturer"), format!("{EVIL_MANUFACTURER}\n"));
+    tree.write(
+        &format!("{dev}/manufacturer"),
+        format!("{EVIL_MANUFACTURER}\n"),
+    );
     tree.write(&format!("{dev}/product"), format!("{EVIL_PRODUCT}\n"));
     tree.write(&format!("{dev}/serial"), format!("{EVIL_SERIAL}\n"));
     tree.write(&format!("{}/model", STICK.lun()), format!("{EVIL_MODEL}\n"));
@@ -844,15 +874,28 @@ fn control_characters_and_escape_sequences_never_reach_the_terminal() {
 
     let inventory = inventory_text(&tree).stdout;
     assert_terminal_safe("isoguard inventory", &inventory);
-    for escaped in ["\\x1b[2J", "\\x1b]0;pwned\\x07Corp", "Disk\\x0dOVERWRITTEN\\x0asecond", "\\u{202e}gpj.exe", "SN\\x00\\x1b[31mRED\\x9b0m", "ws\\x1b]2;title\\x07"] {
-        assert!(inventory.contains(escaped), "inventory text lacks {escaped}:\n{inventory}");
+    for escaped in [
+        "\\x1b[2J",
+        "\\x1b]0;pwned\\x07Corp",
+        "Disk\\x0dOVERWRITTEN\\x0asecond",
+        "\\u{202e}gpj.exe",
+        "SN\\x00\\x1b[31mRED\\x9b0m",
+        "ws\\x1b]2;title\\x07",
+    ] {
+        assert!(
+            inventory.contains(escaped),
+            "inventory text lacks {escaped}:\n{inventory}"
+        );
     }
 
     let report = scan(&tree, false, None).stdout;
     assert_terminal_safe("isoguard scan", &report);
     assert!(report.contains("FAIL"), "{report}");
     for escaped in ["\\x1b[2J", "\\u{202e}gpj.exe", "ws\\x1b]2;title\\x07"] {
-        assert!(report.contains(escaped), "scan report lacks {escaped}:\n{report}");
+        assert!(
+            report.contains(escaped),
+            "scan report lacks {escaped}:\n{report}"
+        );
     }
 }
 
@@ -902,7 +945,11 @@ fn very_long_product_name_is_cut_for_display_and_bounded_in_json() {
         .find(|l| l.contains("LongNamexxx"))
         .expect("the USB line");
     assert!(line.contains('…'), "not marked as cut: {line}");
-    assert!(line.chars().count() < 400, "line not bounded: {} chars", line.chars().count());
+    assert!(
+        line.chars().count() < 400,
+        "line not bounded: {} chars",
+        line.chars().count()
+    );
     for line in text.lines() {
         assert!(line.chars().count() < 1000, "unbounded line: {line}");
     }
@@ -964,13 +1011,21 @@ fn huge_attribute_uevent_and_udev_files_are_read_bounded() {
     assert!(took < Duration::from_secs(10), "collect took {took:?}");
     let stick = usb_at(&inv, "1-2");
     let product = stick.product.as_deref().unwrap();
-    assert!(product.starts_with("Huge") && product.len() <= MAX_VALUE_BYTES, "{}", product.len());
+    assert!(
+        product.starts_with("Huge") && product.len() <= MAX_VALUE_BYTES,
+        "{}",
+        product.len()
+    );
     // 4096 NULs from the sparse serial: kept, bounded.
     assert!(stick.serial.as_deref().unwrap().len() <= MAX_VALUE_BYTES);
     assert_eq!(stick.kinds, [UsbKind::MassStorage]);
     let sdb = disk(&inv, "sdb");
     assert_eq!((sdb.bus, sdb.removable), (Bus::Usb, Some(true)));
-    assert_eq!(sdb.model.as_deref(), Some("Cruzer Blade"), "udev record head was read");
+    assert_eq!(
+        sdb.model.as_deref(),
+        Some("Cruzer Blade"),
+        "udev record head was read"
+    );
     assert_eq!(sdb.usb.as_ref().unwrap().port, "1-2");
     assert!(inv.host.hostname.as_deref().unwrap().len() <= MAX_VALUE_BYTES);
     assert_terminal_safe("render", &render(&inv));
@@ -990,12 +1045,16 @@ fn oversized_mount_table_is_not_silently_cut() {
         ));
         id += 1;
     }
-    table.push_str("98 29 8:17 / /media/user/STICK rw,nosuid,nodev,relatime shared:52 - vfat /dev/sdb1 rw\n");
+    table.push_str(
+        "98 29 8:17 / /media/user/STICK rw,nosuid,nodev,relatime shared:52 - vfat /dev/sdb1 rw\n",
+    );
     tree.write("proc/self/mountinfo", table);
 
     let inv = collect(&tree);
     let sdb = disk(&inv, "sdb");
-    let mounted = sdb.all_mounts().any(|m| m.mount_point == "/media/user/STICK");
+    let mounted = sdb
+        .all_mounts()
+        .any(|m| m.mount_point == "/media/user/STICK");
     assert!(
         mounted || !inv.storage.problems.is_empty(),
         "the stick's mount was lost and nothing says the mount table was incomplete"
@@ -1021,7 +1080,11 @@ fn symlink_loops_in_class_folders_are_reported_not_followed() {
         inv.network.problems
     );
     for entry in ["/sys/class/block/loopa", "/sys/class/block/loopb"] {
-        assert!(has_problem(&inv.storage.problems, entry), "{entry}: {:?}", inv.storage.problems);
+        assert!(
+            has_problem(&inv.storage.problems, entry),
+            "{entry}: {:?}",
+            inv.storage.problems
+        );
     }
     // The rest of the machine is still read.
     assert_eq!(disk(&inv, "sdb").bus, Bus::Usb);
@@ -1092,7 +1155,10 @@ fn symlink_to_an_ancestor_inside_a_device_folder_is_harmless() {
         .collect();
     assert_eq!(numbers, [Some("1.0")]);
     let sdb = disk(&inv, "sdb");
-    assert_eq!((sdb.bus, sdb.removable, sdb.partitions.len()), (Bus::Usb, Some(true), 1));
+    assert_eq!(
+        (sdb.bus, sdb.removable, sdb.partitions.len()),
+        (Bus::Usb, Some(true), 1)
+    );
 }
 
 #[test]
@@ -1127,9 +1193,16 @@ fn fifo_where_files_belong_does_not_block_and_is_reported() {
 
     let inv = collect(&tree);
     let product = format!("/{dev}/product");
-    assert!(has_problem(&inv.usb.problems, &product), "{:?}", inv.usb.problems);
+    assert!(
+        has_problem(&inv.usb.problems, &product),
+        "{:?}",
+        inv.usb.problems
+    );
     let storage = problem_paths(&inv.storage.problems);
-    assert!(storage.contains(&format!("/{}", STICK.disk_db()).as_str()), "{storage:?}");
+    assert!(
+        storage.contains(&format!("/{}", STICK.disk_db()).as_str()),
+        "{storage:?}"
+    );
     assert!(storage.contains(&"/proc/self/mountinfo"), "{storage:?}");
     // The product name falls back to what udev recorded.
     assert_eq!(usb_at(&inv, "1-2").product.as_deref(), Some("Cruzer Blade"));
@@ -1206,7 +1279,11 @@ fn absent_class_folder_means_no_devices() {
     assert!(!tree.path("sys/class/bluetooth").exists());
     assert!(!tree.path("sys/class/sound").exists());
     let inv = collect(&tree);
-    assert!(inv.wireless.problems.is_empty(), "{:?}", inv.wireless.problems);
+    assert!(
+        inv.wireless.problems.is_empty(),
+        "{:?}",
+        inv.wireless.problems
+    );
     assert!(inv.wireless.bluetooth.is_empty());
     assert!(inv.audio.problems.is_empty() && inv.audio.cards.is_empty());
     let finding = scan_json(&tree, Some(&tree.register_stick()));
@@ -1356,7 +1433,9 @@ fn garbage_udev_database_records_do_not_panic() {
     record.extend(std::iter::repeat_n(b'A', 100_000));
     record.extend_from_slice(b"\nX:");
     record.extend(std::iter::repeat_n(b'\xff', 50_000));
-    record.extend_from_slice(b"\nE:ID_BUS=usb\nE:ID_MODEL_ENC=Cruzer\\x20Blade\\x20\\x20\\x20\\x20\n");
+    record.extend_from_slice(
+        b"\nE:ID_BUS=usb\nE:ID_MODEL_ENC=Cruzer\\x20Blade\\x20\\x20\\x20\\x20\n",
+    );
     record.extend_from_slice(b"E:ID_SERIAL_SHORT=");
     record.extend(std::iter::repeat_n(b'S', 20_000));
     record.extend_from_slice(b"\nE:ID_VENDOR_ENC=\\xZZ\\x\\\\x1b\\x1b[2J\n\r\n\x00");
@@ -1370,9 +1449,17 @@ fn garbage_udev_database_records_do_not_panic() {
     let inv = collect(&tree);
     assert!(inv.problems().is_empty(), "{:?}", inv.problems());
     let sdb = disk(&inv, "sdb");
-    assert_eq!(sdb.model.as_deref(), Some("Cruzer Blade"), "valid lines after garbage are read");
+    assert_eq!(
+        sdb.model.as_deref(),
+        Some("Cruzer Blade"),
+        "valid lines after garbage are read"
+    );
     let serial = sdb.serial.as_deref().unwrap();
-    assert!(serial.starts_with("SSSS") && serial.len() <= MAX_VALUE_BYTES, "{}", serial.len());
+    assert!(
+        serial.starts_with("SSSS") && serial.len() <= MAX_VALUE_BYTES,
+        "{}",
+        serial.len()
+    );
     assert_terminal_safe("render", &render(&inv));
     assert_terminal_safe("isoguard inventory", &inventory_text(&tree).stdout);
 }
@@ -1512,6 +1599,9 @@ fn random_attribute_contents_never_panic_or_reach_the_terminal() {
         let json = serde_json::to_string(&inv).unwrap();
         let back: Inventory = serde_json::from_str(&json)
             .unwrap_or_else(|e| panic!("round {round}: {e} after changing {changed:?}"));
-        assert_eq!(back, inv, "round {round}: JSON round trip after {changed:?}");
+        assert_eq!(
+            back, inv,
+            "round {round}: JSON round trip after {changed:?}"
+        );
     }
 }

@@ -683,3 +683,59 @@ fn config_file_supplies_policy_key_and_spool() {
         stderr(&out)
     );
 }
+
+#[test]
+fn live_scan_reports_this_machines_default_route() {
+    // The routing table as iproute2 sees it, compared with what the scan reports. Reading the
+    // table sends nothing; the classified policy has no probe targets.
+    let ip = Command::new("ip")
+        .args(["-4", "route", "show", "default"])
+        .output();
+    let Ok(ip) = ip else {
+        eprintln!("SKIP: iproute2 not installed");
+        return;
+    };
+    let routes = String::from_utf8_lossy(&ip.stdout).into_owned();
+    let out = run(bin().args(["scan", "--policy", "classified", "--format", "json"]));
+    let f: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reported: Vec<String> = rule(&f, "external-network")["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["kind"] == "default-route" && e["detail"].as_str().unwrap_or("").starts_with("ipv4")
+        })
+        .map(|e| e["detail"].as_str().unwrap().to_string())
+        .collect();
+    for line in routes.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let via = words.iter().position(|w| *w == "via").map(|i| words[i + 1]);
+        let dev = words
+            .iter()
+            .position(|w| *w == "dev")
+            .map(|i| words[i + 1])
+            .unwrap();
+        let expected = match via {
+            Some(gw) => format!("ipv4 default route via {gw} dev {dev}"),
+            None => format!("ipv4 default route no gateway dev {dev}"),
+        };
+        assert!(
+            reported.contains(&expected),
+            "ip says `{line}`, scan reported {reported:?}"
+        );
+    }
+    assert_eq!(
+        reported.len(),
+        routes.lines().count(),
+        "{reported:?} vs {routes}"
+    );
+    if !reported.is_empty() {
+        assert_eq!(rule(&f, "external-network")["status"], "fail");
+        assert_eq!(out.status.code(), Some(1));
+    }
+    assert_eq!(
+        f["probes"]["results"].as_array().map(Vec::len),
+        Some(0),
+        "no probes configured"
+    );
+}
