@@ -5,6 +5,8 @@
 //! Only `host` touches the machine; everything after it can be tested with hand-made data.
 
 pub mod cli;
+#[cfg(feature = "collector")]
+pub mod collector;
 pub mod finding;
 pub mod fixture;
 pub mod host;

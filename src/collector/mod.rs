@@ -1,0 +1,7 @@
+//! The central collector: picks signed findings up from an inbox folder, verifies them,
+//! stores them, notices missing, replayed and tampered findings, and renders the report.
+//!
+//! Built only with the `collector` feature, into the separate `isoguard-collector` binary,
+//! so the agent on every workstation carries no database or HTML code.
+
+pub mod model;

@@ -1,0 +1,142 @@
+//! What the central report says: the data the HTML, CSV and JSON outputs render.
+//!
+//! Built from the store by `store::report_data`, rendered by `report::*`. The JSON output is
+//! this structure as it is, versioned (`isoguard.report/v1`), so it is kept stable like the
+//! finding format: add fields, never change their meaning.
+//!
+//! Every string that came from a workstation (host names, device names, serials, evidence)
+//! is untrusted: the renderers escape it for their format.
+
+use serde::{Deserialize, Serialize};
+
+pub const REPORT_SCHEMA: &str = "isoguard.report/v1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Title {
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportData {
+    pub schema: String,
+    /// RFC 3339 UTC.
+    pub generated_at: String,
+    pub stale_days: u32,
+    pub totals: Totals,
+    /// One row per enrolled host that sent at least one finding, plus enrolled hosts that
+    /// never did (with no last finding), sorted by host name.
+    pub hosts: Vec<HostRow>,
+    /// Failed rules of each host's latest finding, with their evidence.
+    pub violations: Vec<Violation>,
+    /// For each rule id: how many hosts fail it in their latest finding.
+    pub by_rule: Vec<RuleCount>,
+    pub chain_problems: Vec<ChainProblem>,
+    pub rejected: Vec<RejectedFile>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub hosts: u64,
+    pub compliant: u64,
+    pub violation: u64,
+    pub error: u64,
+    /// Hosts whose latest finding is older than `stale_days`, or that never sent one.
+    pub stale: u64,
+    pub findings: u64,
+    pub rejected: u64,
+    pub chain_problems: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostRow {
+    /// The identity the host's key is enrolled under (machine id or hostname).
+    pub host_id: String,
+    pub hostname: Option<String>,
+    pub machine_id: Option<String>,
+    /// Time of the latest finding (RFC 3339 UTC), by sequence order.
+    pub last_time: Option<String>,
+    /// `compliant`, `violation`, `error`, or None when no finding arrived.
+    pub last_verdict: Option<String>,
+    pub policy_id: Option<String>,
+    pub policy_version: Option<String>,
+    pub agent_version: Option<String>,
+    pub last_sequence: Option<u64>,
+    pub findings: u64,
+    pub stale: bool,
+    /// Rule ids failed in the latest finding.
+    pub failed_rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    pub host_id: String,
+    pub hostname: Option<String>,
+    pub time: String,
+    pub sequence: u64,
+    pub rule: String,
+    pub title: Title,
+    pub severity: String,
+    pub evidence: Vec<EvidenceRow>,
+}
+
+/// One offending device, as the finding named it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceRow {
+    pub kind: String,
+    pub detail: String,
+    pub name: Option<String>,
+    pub vendor_id: Option<String>,
+    pub product_id: Option<String>,
+    pub manufacturer: Option<String>,
+    pub product: Option<String>,
+    pub serial: Option<String>,
+    pub mac: Option<String>,
+    pub port: Option<String>,
+    pub device_path: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleCount {
+    pub rule: String,
+    pub title: Title,
+    pub severity: String,
+    pub hosts: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChainProblemKind {
+    /// Sequence numbers missing between two findings: findings that never arrived.
+    Gap,
+    /// The same finding (same envelope digest) arrived again.
+    Replay,
+    /// Two different findings with the same sequence number.
+    Fork,
+    /// A finding whose `previous` is not the digest of the finding before it.
+    BrokenLink,
+    /// The host declared a new chain (state lost or corrupt), with its reason.
+    Reset,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainProblem {
+    pub host_id: String,
+    pub hostname: Option<String>,
+    pub kind: ChainProblemKind,
+    /// The sequence number concerned (for a gap: the first missing one).
+    pub sequence: Option<u64>,
+    pub detail: String,
+    /// When the collector noticed it (RFC 3339 UTC).
+    pub noticed_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedFile {
+    /// File name as it arrived in the inbox.
+    pub file: String,
+    /// Where it is now (under rejected/).
+    pub stored_as: String,
+    pub reason: String,
+    pub rejected_at: String,
+}
