@@ -100,14 +100,36 @@ pub fn print_stdout(text: &str) -> Result<(), CliError> {
     }
 }
 
-/// Diagnostics go to stderr, never stdout (which may carry JSON). `RUST_LOG` overrides.
-pub fn init_logging() {
+/// Diagnostics go to stderr (or the journal under systemd), never stdout, which may carry
+/// JSON. `verbosity`: -1 quiet (errors only), 0 default (warnings and the one-line scan
+/// summary), 1 info, 2 and more debug. `RUST_LOG` overrides.
+pub fn init_logging(verbosity: i8) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let default = match verbosity {
+        i8::MIN..=-1 => "error",
+        0 => "warn,isoguard::summary=info",
+        1 => "info",
+        _ => "debug",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // systemd sets JOURNAL_STREAM when stderr is connected to the journal.
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        if let Ok(journald) = tracing_journald::layer() {
+            let _ = tracing_subscriber::registry()
+                .with(filter)
+                .with(journald.with_syslog_identifier("isoguard".to_string()))
+                .try_init();
+            return;
+        }
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none())
+        .without_time()
         .try_init();
 }
 

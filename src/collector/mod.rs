@@ -5,3 +5,4 @@
 //! so the agent on every workstation carries no database or HTML code.
 
 pub mod model;
+pub mod report;
