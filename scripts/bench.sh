@@ -57,8 +57,11 @@ for dir in /etc/isoguard/policies /usr/share/isoguard/policies; do
     POLICY=policies/classified.toml
   fi
 done
-grep -Eq '^[[:space:]]*probes[[:space:]]*=[[:space:]]*\[[[:space:]]*\]' policies/classified.toml ||
+# Every `probes =` in it must be an empty list (a multi-line list starts with `probes = [`).
+if grep -E '^[[:space:]]*probes[[:space:]]*=' policies/classified.toml |
+  grep -Evq '^[[:space:]]*probes[[:space:]]*=[[:space:]]*\[[[:space:]]*\][[:space:]]*(#.*)?$'; then
   die "policies/classified.toml has probe targets; this script must not send traffic"
+fi
 
 # Each scan starts from an empty spool and chain state, so every run does the same work
 # (a first finding of a new chain: sign, write durably, commit the state).

@@ -138,4 +138,3 @@ pub enum FixtureAction {
         out: PathBuf,
     },
 }
-

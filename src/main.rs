@@ -30,7 +30,11 @@ fn main() -> ExitCode {
             });
         }
     };
-    isoguard::cli::init_logging(if cli.quiet { -1 } else { cli.verbose.min(8) as i8 });
+    isoguard::cli::init_logging(if cli.quiet {
+        -1
+    } else {
+        cli.verbose.min(8) as i8
+    });
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

@@ -33,12 +33,15 @@ fn python_with_jsonschema() -> &'static str {
             return python;
         }
     }
-    panic!("python3 with `jsonschema` is required (apt-get install -y python3-jsonschema; CI does)");
+    panic!(
+        "python3 with `jsonschema` is required (apt-get install -y python3-jsonschema; CI does)"
+    );
 }
 
 #[test]
 fn findings_match_the_published_schema() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("schema-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("schema-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = Vec::new();
@@ -90,11 +93,16 @@ fn findings_match_the_published_schema() {
     );
 
     // The validator is not a rubber stamp: a finding with an unknown verdict fails it.
-    let mut finding: serde_json::Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    let mut finding: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
     finding["verdict"] = "fine".into();
     let bad = dir.join("bad.json");
     std::fs::write(&bad, finding.to_string()).unwrap();
-    let out = Command::new(python_with_jsonschema()).args(["-c", VALIDATE, schema]).arg(&bad).output().unwrap();
+    let out = Command::new(python_with_jsonschema())
+        .args(["-c", VALIDATE, schema])
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1281,14 +1281,14 @@ fn directory_where_removable_should_be_is_reported() {
 #[test]
 fn disk_uevent_symlinked_to_a_huge_file_outside_the_tree_is_reported() {
     let tree = Tree::stick("uevent-outside");
-    let outside = scratch_dir("outside");
-    sparse_file(&outside.join("huge"), b"DEVTYPE=partition\n", HUGE);
+    // Removed on drop, like the tree.
+    let outside = Tree::empty("outside");
+    outside.sparse("huge", b"DEVTYPE=partition\n", HUGE);
     let disk_uevent = format!("{}/uevent", STICK.disk());
-    tree.raw_link(&disk_uevent, outside.join("huge"));
+    tree.raw_link(&disk_uevent, outside.path("huge"));
     let override_file = tree.register_stick();
 
     let (inv, took) = collect_within(&tree.root, HANG_GUARD);
-    let _ = fs::remove_dir_all(&outside);
     assert!(took < Duration::from_secs(10), "collect took {took:?}");
     assert!(
         has_problem(&inv.storage.problems, &format!("/{disk_uevent}")),

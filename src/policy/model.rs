@@ -84,6 +84,18 @@ pub struct Identifiers<'a> {
     pub driver: Option<&'a str>,
 }
 
+impl<'a> Identifiers<'a> {
+    /// The identifiers a USB parent offers (vendor, product, serial); callers add their own.
+    pub fn from_usb(usb: Option<&'a crate::inventory::UsbRef>) -> Identifiers<'a> {
+        Identifiers {
+            vendor_id: usb.and_then(|u| u.vendor_id.as_deref()),
+            product_id: usb.and_then(|u| u.product_id.as_deref()),
+            serials: usb.and_then(|u| u.serial.as_deref()).into_iter().collect(),
+            ..Identifiers::default()
+        }
+    }
+}
+
 impl DeviceMatch {
     pub fn matches(&self, ids: &Identifiers) -> bool {
         let same_ci = |want: &Option<String>, got: Option<&str>| {

@@ -115,7 +115,9 @@ fn row(
         opt(violation.map(|v| &v.title.en)),
         opt(violation.map(|v| &v.severity)),
         opt(violation.map(|v| &v.time)),
-        violation.map(|v| v.sequence.to_string()).unwrap_or_default(),
+        violation
+            .map(|v| v.sequence.to_string())
+            .unwrap_or_default(),
         opt(evidence.map(|e| &e.kind)),
         opt(evidence.and_then(|e| e.name.as_ref())),
         opt(evidence.and_then(|e| e.vendor_id.as_ref())),
@@ -174,7 +176,10 @@ mod tests {
         assert_eq!(field_text("-1"), "'-1");
         assert_eq!(field_text("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(field_text("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
-        assert_eq!(field_text("=HYPERLINK(\"x\",\"y\")"), "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"");
+        assert_eq!(
+            field_text("=HYPERLINK(\"x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""
+        );
     }
 
     #[test]

@@ -30,13 +30,10 @@ impl Settings {
         for card in inv.audio.cards.iter().filter(|c| !c.capture.is_empty()) {
             let usb = card.usb.as_ref();
             let ids = Identifiers {
-                vendor_id: usb.and_then(|u| u.vendor_id.as_deref()),
-                product_id: usb.and_then(|u| u.product_id.as_deref()),
-                serials: usb.and_then(|u| u.serial.as_deref()).into_iter().collect(),
                 model: card.name.as_deref(),
                 name: card.id.as_deref(),
                 driver: card.driver.as_deref(),
-                ..Identifiers::default()
+                ..Identifiers::from_usb(usb)
             };
             if self.allow.iter().any(|a| a.matches(&ids)) {
                 continue;
@@ -79,9 +76,6 @@ impl Settings {
             }
         }
         let problems = problems_of(&[&inv.audio.problems, &inv.usb.problems]);
-        match self.mode {
-            Mode::Forbid => Outcome::decide(evidence, &problems),
-            Mode::Report => Outcome::observed(evidence, &problems),
-        }
+        self.mode.conclude(evidence, &problems)
     }
 }

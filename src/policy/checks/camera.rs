@@ -31,13 +31,10 @@ impl Settings {
         for node in inv.video.devices.iter().filter(|v| v.may_capture()) {
             let usb = node.usb.as_ref();
             let ids = Identifiers {
-                vendor_id: usb.and_then(|u| u.vendor_id.as_deref()),
-                product_id: usb.and_then(|u| u.product_id.as_deref()),
-                serials: usb.and_then(|u| u.serial.as_deref()).into_iter().collect(),
                 model: node.label.as_deref(),
                 name: Some(&node.name),
                 driver: node.driver.as_deref(),
-                ..Identifiers::default()
+                ..Identifiers::from_usb(usb)
             };
             if self.allow.iter().any(|a| a.matches(&ids)) {
                 continue;
@@ -78,9 +75,6 @@ impl Settings {
             }
         }
         let problems = problems_of(&[&inv.video.problems, &inv.usb.problems]);
-        match self.mode {
-            Mode::Forbid => Outcome::decide(evidence, &problems),
-            Mode::Report => Outcome::observed(evidence, &problems),
-        }
+        self.mode.conclude(evidence, &problems)
     }
 }

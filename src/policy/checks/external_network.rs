@@ -132,9 +132,7 @@ impl Settings {
             mac: iface.mac.as_deref(),
             name: Some(&iface.name),
             driver: iface.driver.as_deref(),
-            vendor_id: iface.usb.as_ref().and_then(|u| u.vendor_id.as_deref()),
-            product_id: iface.usb.as_ref().and_then(|u| u.product_id.as_deref()),
-            ..Identifiers::default()
+            ..Identifiers::from_usb(iface.usb.as_ref())
         };
         self.allowed_interfaces.iter().any(|a| a.matches(&ids))
     }

@@ -300,6 +300,16 @@ pub enum Mode {
     Report,
 }
 
+impl Mode {
+    /// The outcome of a check in this mode: forbid fails on evidence, report only lists it.
+    pub fn conclude(self, evidence: Vec<Evidence>, problems: &[&Problem]) -> Outcome {
+        match self {
+            Mode::Forbid => Outcome::decide(evidence, problems),
+            Mode::Report => Outcome::observed(evidence, problems),
+        }
+    }
+}
+
 pub fn parse_mode(settings: &Table) -> Mode {
     match settings.string("mode") {
         None => Mode::Forbid,

@@ -59,10 +59,7 @@ impl Settings {
             }
         }
         let problems = problems_of(&[&inv.storage.problems, &inv.usb.problems]);
-        match self.mode {
-            Mode::Forbid => Outcome::decide(evidence, &problems),
-            Mode::Report => Outcome::observed(evidence, &problems),
-        }
+        self.mode.conclude(evidence, &problems)
     }
 
     pub fn is_removable(&self, dev: &BlockDevice) -> bool {

@@ -82,18 +82,10 @@ impl Settings {
                 .filter(|i| i.kind == NetKind::UsbTethering)
             {
                 let ids = Identifiers {
-                    vendor_id: iface.usb.as_ref().and_then(|u| u.vendor_id.as_deref()),
-                    product_id: iface.usb.as_ref().and_then(|u| u.product_id.as_deref()),
-                    serials: iface
-                        .usb
-                        .as_ref()
-                        .and_then(|u| u.serial.as_deref())
-                        .into_iter()
-                        .collect(),
                     mac: iface.mac.as_deref(),
                     name: Some(&iface.name),
                     driver: iface.driver.as_deref(),
-                    ..Identifiers::default()
+                    ..Identifiers::from_usb(iface.usb.as_ref())
                 };
                 if !self.allowed(&ids) {
                     let mut e = Evidence::new(
@@ -133,23 +125,17 @@ impl Settings {
             }
         }
         let problems = problems_of(&[&w.problems, &inv.network.problems, &inv.usb.problems]);
-        match self.mode {
-            Mode::Forbid => Outcome::decide(evidence, &problems),
-            Mode::Report => Outcome::observed(evidence, &problems),
-        }
+        self.mode.conclude(evidence, &problems)
     }
 }
 
 fn radio_ids(radio: &Radio) -> Identifiers<'_> {
     let usb = radio.usb.as_ref();
     Identifiers {
-        vendor_id: usb.and_then(|u| u.vendor_id.as_deref()),
-        product_id: usb.and_then(|u| u.product_id.as_deref()),
-        serials: usb.and_then(|u| u.serial.as_deref()).into_iter().collect(),
         mac: radio.address.as_deref(),
         name: radio.interface.as_deref().or(Some(&radio.name)),
         driver: radio.driver.as_deref(),
-        ..Identifiers::default()
+        ..Identifiers::from_usb(usb)
     }
 }
 

@@ -1,0 +1,736 @@
+//! The HTML report: one self-contained page for the security office, opened from a USB stick
+//! on a machine with no network.
+//!
+//! No template engine: the page is small and fixed, and building it by hand keeps every
+//! untrusted string going through one path, [`text`] (control characters made visible,
+//! length bounded, then `& < > " '` escaped). Untrusted data only ever lands in element text
+//! and quoted `data-sort` attributes, never in the script, a URL, a style or an event
+//! handler; class names are picked from fixed lists, never taken from the data. The
+//! Content-Security-Policy in the page forbids every load (scripts and styles only inline,
+//! images only `data:`), so even a missed escape could not fetch or send anything.
+//!
+//! The tables are complete without JavaScript; the one inline script only adds sorting,
+//! filtering and the zh/en switch, and marks `<html data-ready="1">` when it has run.
+
+use std::fmt::Write as _;
+
+use crate::collector::model::{
+    ChainProblem, ChainProblemKind, EvidenceRow, HostRow, ReportData, Violation,
+};
+
+use super::clean;
+
+const CSS: &str = include_str!("assets/report.css");
+const SCRIPT: &str = include_str!("assets/report.js");
+
+/// Nothing may load: no network, no files, no frames. Inline style and script are ours.
+/// (`frame-ancestors` is not allowed in a meta policy, so it is left out.)
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
+                   img-src data:; base-uri 'none'; form-action 'none'";
+
+pub(super) fn render(data: &ReportData) -> String {
+    let mut out = String::with_capacity(32 * 1024 + data.violations.len() * 2048);
+    head(&mut out, data);
+    totals(&mut out, data);
+    hosts(&mut out, data);
+    by_rule(&mut out, data);
+    by_host(&mut out, data);
+    stale(&mut out, data);
+    chain(&mut out, data);
+    rejected(&mut out, data);
+    let _ = write!(
+        out,
+        "<footer><p>{} <span class=\"mono\">{}</span> · {} {} · isoguard</p></footer>\n\
+         <script>\n{}</script>\n</body>\n</html>\n",
+        label("报告格式", "Report schema"),
+        text(&data.schema),
+        label("生成时间", "Generated"),
+        text(&data.generated_at),
+        SCRIPT,
+    );
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Escaping
+
+/// Escapes for HTML text and for double- or single-quoted attribute values.
+fn esc(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 8);
+    for ch in value.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// Untrusted text, ready for HTML: visible control characters, bounded, escaped.
+fn text(value: &str) -> String {
+    esc(&clean(value))
+}
+
+/// A fixed label in both languages; the zh/en switch hides one of them.
+fn label(zh: &str, en: &str) -> String {
+    format!(
+        "<span class=\"zh\" lang=\"zh-CN\">{}</span> <span class=\"en\" lang=\"en\">{}</span>",
+        esc(zh),
+        esc(en)
+    )
+}
+
+const DASH: &str = "—";
+
+fn opt_text(value: Option<&String>) -> String {
+    match value {
+        Some(v) if !v.is_empty() => text(v),
+        _ => DASH.to_string(),
+    }
+}
+
+fn mono(value: Option<&String>) -> String {
+    match value {
+        Some(v) if !v.is_empty() => format!("<span class=\"mono\">{}</span>", text(v)),
+        _ => DASH.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tables
+
+struct Cell {
+    html: String,
+    /// Sort key when the shown text does not sort right (badges, numbers, empty values).
+    sort: Option<String>,
+    class: &'static str,
+}
+
+impl Cell {
+    fn html(html: String) -> Cell {
+        Cell {
+            html,
+            sort: None,
+            class: "",
+        }
+    }
+
+    fn sort(mut self, key: impl Into<String>) -> Cell {
+        self.sort = Some(key.into());
+        self
+    }
+
+    fn class(mut self, class: &'static str) -> Cell {
+        self.class = class;
+        self
+    }
+
+    fn num(value: u64) -> Cell {
+        Cell::html(value.to_string()).class("num")
+    }
+}
+
+struct Row {
+    class: &'static str,
+    cells: Vec<Cell>,
+}
+
+struct Table {
+    /// Element id of the table (fixed string), used by its filter box.
+    id: &'static str,
+    columns: &'static [(&'static str, &'static str)],
+    rows: Vec<Row>,
+}
+
+/// A section: heading with a count, an optional note, the filter box, the table.
+fn section(out: &mut String, anchor: &str, zh: &str, en: &str, note: Option<String>, t: Table) {
+    let _ = write!(
+        out,
+        "<section id=\"{anchor}\">\n<h2>{} <span class=\"count\">({})</span></h2>\n",
+        label(zh, en),
+        t.rows.len()
+    );
+    if let Some(note) = note {
+        let _ = writeln!(out, "<p class=\"note\">{note}</p>");
+    }
+    // Hidden until the script runs: without JavaScript a filter box would do nothing.
+    let _ = write!(
+        out,
+        "<div class=\"tools\" hidden><label>{} <input type=\"search\" class=\"filter\" \
+         data-table=\"{id}\" placeholder=\"输入关键字 Type to filter\" autocomplete=\"off\"></label> \
+         <span class=\"shown\"></span></div>\n\
+         <div class=\"wrap\"><table class=\"data\" id=\"{id}\">\n<thead><tr>",
+        label("筛选", "Filter"),
+        id = t.id,
+    );
+    for (zh, en) in t.columns {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", label(zh, en));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    if t.rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "<tr class=\"empty\"><td colspan=\"{}\">{}</td></tr>",
+            t.columns.len(),
+            label("无", "None")
+        );
+    }
+    for row in &t.rows {
+        if row.class.is_empty() {
+            out.push_str("<tr>");
+        } else {
+            let _ = write!(out, "<tr class=\"{}\">", row.class);
+        }
+        for cell in &row.cells {
+            out.push_str("<td");
+            if !cell.class.is_empty() {
+                let _ = write!(out, " class=\"{}\"", cell.class);
+            }
+            if let Some(key) = &cell.sort {
+                let _ = write!(out, " data-sort=\"{}\"", esc(key));
+            }
+            let _ = write!(out, ">{}</td>", cell.html);
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table></div>\n</section>\n");
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared cells
+
+fn host_name<'a>(host_id: &'a str, hostname: Option<&'a String>) -> &'a str {
+    match hostname {
+        Some(name) if !name.is_empty() => name,
+        _ => host_id,
+    }
+}
+
+/// The host as people know it (hostname), with the enrolled identity below when different.
+fn host_cell(host_id: &str, hostname: Option<&String>, machine_id: Option<&String>) -> Cell {
+    let shown = host_name(host_id, hostname);
+    let mut html = format!("<strong>{}</strong>", text(shown));
+    if shown != host_id {
+        let _ = write!(html, "<span class=\"sub mono\">{}</span>", text(host_id));
+    }
+    if let Some(machine) = machine_id.filter(|m| !m.is_empty() && m.as_str() != host_id) {
+        let _ = write!(
+            html,
+            "<span class=\"sub mono\" title=\"machine-id\">{}</span>",
+            text(machine)
+        );
+    }
+    Cell::html(html).sort(clean(shown))
+}
+
+fn time_cell(time: Option<&String>) -> Cell {
+    match time {
+        Some(t) if !t.is_empty() => Cell::html(format!("<span class=\"mono\">{}</span>", text(t))),
+        _ => Cell::html(label("从未", "never")).sort(""),
+    }
+}
+
+fn verdict_cell(verdict: Option<&str>) -> Cell {
+    let (class, zh, en, key) = match verdict {
+        Some("violation") => ("v-violation", "违规", "violation", "0"),
+        Some("error") => ("v-error", "出错", "error", "1"),
+        None => ("v-none", "无结果", "none", "2"),
+        Some("compliant") => ("v-compliant", "合规", "compliant", "3"),
+        Some(other) => {
+            return Cell::html(format!(
+                "<span class=\"badge v-other\">{}</span>",
+                text(other)
+            ))
+            .sort(format!("4 {}", clean(other)));
+        }
+    };
+    Cell::html(format!(
+        "<span class=\"badge {class}\">{}</span>",
+        label(zh, en)
+    ))
+    .sort(key)
+}
+
+fn severity_cell(severity: &str) -> Cell {
+    let (class, zh, key) = match severity {
+        "critical" => ("s-critical", "严重", "0"),
+        "high" => ("s-high", "高", "1"),
+        "medium" => ("s-medium", "中", "2"),
+        "low" => ("s-low", "低", "3"),
+        "info" => ("s-info", "提示", "4"),
+        other => {
+            return Cell::html(format!(
+                "<span class=\"badge s-other\">{}</span>",
+                text(other)
+            ))
+            .sort(format!("5 {}", clean(other)));
+        }
+    };
+    Cell::html(format!(
+        "<span class=\"badge {class}\">{}</span>",
+        label(zh, severity)
+    ))
+    .sort(key)
+}
+
+fn rule_cell(rule: &str, zh: &str, en: &str) -> Cell {
+    Cell::html(format!(
+        "<span class=\"mono\">{}</span><span class=\"sub zh\" lang=\"zh-CN\">{}</span>\
+         <span class=\"sub en\" lang=\"en\">{}</span>",
+        text(rule),
+        text(zh),
+        text(en)
+    ))
+    .sort(clean(rule))
+}
+
+fn opt_num_cell(value: Option<u64>) -> Cell {
+    match value {
+        Some(n) => Cell::num(n),
+        None => Cell::html(DASH.to_string()).class("num").sort(""),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sections
+
+fn head(out: &mut String, data: &ReportData) {
+    let _ = write!(
+        out,
+        "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"isoguard\">\n\
+         <link rel=\"icon\" href=\"data:,\">\n\
+         <title>isoguard 合规检查报告 Compliance report · {generated}</title>\n\
+         <style>\n{CSS}</style>\n</head>\n<body>\n\
+         <header>\n<div class=\"top\"><h1>isoguard {title}</h1>\
+         <div class=\"lang\" hidden role=\"group\" aria-label=\"语言 Language\">\
+         <button type=\"button\" data-lang=\"zh\">中文</button>\
+         <button type=\"button\" data-lang=\"en\">English</button>\
+         <button type=\"button\" data-lang=\"both\">中文 + English</button></div></div>\n\
+         <p class=\"meta\">{gen_label} <span class=\"mono\">{generated}</span> · \
+         {stale_label} {stale_days} {days}</p>\n",
+        csp = esc(CSP),
+        generated = text(&data.generated_at),
+        title = label("合规检查报告", "Compliance report"),
+        gen_label = label("生成时间", "Generated"),
+        stale_label = label("超期阈值", "Stale after"),
+        stale_days = data.stale_days,
+        days = label("天", "days"),
+    );
+    out.push_str("<nav>");
+    for (anchor, zh, en) in [
+        ("totals", "总览", "Totals"),
+        ("hosts", "主机", "Hosts"),
+        ("by-rule", "按规则统计违规", "Violations by rule"),
+        ("by-host", "按主机列出违规", "Violations by host"),
+        ("stale", "超期未上报", "Stale hosts"),
+        ("chain", "链问题", "Chain problems"),
+        ("rejected", "被拒文件", "Rejected files"),
+    ] {
+        let _ = write!(out, "<a href=\"#{anchor}\">{}</a>", label(zh, en));
+    }
+    out.push_str("</nav>\n</header>\n");
+}
+
+fn totals(out: &mut String, data: &ReportData) {
+    let t = &data.totals;
+    let _ = writeln!(
+        out,
+        "<section id=\"totals\">\n<h2>{}</h2>\n<div class=\"totals\">",
+        label("总览", "Totals")
+    );
+    for (value, zh, en, class) in [
+        (t.hosts, "主机", "Hosts", ""),
+        (t.compliant, "合规", "Compliant", "ok"),
+        (t.violation, "违规", "Violation", "bad"),
+        (t.error, "检查出错", "Error", "err"),
+        (t.stale, "超期未上报", "Stale", "warn"),
+        (t.findings, "检查结果", "Findings", ""),
+        (t.chain_problems, "链问题", "Chain problems", "chain"),
+        (t.rejected, "被拒文件", "Rejected files", "warn"),
+    ] {
+        // Zero problems is good news: colour a count only when it is not zero.
+        let class = if value == 0 && class != "ok" {
+            ""
+        } else {
+            class
+        };
+        let _ = writeln!(
+            out,
+            "<div class=\"card {class}\"><div class=\"num\">{value}</div><div class=\"lbl\">{}</div></div>",
+            label(zh, en)
+        );
+    }
+    out.push_str("</div>\n</section>\n");
+}
+
+fn hosts(out: &mut String, data: &ReportData) {
+    let rows = data.hosts.iter().map(host_row).collect();
+    section(
+        out,
+        "hosts",
+        "主机",
+        "Hosts",
+        None,
+        Table {
+            id: "t-hosts",
+            columns: &[
+                ("主机", "Host"),
+                ("最后上报", "Last finding"),
+                ("结论", "Verdict"),
+                ("违反规则", "Failed rules"),
+                ("策略", "Policy"),
+                ("代理版本", "Agent version"),
+                ("序号", "Sequence"),
+                ("上报数", "Findings"),
+                ("超期", "Stale"),
+            ],
+            rows,
+        },
+    );
+}
+
+fn host_row(h: &HostRow) -> Row {
+    let failed = if h.failed_rules.is_empty() {
+        DASH.to_string()
+    } else {
+        h.failed_rules
+            .iter()
+            .map(|r| format!("<span class=\"mono\">{}</span>", text(r)))
+            .collect::<Vec<_>>()
+            .join("<br>")
+    };
+    let policy = match (&h.policy_id, &h.policy_version) {
+        (None, None) => DASH.to_string(),
+        (id, version) => format!(
+            "{}<span class=\"sub\">{}</span>",
+            opt_text(id.as_ref()),
+            opt_text(version.as_ref())
+        ),
+    };
+    let stale = if h.stale {
+        Cell::html(format!(
+            "<span class=\"badge stale-flag\">{}</span>",
+            label("超期", "stale")
+        ))
+        .sort("0")
+    } else {
+        Cell::html(String::new()).sort("1")
+    };
+    Row {
+        class: if h.stale { "stale" } else { "" },
+        cells: vec![
+            host_cell(&h.host_id, h.hostname.as_ref(), h.machine_id.as_ref()),
+            time_cell(h.last_time.as_ref()),
+            verdict_cell(h.last_verdict.as_deref()),
+            Cell::html(failed),
+            Cell::html(policy),
+            Cell::html(mono(h.agent_version.as_ref())),
+            opt_num_cell(h.last_sequence),
+            Cell::num(h.findings),
+            stale,
+        ],
+    }
+}
+
+fn by_rule(out: &mut String, data: &ReportData) {
+    let rows = data
+        .by_rule
+        .iter()
+        .map(|r| Row {
+            class: "",
+            cells: vec![
+                rule_cell(&r.rule, &r.title.zh, &r.title.en),
+                Cell::html(format!(
+                    "<span class=\"zh\" lang=\"zh-CN\">{}</span><span class=\"sub en\" lang=\"en\">{}</span>",
+                    text(&r.title.zh),
+                    text(&r.title.en)
+                )),
+                severity_cell(&r.severity),
+                Cell::num(r.hosts),
+            ],
+        })
+        .collect();
+    section(
+        out,
+        "by-rule",
+        "按规则统计违规",
+        "Violations by rule",
+        Some(label(
+            "各规则在各主机最新检查结果中不合规的主机数。",
+            "How many hosts fail each rule in their latest finding.",
+        )),
+        Table {
+            id: "t-by-rule",
+            columns: &[
+                ("规则", "Rule"),
+                ("名称", "Title"),
+                ("级别", "Severity"),
+                ("主机数", "Hosts"),
+            ],
+            rows,
+        },
+    );
+}
+
+fn by_host(out: &mut String, data: &ReportData) {
+    // Grouped by host, then rule; the data order is kept within a group.
+    let mut violations: Vec<&Violation> = data.violations.iter().collect();
+    violations.sort_by(|a, b| {
+        host_name(&a.host_id, a.hostname.as_ref())
+            .cmp(host_name(&b.host_id, b.hostname.as_ref()))
+            .then_with(|| a.host_id.cmp(&b.host_id))
+            .then_with(|| a.rule.cmp(&b.rule))
+    });
+    let mut rows = Vec::new();
+    for v in violations {
+        if v.evidence.is_empty() {
+            rows.push(violation_row(v, None));
+        }
+        for e in &v.evidence {
+            rows.push(violation_row(v, Some(e)));
+        }
+    }
+    section(
+        out,
+        "by-host",
+        "按主机列出违规",
+        "Violations by host",
+        Some(label(
+            "每台主机最新检查结果中不合规的规则及其证据（每行一个设备）。",
+            "Failed rules of each host's latest finding, with their evidence (one device per row).",
+        )),
+        Table {
+            id: "t-by-host",
+            columns: &[
+                ("主机", "Host"),
+                ("规则", "Rule"),
+                ("级别", "Severity"),
+                ("检查时间", "Finding time"),
+                ("类型", "Kind"),
+                ("设备", "Device"),
+                ("厂商:产品", "VID:PID"),
+                ("序列号", "Serial"),
+                ("MAC", "address"),
+                ("端口", "Port"),
+                ("设备路径", "Device path"),
+                ("详情", "Detail"),
+            ],
+            rows,
+        },
+    );
+}
+
+fn violation_row(v: &Violation, e: Option<&EvidenceRow>) -> Row {
+    let time = format!(
+        "<span class=\"mono\">{}</span><span class=\"sub\">#{}</span>",
+        text(&v.time),
+        v.sequence
+    );
+    let mut cells = vec![
+        host_cell(&v.host_id, v.hostname.as_ref(), None),
+        rule_cell(&v.rule, &v.title.zh, &v.title.en),
+        severity_cell(&v.severity),
+        Cell::html(time).sort(clean(&v.time)),
+    ];
+    match e {
+        None => {
+            cells.push(Cell::html(label("无设备证据", "no device evidence")));
+            cells.extend((0..7).map(|_| Cell::html(DASH.to_string())));
+        }
+        Some(e) => {
+            let mut device = opt_text(e.name.as_ref());
+            let made: Vec<String> = [&e.manufacturer, &e.product]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .map(|s| text(s))
+                .collect();
+            if !made.is_empty() {
+                let _ = write!(device, "<span class=\"sub\">{}</span>", made.join(" / "));
+            }
+            let ids = match (&e.vendor_id, &e.product_id) {
+                (None, None) => DASH.to_string(),
+                (vid, pid) => format!(
+                    "<span class=\"mono\">{}:{}</span>",
+                    vid.as_deref().map_or_else(|| "?".to_string(), text),
+                    pid.as_deref().map_or_else(|| "?".to_string(), text),
+                ),
+            };
+            cells.extend([
+                Cell::html(text(&e.kind)),
+                Cell::html(device),
+                Cell::html(ids),
+                Cell::html(mono(e.serial.as_ref())),
+                Cell::html(mono(e.mac.as_ref())),
+                Cell::html(mono(e.port.as_ref())),
+                Cell::html(mono(e.device_path.as_ref())),
+                Cell::html(if e.detail.is_empty() {
+                    DASH.to_string()
+                } else {
+                    text(&e.detail)
+                }),
+            ]);
+        }
+    }
+    Row { class: "", cells }
+}
+
+fn stale(out: &mut String, data: &ReportData) {
+    let rows = data
+        .hosts
+        .iter()
+        .filter(|h| h.stale)
+        .map(|h| Row {
+            class: "",
+            cells: vec![
+                host_cell(&h.host_id, h.hostname.as_ref(), h.machine_id.as_ref()),
+                time_cell(h.last_time.as_ref()),
+                verdict_cell(h.last_verdict.as_deref()),
+                opt_num_cell(h.last_sequence),
+                Cell::num(h.findings),
+            ],
+        })
+        .collect();
+    let days = data.stale_days;
+    section(
+        out,
+        "stale",
+        "超期未上报",
+        "Stale hosts",
+        Some(label(
+            &format!("超过 {days} 天没有上报检查结果，或从未上报的主机。"),
+            &format!("Hosts with no finding for more than {days} days, or none ever."),
+        )),
+        Table {
+            id: "t-stale",
+            columns: &[
+                ("主机", "Host"),
+                ("最后上报", "Last finding"),
+                ("结论", "Verdict"),
+                ("序号", "Sequence"),
+                ("上报数", "Findings"),
+            ],
+            rows,
+        },
+    );
+}
+
+fn chain_kind_cell(kind: ChainProblemKind) -> Cell {
+    let (zh, en, key) = match kind {
+        ChainProblemKind::Gap => ("缺号", "gap", "gap"),
+        ChainProblemKind::Replay => ("重放", "replay", "replay"),
+        ChainProblemKind::Fork => ("分叉", "fork", "fork"),
+        ChainProblemKind::BrokenLink => ("链接断裂", "broken link", "broken-link"),
+        ChainProblemKind::Reset => ("链重置", "reset", "reset"),
+    };
+    Cell::html(format!(
+        "<span class=\"badge k-chain\">{}</span>",
+        label(zh, en)
+    ))
+    .sort(key)
+}
+
+fn chain_row(p: &ChainProblem) -> Row {
+    Row {
+        class: "",
+        cells: vec![
+            chain_kind_cell(p.kind),
+            host_cell(&p.host_id, p.hostname.as_ref(), None),
+            opt_num_cell(p.sequence),
+            Cell::html(text(&p.detail)),
+            time_cell(Some(&p.noticed_at)),
+        ],
+    }
+}
+
+fn chain(out: &mut String, data: &ReportData) {
+    section(
+        out,
+        "chain",
+        "链问题",
+        "Chain problems",
+        Some(label(
+            "缺号：有检查结果没有送达；重放：同一结果重复送达；分叉：同一序号有两个不同结果；链接断裂：与前一结果不衔接；链重置：主机开始了新链。",
+            "Gap: findings never arrived; replay: the same finding again; fork: two findings with one sequence number; broken link: does not follow the one before; reset: the host started a new chain.",
+        )),
+        Table {
+            id: "t-chain",
+            columns: &[
+                ("类型", "Kind"),
+                ("主机", "Host"),
+                ("序号", "Sequence"),
+                ("详情", "Detail"),
+                ("发现时间", "Noticed at"),
+            ],
+            rows: data.chain_problems.iter().map(chain_row).collect(),
+        },
+    );
+}
+
+fn rejected(out: &mut String, data: &ReportData) {
+    let rows = data
+        .rejected
+        .iter()
+        .map(|r| Row {
+            class: "",
+            cells: vec![
+                Cell::html(format!("<span class=\"mono\">{}</span>", text(&r.file)))
+                    .sort(clean(&r.file)),
+                Cell::html(text(&r.reason)),
+                Cell::html(format!(
+                    "<span class=\"mono\">{}</span>",
+                    text(&r.stored_as)
+                )),
+                time_cell(Some(&r.rejected_at)),
+            ],
+        })
+        .collect();
+    section(
+        out,
+        "rejected",
+        "被拒文件",
+        "Rejected files",
+        Some(label(
+            "未通过校验的文件已移入 rejected/ 目录，未删除。",
+            "Files that failed verification, moved to rejected/ (nothing is deleted).",
+        )),
+        Table {
+            id: "t-rejected",
+            columns: &[
+                ("文件", "File"),
+                ("原因", "Reason"),
+                ("存放位置", "Stored as"),
+                ("时间", "Time"),
+            ],
+            rows,
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{esc, text};
+
+    #[test]
+    fn all_five_characters_are_escaped() {
+        assert_eq!(
+            esc(r#"<a href='x'>&"</a>"#),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn untrusted_text_is_made_visible_and_bounded() {
+        assert_eq!(text("a\u{1b}[2Jb"), "a\\x1b[2Jb");
+        let long = "x".repeat(10_000);
+        assert!(text(&long).chars().count() <= super::super::CELL_CHARS + 1);
+    }
+}
