@@ -4,5 +4,10 @@
 //! Built only with the `collector` feature, into the separate `isoguard-collector` binary,
 //! so the agent on every workstation carries no database or HTML code.
 
+pub mod chain;
+pub mod ingest;
 pub mod model;
 pub mod report;
+pub mod store;
+pub mod trust;
+pub mod watch;

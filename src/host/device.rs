@@ -42,9 +42,15 @@ impl<'h> SysDevice<'h> {
     /// Every device listed in a class or bus folder (`sys/class/net`, `sys/bus/usb/devices`).
     /// An absent folder means the kernel has no such devices: an empty list, not an error.
     pub fn list(host: &'h HostRoot, folder: &str) -> Vec<Self> {
+        SysDevice::list_where(host, folder, |_| true)
+    }
+
+    /// Like [`SysDevice::list`], for the entries whose name passes `keep`.
+    pub fn list_where(host: &'h HostRoot, folder: &str, keep: impl Fn(&str) -> bool) -> Vec<Self> {
         host.list_dir(folder)
             .unwrap_or_default()
             .iter()
+            .filter(|name| keep(name))
             .filter_map(|name| SysDevice::from_link(host, &format!("{folder}/{name}")))
             .collect()
     }

@@ -101,7 +101,9 @@ impl HostRoot {
         if !meta.is_file() {
             return Err(io::Error::other("not a regular file"));
         }
-        let mut buf = Vec::new();
+        // sysfs reports 4096 for every attribute; a right-sized buffer saves read calls.
+        let expected = usize::try_from(meta.len().min(limit)).unwrap_or(0);
+        let mut buf = Vec::with_capacity(expected + 1);
         read_bounded(file, limit, &mut buf)?;
         Ok(Some(buf))
     }

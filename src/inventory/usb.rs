@@ -88,11 +88,14 @@ pub struct UsbRef {
 }
 
 pub fn collect(host: &HostRoot) -> UsbSection {
-    let mut devices: Vec<UsbDevice> = SysDevice::list(host, "sys/bus/usb/devices")
-        .iter()
-        .filter(|dev| is_usb_device(dev))
-        .map(read_device)
-        .collect();
+    // Interfaces (`1-4:1.0`) share the bus folder with devices; skipping them by name saves
+    // resolving and reading each one only to drop it.
+    let mut devices: Vec<UsbDevice> =
+        SysDevice::list_where(host, "sys/bus/usb/devices", |name| !name.contains(':'))
+            .iter()
+            .filter(|dev| is_usb_device(dev))
+            .map(read_device)
+            .collect();
     // Recordings without a bus folder still list USB devices in their class-less tree;
     // the bus folder is what the kernel always has, so it is the only source here.
     devices.sort_by_key(|d| port_order(&d.port));
@@ -193,9 +196,17 @@ fn read_interfaces(dev: &SysDevice) -> Vec<UsbInterface> {
         .filter(|name| name.starts_with(&prefix))
         .filter_map(|name| {
             let iface = dev.child(name);
-            let from_uevent = iface.uevent_value("INTERFACE").and_then(codes_from_decimal);
+            // The uevent is only read when the attribute files are missing.
+            let from_uevent = std::cell::OnceCell::new();
             let code = |attr: &str, index: usize| {
-                hex_attr(&iface, attr).or_else(|| from_uevent.as_ref().map(|c| c[index].clone()))
+                hex_attr(&iface, attr).or_else(|| {
+                    from_uevent
+                        .get_or_init(|| {
+                            iface.uevent_value("INTERFACE").and_then(codes_from_decimal)
+                        })
+                        .as_ref()
+                        .map(|c: &[String; 3]| c[index].clone())
+                })
             };
             // A folder with no class code is not an interface the recording describes.
             Some(UsbInterface {

@@ -447,7 +447,8 @@ fn by_rule(out: &mut String, data: &ReportData) {
         .map(|r| Row {
             class: "",
             cells: vec![
-                rule_cell(&r.rule, &r.title.zh, &r.title.en),
+                Cell::html(format!("<span class=\"mono\">{}</span>", text(&r.rule)))
+                    .sort(clean(&r.rule)),
                 Cell::html(format!(
                     "<span class=\"zh\" lang=\"zh-CN\">{}</span><span class=\"sub en\" lang=\"en\">{}</span>",
                     text(&r.title.zh),
@@ -514,13 +515,10 @@ fn by_host(out: &mut String, data: &ReportData) {
                 ("规则", "Rule"),
                 ("级别", "Severity"),
                 ("检查时间", "Finding time"),
-                ("类型", "Kind"),
                 ("设备", "Device"),
                 ("厂商:产品", "VID:PID"),
-                ("序列号", "Serial"),
-                ("MAC", "address"),
-                ("端口", "Port"),
-                ("设备路径", "Device path"),
+                ("序列号 / MAC", "Serial / MAC"),
+                ("端口 / 设备路径", "Port / device path"),
                 ("详情", "Detail"),
             ],
             rows,
@@ -540,46 +538,60 @@ fn violation_row(v: &Violation, e: Option<&EvidenceRow>) -> Row {
         severity_cell(&v.severity),
         Cell::html(time).sort(clean(&v.time)),
     ];
-    match e {
-        None => {
-            cells.push(Cell::html(label("无设备证据", "no device evidence")));
-            cells.extend((0..7).map(|_| Cell::html(DASH.to_string())));
-        }
-        Some(e) => {
-            let mut device = opt_text(e.name.as_ref());
-            let made: Vec<String> = [&e.manufacturer, &e.product]
-                .into_iter()
-                .flatten()
-                .filter(|s| !s.is_empty())
-                .map(|s| text(s))
-                .collect();
-            if !made.is_empty() {
-                let _ = write!(device, "<span class=\"sub\">{}</span>", made.join(" / "));
-            }
-            let ids = match (&e.vendor_id, &e.product_id) {
-                (None, None) => DASH.to_string(),
-                (vid, pid) => format!(
-                    "<span class=\"mono\">{}:{}</span>",
-                    vid.as_deref().map_or_else(|| "?".to_string(), text),
-                    pid.as_deref().map_or_else(|| "?".to_string(), text),
-                ),
-            };
-            cells.extend([
-                Cell::html(text(&e.kind)),
-                Cell::html(device),
-                Cell::html(ids),
-                Cell::html(mono(e.serial.as_ref())),
-                Cell::html(mono(e.mac.as_ref())),
-                Cell::html(mono(e.port.as_ref())),
-                Cell::html(mono(e.device_path.as_ref())),
-                Cell::html(if e.detail.is_empty() {
-                    DASH.to_string()
-                } else {
-                    text(&e.detail)
-                }),
-            ]);
+    let Some(e) = e else {
+        cells.push(Cell::html(label("无设备证据", "no device evidence")));
+        cells.extend((0..4).map(|_| Cell::html(DASH.to_string())));
+        return Row { class: "", cells };
+    };
+
+    // Device: name, kind, manufacturer / product.
+    let mut device = format!(
+        "{}<span class=\"sub mono\">{}</span>",
+        opt_text(e.name.as_ref()),
+        text(&e.kind)
+    );
+    let made: Vec<String> = [&e.manufacturer, &e.product]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .map(|s| text(s))
+        .collect();
+    if !made.is_empty() {
+        let _ = write!(device, "<span class=\"sub\">{}</span>", made.join(" / "));
+    }
+    let ids = match (&e.vendor_id, &e.product_id) {
+        (None, None) => DASH.to_string(),
+        (vid, pid) => format!(
+            "<span class=\"mono\">{}:{}</span>",
+            vid.as_deref().map_or_else(|| "?".to_string(), text),
+            pid.as_deref().map_or_else(|| "?".to_string(), text),
+        ),
+    };
+    // Serial and MAC: whichever identifies the device (storage has a serial, a NIC a MAC).
+    let mut serial = mono(e.serial.as_ref());
+    if let Some(mac) = e.mac.as_ref().filter(|m| !m.is_empty()) {
+        let mac = format!("<span class=\"sub mono\">MAC {}</span>", text(mac));
+        if e.serial.as_ref().is_some_and(|s| !s.is_empty()) {
+            serial.push_str(&mac);
+        } else {
+            serial = mac;
         }
     }
+    let mut place = mono(e.port.as_ref());
+    if let Some(path) = e.device_path.as_ref().filter(|p| !p.is_empty()) {
+        let _ = write!(place, "<span class=\"sub mono\">{}</span>", text(path));
+    }
+    cells.extend([
+        Cell::html(device).sort(clean(e.name.as_deref().unwrap_or(&e.kind))),
+        Cell::html(ids),
+        Cell::html(serial),
+        Cell::html(place),
+        Cell::html(if e.detail.is_empty() {
+            DASH.to_string()
+        } else {
+            text(&e.detail)
+        }),
+    ]);
     Row { class: "", cells }
 }
 

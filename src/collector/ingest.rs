@@ -1,0 +1,850 @@
+//! Taking findings in: each file in the inbox is checked, then stored and archived, or refused
+//! and set aside with its reason.
+//!
+//! The inbox may be a share or carried media that anyone along the way could have written to,
+//! so every file is treated as hostile until its signature, its signer's enrolment and its
+//! claimed host agree. Order is what makes a crash harmless: a file is verified, its row is
+//! committed, and only then is it moved to `archive/` (or `rejected/`). A crash before the
+//! commit leaves the file in the inbox to be taken again; a crash after it leaves a file whose
+//! digest is already stored under the same inbox name while its archive name is still free
+//! (or already holds this very file), which the next run recognises and simply finishes moving,
+//! so every finding is stored exactly once and none is lost. Commits cover a batch of files to
+//! keep SQLite's per-commit sync off the per-file cost; the moves of a batch follow its commit.
+//!
+//! What it must not do: delete anything (a file leaves the inbox only by being moved, and
+//! `archive/` and `rejected/` are never overwritten: a taken name gets a numeric suffix),
+//! follow a symlink or open a FIFO or device put in the inbox, read more than the size limit,
+//! touch the agent's hidden temporary files, or store a finding whose signer may not speak
+//! for the host it names.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::fs::{self, FileType, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+
+use crate::collector::store::{self, NewFinding, Store, StoreError};
+use crate::collector::trust;
+use crate::finding::chain_state::digest_hex;
+use crate::finding::dsse::{self, VerifyError, MAX_ENVELOPE_BYTES};
+use crate::finding::keys::TrustedKeys;
+use crate::finding::spool::{self, rfc3339_utc};
+use crate::finding::v1;
+
+/// Default size limit of one inbox file.
+pub const DEFAULT_MAX_SIZE: u64 = 4 * 1024 * 1024;
+
+/// Files per transaction: large enough that SQLite's commit sync is a small share of the
+/// work, small enough that a batch is verified in a fraction of a second, so a stop request
+/// is honoured quickly.
+pub const DEFAULT_BATCH: usize = 500;
+
+/// Subfolders of the inbox; they are never scanned as inbox files.
+pub const ARCHIVE_DIR: &str = "archive";
+pub const REJECTED_DIR: &str = "rejected";
+
+/// Why a file was refused. The text form names the `.reason` file's first word and the
+/// summary's groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RejectKind {
+    NotRegularFile,
+    TooLarge,
+    Unreadable,
+    Malformed,
+    UnknownSchema,
+    UnknownKey,
+    BadSignature,
+    HostMismatch,
+}
+
+impl RejectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectKind::NotRegularFile => "not-a-regular-file",
+            RejectKind::TooLarge => "too-large",
+            RejectKind::Unreadable => "unreadable",
+            RejectKind::Malformed => "malformed",
+            RejectKind::UnknownSchema => "unknown-schema",
+            RejectKind::UnknownKey => "unknown-key",
+            RejectKind::BadSignature => "bad-signature",
+            RejectKind::HostMismatch => "host-mismatch",
+        }
+    }
+}
+
+/// How to run one pass over the inbox.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub inbox: PathBuf,
+    /// Files larger than this are refused unread; at most [`MAX_ENVELOPE_BYTES`].
+    pub max_size: u64,
+    /// Files per transaction.
+    pub batch: usize,
+    /// When set, files modified more recently than this are left for a later pass unless they
+    /// are known complete: a copy that is not atomic (`cp` onto a share) may still be growing.
+    pub settle: Option<Duration>,
+    /// Show a progress bar (on stderr) when the pass has more than 50 files.
+    pub progress: bool,
+}
+
+impl Options {
+    pub fn new(inbox: impl Into<PathBuf>) -> Options {
+        Options {
+            inbox: inbox.into(),
+            max_size: DEFAULT_MAX_SIZE,
+            batch: DEFAULT_BATCH,
+            settle: None,
+            progress: false,
+        }
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Findings stored for the first time.
+    pub stored: u64,
+    /// Files whose finding an interrupted earlier run had already stored; now archived.
+    pub completed: u64,
+    /// Findings that were already stored (replays), archived under a suffixed name.
+    pub duplicates: u64,
+    pub rejected: BTreeMap<RejectKind, u64>,
+    /// Each refused file and why, in inbox order.
+    pub rejected_files: Vec<(String, String)>,
+    /// Files left for a later pass (still settling).
+    pub deferred: u64,
+    /// The pass stopped early because a stop was requested.
+    pub stopped: bool,
+}
+
+impl Outcome {
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+
+    /// `stored 3, duplicates 1, rejected 2 (bad-signature 1, host-mismatch 1)`.
+    pub fn summary_line(&self) -> String {
+        let mut line = format!(
+            "stored {}, duplicates {}, rejected {}",
+            self.stored,
+            self.duplicates,
+            self.rejected_total()
+        );
+        if !self.rejected.is_empty() {
+            let parts: Vec<String> = self
+                .rejected
+                .iter()
+                .map(|(kind, n)| format!("{} {n}", kind.as_str()))
+                .collect();
+            line.push_str(&format!(" ({})", parts.join(", ")));
+        }
+        if self.completed > 0 {
+            line.push_str(&format!(
+                "; {} already stored by an interrupted run, now archived",
+                self.completed
+            ));
+        }
+        line
+    }
+
+    /// Adds another pass's counts to this one.
+    pub fn add(&mut self, other: Outcome) {
+        self.stored += other.stored;
+        self.completed += other.completed;
+        self.duplicates += other.duplicates;
+        for (kind, n) in other.rejected {
+            *self.rejected.entry(kind).or_default() += n;
+        }
+        self.rejected_files.extend(other.rejected_files);
+        self.deferred += other.deferred;
+        self.stopped |= other.stopped;
+    }
+}
+
+/// Why a pass could not go on. Files already handled stay handled.
+#[derive(Debug)]
+pub enum IngestError {
+    Io {
+        path: PathBuf,
+        step: &'static str,
+        source: io::Error,
+    },
+    Store(StoreError),
+}
+
+impl fmt::Display for IngestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IngestError::Io { path, step, source } => write!(
+                f,
+                "'{}': {step}: {}",
+                path.display(),
+                spool::os_reason(source)
+            ),
+            IngestError::Store(err) => write!(f, "{err}"),
+        }
+    }
+}
+
+impl std::error::Error for IngestError {}
+
+impl From<StoreError> for IngestError {
+    fn from(err: StoreError) -> Self {
+        IngestError::Store(err)
+    }
+}
+
+fn io_err(path: &Path, step: &'static str) -> impl FnOnce(io::Error) -> IngestError + '_ {
+    move |source| IngestError::Io {
+        path: path.to_path_buf(),
+        step,
+        source,
+    }
+}
+
+/// Creates `archive/` and `rejected/` in the inbox if missing.
+pub fn prepare_inbox(inbox: &Path) -> Result<(), IngestError> {
+    for sub in [ARCHIVE_DIR, REJECTED_DIR] {
+        let dir = inbox.join(sub);
+        match fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+                let meta = fs::symlink_metadata(&dir).map_err(io_err(&dir, "inspecting"))?;
+                if !meta.is_dir() {
+                    return Err(IngestError::Io {
+                        path: dir,
+                        step: "expected a folder",
+                        source: io::Error::new(io::ErrorKind::AlreadyExists, "not a directory"),
+                    });
+                }
+            }
+            Err(source) => {
+                return Err(IngestError::Io {
+                    path: dir,
+                    step: "creating",
+                    source,
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The inbox files a pass looks at, sorted by name (the agent's names sort by time).
+fn list_inbox(inbox: &Path) -> Result<Vec<(OsString, Option<FileType>)>, IngestError> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(inbox).map_err(io_err(inbox, "listing the inbox"))? {
+        let entry = entry.map_err(io_err(inbox, "listing the inbox"))?;
+        let name = entry.file_name();
+        if name.as_encoded_bytes().first() == Some(&b'.') {
+            continue;
+        }
+        let file_type = entry.file_type().ok();
+        if (name == ARCHIVE_DIR || name == REJECTED_DIR) && file_type.is_some_and(|t| t.is_dir()) {
+            continue;
+        }
+        names.push((name, file_type));
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// A file that passed every check.
+#[derive(Debug)]
+struct Accepted {
+    digest: String,
+    envelope: Vec<u8>,
+    label: String,
+    keyid: String,
+    finding: v1::Finding,
+    sequence: i64,
+    /// (device, inode) of the inbox file as read.
+    identity: (u64, u64),
+}
+
+#[derive(Debug)]
+enum Examined {
+    /// Gone between listing and opening (another collector took it).
+    Gone,
+    Deferred,
+    Rejected(RejectKind, String),
+    Accepted(Box<Accepted>),
+}
+
+/// The `schema` field alone, read before the full document so a future schema is named as
+/// such rather than reported as a malformed v1 finding.
+#[derive(Deserialize)]
+struct SchemaOnly {
+    schema: Option<serde_json::Value>,
+}
+
+struct Examiner<'a> {
+    inbox: &'a Path,
+    trusted: &'a TrustedKeys,
+    max_size: u64,
+    settle: Option<Duration>,
+    complete: &'a HashSet<OsString>,
+    now: SystemTime,
+}
+
+impl Examiner<'_> {
+    fn examine(&self, name: &OsStr, file_type: Option<FileType>) -> Examined {
+        let path = self.inbox.join(name);
+        let file_type = match file_type {
+            Some(t) => t,
+            None => match fs::symlink_metadata(&path) {
+                Ok(meta) => meta.file_type(),
+                Err(err) if err.kind() == io::ErrorKind::NotFound => return Examined::Gone,
+                Err(err) => {
+                    return Examined::Rejected(
+                        RejectKind::Unreadable,
+                        format!("cannot inspect: {}", spool::os_reason(&err)),
+                    )
+                }
+            },
+        };
+        if !file_type.is_file() {
+            return Examined::Rejected(RejectKind::NotRegularFile, not_regular(file_type));
+        }
+        if let Some(settle) = self.settle {
+            if !self.complete.contains(name) {
+                let fresh = fs::symlink_metadata(&path)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|m| self.now.duration_since(m).ok())
+                    .is_none_or(|age| age < settle);
+                if fresh {
+                    return Examined::Deferred;
+                }
+            }
+        }
+        match self.read(&path) {
+            Ok((bytes, identity)) => self.check(bytes, identity),
+            Err(examined) => examined,
+        }
+    }
+
+    fn read(&self, path: &Path) -> Result<(Vec<u8>, (u64, u64)), Examined> {
+        // O_NOFOLLOW: a symlink swapped in after the listing is refused, not followed.
+        // O_NONBLOCK: a FIFO swapped in does not hang the collector.
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path);
+        let file = match file {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(Examined::Gone),
+            Err(err) if err.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(Examined::Rejected(
+                    RejectKind::NotRegularFile,
+                    "a symbolic link (its target was not read or moved)".to_string(),
+                ))
+            }
+            Err(err) => {
+                return Err(Examined::Rejected(
+                    RejectKind::Unreadable,
+                    format!("cannot open: {}", spool::os_reason(&err)),
+                ))
+            }
+        };
+        let meta = file.metadata().map_err(|err| {
+            Examined::Rejected(
+                RejectKind::Unreadable,
+                format!("cannot inspect: {}", spool::os_reason(&err)),
+            )
+        })?;
+        if !meta.is_file() {
+            return Err(Examined::Rejected(
+                RejectKind::NotRegularFile,
+                not_regular(meta.file_type()),
+            ));
+        }
+        if meta.len() > self.max_size {
+            return Err(too_large(meta.len(), self.max_size));
+        }
+        let capacity = usize::try_from(meta.len()).unwrap_or(0);
+        let mut bytes = Vec::with_capacity(capacity);
+        file.take(self.max_size.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|err| {
+                Examined::Rejected(
+                    RejectKind::Unreadable,
+                    format!("cannot read: {}", spool::os_reason(&err)),
+                )
+            })?;
+        let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        if len > self.max_size {
+            return Err(too_large(len, self.max_size));
+        }
+        Ok((bytes, (meta.dev(), meta.ino())))
+    }
+
+    fn check(&self, envelope: Vec<u8>, identity: (u64, u64)) -> Examined {
+        let verified = match dsse::verify(&envelope, self.trusted) {
+            Ok(verified) => verified,
+            Err(err) => return Examined::Rejected(verify_kind(&err), err.to_string()),
+        };
+        let schema = match serde_json::from_slice::<SchemaOnly>(&verified.payload) {
+            Ok(s) => s.schema,
+            Err(err) => {
+                return Examined::Rejected(
+                    RejectKind::Malformed,
+                    format!("signed payload is not a JSON object: {err}"),
+                )
+            }
+        };
+        match schema.as_ref().and_then(serde_json::Value::as_str) {
+            Some(v1::SCHEMA) => {}
+            Some(other) => {
+                return Examined::Rejected(
+                    RejectKind::UnknownSchema,
+                    format!(
+                        "unknown schema {:?}; this collector reads {}",
+                        crate::text::display_safe(other, 64),
+                        v1::SCHEMA
+                    ),
+                )
+            }
+            None => {
+                return Examined::Rejected(
+                    RejectKind::UnknownSchema,
+                    "signed payload has no schema name".to_string(),
+                )
+            }
+        }
+        let finding: v1::Finding = match serde_json::from_slice(&verified.payload) {
+            Ok(f) => f,
+            Err(err) => {
+                return Examined::Rejected(
+                    RejectKind::Malformed,
+                    format!(
+                        "signed payload is not a valid {} finding: {err}",
+                        v1::SCHEMA
+                    ),
+                )
+            }
+        };
+        if let Err(mismatch) = trust::check_binding(&verified.label, &finding.host) {
+            return Examined::Rejected(RejectKind::HostMismatch, mismatch);
+        }
+        let Ok(sequence) = i64::try_from(finding.sequence) else {
+            return Examined::Rejected(
+                RejectKind::Malformed,
+                format!("sequence {} is out of range", finding.sequence),
+            );
+        };
+        Examined::Accepted(Box::new(Accepted {
+            digest: digest_hex(&envelope),
+            envelope,
+            label: verified.label,
+            keyid: verified.keyid,
+            finding,
+            sequence,
+            identity,
+        }))
+    }
+}
+
+fn not_regular(file_type: FileType) -> String {
+    let what = if file_type.is_symlink() {
+        "a symbolic link (its target was not read or moved)"
+    } else if file_type.is_dir() {
+        "a folder"
+    } else if file_type.is_fifo() {
+        "a FIFO"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_block_device() || file_type.is_char_device() {
+        "a device node"
+    } else {
+        "not a regular file"
+    };
+    format!("not a regular file: {what}")
+}
+
+fn too_large(len: u64, limit: u64) -> Examined {
+    Examined::Rejected(
+        RejectKind::TooLarge,
+        format!("file is {len} bytes or more, over the limit of {limit} bytes"),
+    )
+}
+
+fn verify_kind(err: &VerifyError) -> RejectKind {
+    match err {
+        VerifyError::TooLarge(_) => RejectKind::TooLarge,
+        VerifyError::UnknownKey(_) => RejectKind::UnknownKey,
+        VerifyError::BadSignature(_) => RejectKind::BadSignature,
+        VerifyError::MalformedEnvelope(_)
+        | VerifyError::WrongPayloadType(_)
+        | VerifyError::NoSignatures
+        | VerifyError::MultipleSignatures(_)
+        | VerifyError::PayloadNotBase64
+        | VerifyError::SignatureNotDecodable(_) => RejectKind::Malformed,
+    }
+}
+
+/// Examines files on up to four threads; signature checks and JSON parsing dominate a pass.
+fn examine_all(examiner: &Examiner<'_>, files: &[(OsString, Option<FileType>)]) -> Vec<Examined> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 4);
+    if threads == 1 || files.len() < 16 {
+        return files
+            .iter()
+            .map(|(name, t)| examiner.examine(name, *t))
+            .collect();
+    }
+    let per_thread = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(per_thread)
+            .map(|part| {
+                let handle = scope.spawn(move || {
+                    part.iter()
+                        .map(|(name, t)| examiner.examine(name, *t))
+                        .collect::<Vec<_>>()
+                });
+                (handle, part.len())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(handle, len)| {
+                // A panicking examiner leaves its files in the inbox for the next pass.
+                handle
+                    .join()
+                    .unwrap_or_else(|_| (0..len).map(|_| Examined::Gone).collect())
+            })
+            .collect()
+    })
+}
+
+/// What to do with an inbox file once its batch has committed.
+enum Action {
+    Archive {
+        name: OsString,
+        to: OsString,
+    },
+    Reject {
+        name: OsString,
+        to: OsString,
+        reason: String,
+    },
+    /// The file is already in `archive/` under another link; drop the inbox link.
+    DropLink {
+        name: OsString,
+    },
+}
+
+/// Picks names in `archive/` and `rejected/` that are free and not promised to another file
+/// of this pass: `name`, then `name.1`, `name.2`, ...
+struct Names {
+    reserved: HashSet<PathBuf>,
+}
+
+impl Names {
+    fn reserve(
+        &mut self,
+        dir: &Path,
+        name: &OsStr,
+        with_reason: bool,
+    ) -> Result<OsString, IngestError> {
+        for n in 0u32..100_000 {
+            let mut candidate = name.to_os_string();
+            if n > 0 {
+                candidate.push(format!(".{n}"));
+            }
+            let path = dir.join(&candidate);
+            let mut reason = candidate.clone();
+            reason.push(".reason");
+            let reason_path = dir.join(reason);
+            if self.reserved.contains(&path)
+                || (with_reason && self.reserved.contains(&reason_path))
+            {
+                continue;
+            }
+            if exists(&path)? || (with_reason && exists(&reason_path)?) {
+                continue;
+            }
+            self.reserved.insert(path);
+            if with_reason {
+                self.reserved.insert(reason_path);
+            }
+            return Ok(candidate);
+        }
+        Err(IngestError::Io {
+            path: dir.join(name),
+            step: "finding a free name",
+            source: io::Error::new(io::ErrorKind::AlreadyExists, "every suffix is taken"),
+        })
+    }
+}
+
+fn exists(path: &Path) -> Result<bool, IngestError> {
+    match fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(IngestError::Io {
+            path: path.to_path_buf(),
+            step: "checking whether a name is free",
+            source,
+        }),
+    }
+}
+
+/// Moves `from` to `to` without ever replacing `to`. A hard link fails if `to` exists, which
+/// makes the check and the move one step; file systems without hard links (FAT media, some
+/// shares) and folders fall back to check-then-rename.
+fn move_no_clobber(from: &Path, to: &Path) -> Result<(), IngestError> {
+    match fs::hard_link(from, to) {
+        Ok(()) => {
+            fs::remove_file(from).map_err(io_err(from, "removing the inbox name after linking"))
+        }
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => Err(IngestError::Io {
+            path: to.to_path_buf(),
+            step: "moving a file (the name is taken)",
+            source: err,
+        }),
+        Err(err) if err.kind() == io::ErrorKind::NotFound && !exists(from)? => {
+            Err(IngestError::Io {
+                path: from.to_path_buf(),
+                step: "moving a file (it disappeared)",
+                source: err,
+            })
+        }
+        Err(_) => {
+            if exists(to)? {
+                return Err(IngestError::Io {
+                    path: to.to_path_buf(),
+                    step: "moving a file (the name is taken)",
+                    source: io::Error::new(io::ErrorKind::AlreadyExists, "exists"),
+                });
+            }
+            fs::rename(from, to).map_err(io_err(from, "moving a file"))
+        }
+    }
+}
+
+/// One pass over the inbox. Stops between batches when `stop` is set.
+///
+/// `complete` names files known to be whole (inotify saw them closed or moved in); with
+/// `options.settle` set, other recently modified files wait for a later pass.
+pub fn collect(
+    store: &mut Store,
+    trusted: &TrustedKeys,
+    options: &Options,
+    complete: &HashSet<OsString>,
+    stop: &AtomicBool,
+) -> Result<Outcome, IngestError> {
+    prepare_inbox(&options.inbox)?;
+    let files = list_inbox(&options.inbox)?;
+    let examiner = Examiner {
+        inbox: &options.inbox,
+        trusted,
+        max_size: options.max_size.min(MAX_ENVELOPE_BYTES as u64),
+        settle: options.settle,
+        complete,
+        now: SystemTime::now(),
+    };
+    let progress = (options.progress && files.len() > 50).then(|| {
+        let bar = indicatif::ProgressBar::new(u64::try_from(files.len()).unwrap_or(u64::MAX));
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} findings  {per_sec}  eta {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let mut names = Names {
+        reserved: HashSet::new(),
+    };
+    let mut outcome = Outcome::default();
+    for batch in files.chunks(options.batch.max(1)) {
+        if stop.load(Ordering::SeqCst) {
+            outcome.stopped = true;
+            break;
+        }
+        let examined = examine_all(&examiner, batch);
+        let done = run_batch(store, &options.inbox, batch, examined, &mut names)?;
+        outcome.add(done);
+        if let Some(bar) = &progress {
+            bar.inc(u64::try_from(batch.len()).unwrap_or(0));
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    Ok(outcome)
+}
+
+/// Records one batch in one transaction, then moves its files.
+fn run_batch(
+    store: &mut Store,
+    inbox: &Path,
+    files: &[(OsString, Option<FileType>)],
+    examined: Vec<Examined>,
+    names: &mut Names,
+) -> Result<Outcome, IngestError> {
+    let archive = inbox.join(ARCHIVE_DIR);
+    let rejected = inbox.join(REJECTED_DIR);
+    let now = rfc3339_utc(SystemTime::now());
+    let mut outcome = Outcome::default();
+    let mut actions = Vec::with_capacity(files.len());
+
+    let tx = store
+        .conn_mut()
+        .transaction()
+        .map_err(|source| StoreError::Sqlite {
+            what: "starting a batch",
+            source,
+        })?;
+    for ((name, _), result) in files.iter().zip(examined) {
+        let shown = name.to_string_lossy();
+        match result {
+            Examined::Gone => {}
+            Examined::Deferred => outcome.deferred += 1,
+            Examined::Rejected(kind, reason) => {
+                let to = names.reserve(&rejected, name, true)?;
+                let stored_as = format!("{REJECTED_DIR}/{}", to.to_string_lossy());
+                store::insert_rejected(&tx, &shown, &stored_as, kind.as_str(), &reason, &now)?;
+                *outcome.rejected.entry(kind).or_default() += 1;
+                outcome
+                    .rejected_files
+                    .push((shown.to_string(), format!("{}: {reason}", kind.as_str())));
+                actions.push(Action::Reject {
+                    name: name.clone(),
+                    to,
+                    reason: format!(
+                        "{}: {reason}\nfile: {shown}\nrejected_at: {now}\n",
+                        kind.as_str()
+                    ),
+                });
+            }
+            Examined::Accepted(found) => {
+                if let Some(previous) = store::find_digest(&tx, &found.digest)? {
+                    if previous.inbox_name == shown {
+                        let target = archive.join(&previous.archived_as);
+                        match fs::symlink_metadata(&target) {
+                            Err(err)
+                                if err.kind() == io::ErrorKind::NotFound
+                                    && names.reserved.insert(target.clone()) =>
+                            {
+                                // Committed, then interrupted before the move.
+                                outcome.completed += 1;
+                                actions.push(Action::Archive {
+                                    name: name.clone(),
+                                    to: OsString::from(&previous.archived_as),
+                                });
+                                continue;
+                            }
+                            Ok(meta) if (meta.dev(), meta.ino()) == found.identity => {
+                                // Interrupted between linking into archive/ and unlinking.
+                                outcome.completed += 1;
+                                actions.push(Action::DropLink { name: name.clone() });
+                                continue;
+                            }
+                            _ => {}
+                        }
+                    }
+                    let to = names.reserve(&archive, name, false)?;
+                    store::insert_replay(&tx, &found.digest, &shown, &to.to_string_lossy(), &now)?;
+                    outcome.duplicates += 1;
+                    actions.push(Action::Archive {
+                        name: name.clone(),
+                        to,
+                    });
+                    continue;
+                }
+                let to = names.reserve(&archive, name, false)?;
+                let f = &found.finding;
+                let inserted = store::insert_finding(
+                    &tx,
+                    &NewFinding {
+                        digest: &found.digest,
+                        host_id: &found.label,
+                        keyid: &found.keyid,
+                        hostname: f.host.hostname.as_deref(),
+                        machine_id: f.host.machine_id.as_deref(),
+                        sequence: found.sequence,
+                        previous: f.previous.as_deref(),
+                        reset_reason: f.chain_reset.as_ref().map(|r| r.reason.as_str()),
+                        time: &f.time,
+                        verdict: &f.verdict,
+                        inbox_name: &shown,
+                        archived_as: &to.to_string_lossy(),
+                        received_at: &now,
+                        envelope: &found.envelope,
+                    },
+                )?;
+                if inserted {
+                    outcome.stored += 1;
+                } else {
+                    // Another collector stored it between the lookup and the insert.
+                    store::insert_replay(&tx, &found.digest, &shown, &to.to_string_lossy(), &now)?;
+                    outcome.duplicates += 1;
+                }
+                actions.push(Action::Archive {
+                    name: name.clone(),
+                    to,
+                });
+            }
+        }
+    }
+    tx.commit().map_err(|source| StoreError::Sqlite {
+        what: "committing a batch",
+        source,
+    })?;
+
+    // Only now may files leave the inbox: everything above is durable.
+    for action in actions {
+        match action {
+            Action::Archive { name, to } => {
+                move_no_clobber(&inbox.join(&name), &archive.join(&to))?;
+            }
+            Action::Reject { name, to, reason } => {
+                move_no_clobber(&inbox.join(&name), &rejected.join(&to))?;
+                let mut reason_name = to;
+                reason_name.push(".reason");
+                let reason_path = rejected.join(reason_name);
+                let written = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o644)
+                    .open(&reason_path)
+                    .and_then(|mut file| io::Write::write_all(&mut file, reason.as_bytes()));
+                written.map_err(io_err(&reason_path, "writing the reason"))?;
+            }
+            Action::DropLink { name } => {
+                let path = inbox.join(&name);
+                fs::remove_file(&path).map_err(io_err(&path, "removing a second link"))?;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_line_groups_reasons() {
+        let mut outcome = Outcome {
+            stored: 3,
+            duplicates: 1,
+            ..Outcome::default()
+        };
+        outcome.rejected.insert(RejectKind::HostMismatch, 1);
+        outcome.rejected.insert(RejectKind::BadSignature, 2);
+        assert_eq!(
+            outcome.summary_line(),
+            "stored 3, duplicates 1, rejected 3 (bad-signature 2, host-mismatch 1)"
+        );
+    }
+}

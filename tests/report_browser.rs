@@ -1,0 +1,427 @@
+//! The HTML report in a real browser: headless Chromium (Debian's `chromium` package) opens
+//! the file as someone would from a USB stick, runs its inline script under the page's own
+//! Content-Security-Policy, and must log nothing on the console (no script error, no CSP
+//! refusal). The dumped DOM must hold the host rows, and the page's self-test (sorting every
+//! column, filtering the host table) must have run. A screenshot is left at
+//! `target/report-screenshot/report.png` for people to look at.
+//!
+//! Without Chromium the test fails and says how to install it; `ISOGUARD_SKIP_BROWSER=1`
+//! turns it into a printed SKIP for machines that cannot have a browser.
+#![cfg(feature = "collector")]
+// Helpers write files and drive a child process; a failure there is a broken test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs::{self, File};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use isoguard::collector::model::{
+    ChainProblem, ChainProblemKind, EvidenceRow, HostRow, RejectedFile, ReportData, RuleCount,
+    Title, Totals, Violation, REPORT_SCHEMA,
+};
+use isoguard::collector::report::{render, Format};
+
+const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(60);
+const INSTALL_HINT: &str = "headless Chromium is needed for this test: \
+    apt-get update && apt-get install -y chromium fonts-noto-cjk \
+    (or set ISOGUARD_SKIP_BROWSER=1 to skip it on a machine without a browser)";
+const HOSTILE_HOST: &str = "ws-01&\"<b>lab\u{1b}[31m";
+
+fn title(zh: &str, en: &str) -> Title {
+    Title {
+        zh: zh.to_string(),
+        en: en.to_string(),
+    }
+}
+
+fn host(name: &str, verdict: Option<&str>, failed: &[&str]) -> HostRow {
+    let reported = verdict.is_some();
+    HostRow {
+        host_id: format!("{name}-id"),
+        hostname: Some(name.to_string()),
+        machine_id: reported.then(|| format!("{name}-machine")),
+        last_time: reported.then(|| "2025-03-01T08:00:00Z".to_string()),
+        last_verdict: verdict.map(str::to_string),
+        policy_id: reported.then(|| "classified".to_string()),
+        policy_version: reported.then(|| "1.0.0".to_string()),
+        agent_version: reported.then(|| "0.1.0".to_string()),
+        last_sequence: reported.then_some(12),
+        findings: if reported { 12 } else { 0 },
+        stale: !reported,
+        failed_rules: failed.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
+fn storage_violation(host: &str, evidence: Vec<EvidenceRow>) -> Violation {
+    Violation {
+        host_id: format!("{host}-id"),
+        hostname: Some(host.to_string()),
+        time: "2025-03-01T08:00:00Z".to_string(),
+        sequence: 12,
+        rule: "removable-storage".to_string(),
+        title: title(
+            "只使用登记的移动存储介质",
+            "Only registered removable media",
+        ),
+        severity: "high".to_string(),
+        evidence,
+    }
+}
+
+/// Five hosts, deliberately not in name order, one of them hostile, one never reporting.
+fn data() -> ReportData {
+    let stick = |product: &str, serial: &str| EvidenceRow {
+        kind: "usb-storage".to_string(),
+        detail: "未登记的 USB 存储设备 unregistered USB storage".to_string(),
+        name: Some("sdb".to_string()),
+        vendor_id: Some("0781".to_string()),
+        product_id: Some("5567".to_string()),
+        manufacturer: Some("SanDisk".to_string()),
+        product: Some(product.to_string()),
+        serial: Some(serial.to_string()),
+        mac: None,
+        port: Some("1-2".to_string()),
+        device_path: Some("/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2".to_string()),
+    };
+    let wifi = EvidenceRow {
+        kind: "wifi".to_string(),
+        detail: "Wi-Fi 网卡 wireless interface".to_string(),
+        name: Some("wlp2s0".to_string()),
+        vendor_id: Some("8086".to_string()),
+        product_id: Some("2723".to_string()),
+        manufacturer: Some("Intel Corporation".to_string()),
+        product: Some("Wi-Fi 6 AX200".to_string()),
+        mac: Some("a0:b1:c2:d3:e4:f5".to_string()),
+        device_path: Some("/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0".to_string()),
+        ..EvidenceRow::default()
+    };
+    let problem = |kind, host: &str, sequence, detail: &str| ChainProblem {
+        host_id: format!("{host}-id"),
+        hostname: Some(host.to_string()),
+        kind,
+        sequence,
+        detail: detail.to_string(),
+        noticed_at: "2025-03-01T09:00:00Z".to_string(),
+    };
+    ReportData {
+        schema: REPORT_SCHEMA.to_string(),
+        generated_at: "2025-03-02T10:00:00Z".to_string(),
+        stale_days: 7,
+        totals: Totals {
+            hosts: 5,
+            compliant: 1,
+            violation: 2,
+            error: 1,
+            stale: 1,
+            findings: 48,
+            rejected: 1,
+            chain_problems: 5,
+        },
+        hosts: vec![
+            host("ws-10", Some("violation"), &["wireless"]),
+            host("ws-05", Some("compliant"), &[]),
+            host(HOSTILE_HOST, Some("violation"), &["removable-storage"]),
+            host("ws-02", Some("error"), &[]),
+            host("ws-03", None, &[]),
+        ],
+        violations: vec![
+            Violation {
+                rule: "wireless".to_string(),
+                title: title("禁止无线设备", "No wireless devices"),
+                severity: "critical".to_string(),
+                ..storage_violation("ws-10", vec![wifi])
+            },
+            storage_violation(
+                HOSTILE_HOST,
+                vec![
+                    stick(
+                        "<script>alert(1)</script>",
+                        "\"><img src=x onerror=alert(1)>",
+                    ),
+                    stick("=cmd|' /C calc'!A0", "4C530001230511118473"),
+                ],
+            ),
+        ],
+        by_rule: vec![
+            RuleCount {
+                rule: "wireless".to_string(),
+                title: title("禁止无线设备", "No wireless devices"),
+                severity: "critical".to_string(),
+                hosts: 1,
+            },
+            RuleCount {
+                rule: "removable-storage".to_string(),
+                title: title(
+                    "只使用登记的移动存储介质",
+                    "Only registered removable media",
+                ),
+                severity: "high".to_string(),
+                hosts: 1,
+            },
+        ],
+        chain_problems: vec![
+            problem(
+                ChainProblemKind::Gap,
+                "ws-10",
+                Some(9),
+                "findings 9..10 missing",
+            ),
+            problem(
+                ChainProblemKind::Replay,
+                "ws-05",
+                Some(4),
+                "same envelope again",
+            ),
+            problem(
+                ChainProblemKind::Fork,
+                HOSTILE_HOST,
+                Some(7),
+                "<i>two</i> findings",
+            ),
+            problem(
+                ChainProblemKind::BrokenLink,
+                "ws-02",
+                Some(3),
+                "previous digest differs",
+            ),
+            problem(
+                ChainProblemKind::Reset,
+                "ws-05",
+                None,
+                "state file lost 状态丢失",
+            ),
+        ],
+        rejected: vec![RejectedFile {
+            file: "finding-<img src=x>.json".to_string(),
+            stored_as: "rejected/finding-<img src=x>.json".to_string(),
+            reason: "unknown signer 未知签名者".to_string(),
+            rejected_at: "2025-03-01T07:00:00Z".to_string(),
+        }],
+    }
+}
+
+fn find_chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+struct Run {
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs Chromium in its own process group with a fresh profile, killing the whole group
+/// after [`CHROMIUM_TIMEOUT`]. Output goes to files, so stray child processes holding a pipe
+/// open cannot hang the test.
+fn run_chromium(chromium: &Path, work: &Path, name: &str, extra: &[String], url: &str) -> Run {
+    let profile = work.join(format!("profile-{name}"));
+    let _ = fs::remove_dir_all(&profile);
+    fs::create_dir_all(&profile).unwrap();
+    let stdout_path = work.join(format!("{name}.stdout"));
+    let stderr_path = work.join(format!("{name}.stderr"));
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(File::create(&stdout_path).unwrap())
+        .stderr(File::create(&stderr_path).unwrap())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot start {}: {err}; {INSTALL_HINT}", chromium.display()));
+
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > CHROMIUM_TIMEOUT {
+            // The group id is the child's pid (process_group(0)): this ends the browser and
+            // its renderer, GPU and zygote processes, and nothing else.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+            panic!(
+                "chromium ({name}) did not finish within {CHROMIUM_TIMEOUT:?}; stderr:\n{}",
+                fs::read_to_string(&stderr_path).unwrap_or_default()
+            );
+        }
+        thread::sleep(Duration::from_millis(100));
+    };
+    let stdout = String::from_utf8_lossy(&fs::read(&stdout_path).unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&fs::read(&stderr_path).unwrap()).into_owned();
+    assert!(
+        status.success(),
+        "chromium ({name}) exited with {status}; stderr:\n{stderr}"
+    );
+    let _ = fs::remove_dir_all(&profile);
+    Run { stdout, stderr }
+}
+
+/// Lines where Chromium reports something the page did: console messages (which include
+/// uncaught exceptions and CSP violations; the page itself never logs) and refusals.
+/// Chromium's own noise (D-Bus, GPU, sandbox warnings) does not match.
+fn page_complaints(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|line| {
+            line.contains("CONSOLE")
+                || line.contains("Uncaught")
+                || line.contains("Refused to")
+                || line.contains("Content Security Policy")
+        })
+        .collect()
+}
+
+/// The `<tbody>` of the table with this id in Chromium's serialised DOM.
+fn table_body<'a>(dom: &'a str, id: &str) -> &'a str {
+    let start = dom
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no table {id} in the DOM"));
+    let rest = &dom[start..];
+    let body = rest.find("<tbody>").expect("tbody");
+    let end = rest.find("</tbody>").expect("/tbody");
+    &rest[body..end]
+}
+
+#[test]
+fn report_renders_in_headless_chromium() {
+    if std::env::var_os("ISOGUARD_SKIP_BROWSER").is_some_and(|v| v == "1") {
+        println!("SKIP report_renders_in_headless_chromium: ISOGUARD_SKIP_BROWSER=1");
+        return;
+    }
+    let Some(chromium) = find_chromium() else {
+        panic!("chromium not found on PATH; {INSTALL_HINT}");
+    };
+
+    // target/report-screenshot, next to target/tmp (CARGO_TARGET_TMPDIR).
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .to_path_buf();
+    let out = target.join("report-screenshot");
+    fs::create_dir_all(&out).unwrap();
+    let out = out.canonicalize().unwrap();
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("report-browser-{}", std::process::id()));
+    fs::create_dir_all(&work).unwrap();
+
+    let data = data();
+    let page = out.join("report.html");
+    fs::write(&page, render(&data, Format::Html)).unwrap();
+    let url = format!("file://{}", page.display());
+
+    // 1. The DOM after load, with the page's self-test run (sorts, then filters for ws-02).
+    let dumped = run_chromium(
+        &chromium,
+        &work,
+        "dump-dom",
+        &["--dump-dom".to_string()],
+        &format!("{url}#selftest=ws-02"),
+    );
+    let complaints = page_complaints(&dumped.stderr);
+    assert!(
+        complaints.is_empty(),
+        "console output from the page:\n{}",
+        complaints.join("\n")
+    );
+    let dom = &dumped.stdout;
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "the inline script did not run:\n{dom}"
+    );
+    assert!(
+        dom.contains("data-selftest=\"done\""),
+        "the self-test did not finish"
+    );
+    assert!(
+        !dom.contains("class=\"tools\" hidden"),
+        "filter boxes still hidden"
+    );
+    // Hostile strings stayed text: no element was made from them.
+    assert!(!dom.contains("<img"), "an <img> element exists");
+    assert!(
+        !dom.contains("<b>lab"),
+        "markup from a host name was parsed"
+    );
+    assert_eq!(dom.matches("<script").count(), 1);
+
+    let hosts = table_body(dom, "t-hosts");
+    let rows: Vec<&str> = hosts.split("<tr").skip(1).collect();
+    assert_eq!(rows.len(), data.hosts.len(), "host rows:\n{hosts}");
+    for name in [
+        "ws-02",
+        "ws-03",
+        "ws-05",
+        "ws-10",
+        "ws-01&amp;\"&lt;b&gt;lab\\x1b[31m",
+    ] {
+        assert!(
+            rows.iter()
+                .any(|row| row.contains(&format!("<strong>{name}</strong>"))),
+            "host {name} has no row:\n{hosts}"
+        );
+    }
+    // Sorted by host name, ascending (numbers compared as numbers).
+    let position = |name: &str| hosts.find(&format!("<strong>{name}</strong>")).unwrap();
+    assert!(position("ws-02") < position("ws-03"));
+    assert!(position("ws-03") < position("ws-05"));
+    assert!(position("ws-05") < position("ws-10"));
+    // Filtered for ws-02: every other host row hidden.
+    let is_hidden = |row: &&&str| row.split('>').next().unwrap_or("").contains("hidden");
+    let hidden = rows.iter().filter(is_hidden).count();
+    assert_eq!(hidden, data.hosts.len() - 1, "host rows:\n{hosts}");
+    assert!(rows
+        .iter()
+        .any(|row| !is_hidden(&row) && row.contains("<strong>ws-02</strong>")));
+
+    // 2. The screenshot, of the page as it opens (no self-test).
+    let shot = out.join("report.png");
+    let _ = fs::remove_file(&shot);
+    let shooting = run_chromium(
+        &chromium,
+        &work,
+        "screenshot",
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1400,1800".to_string(),
+            "--hide-scrollbars".to_string(),
+        ],
+        &url,
+    );
+    let complaints = page_complaints(&shooting.stderr);
+    assert!(
+        complaints.is_empty(),
+        "console output from the page:\n{}",
+        complaints.join("\n")
+    );
+    let png =
+        fs::read(&shot).unwrap_or_else(|err| panic!("no screenshot at {}: {err}", shot.display()));
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    assert!(
+        png.len() > 20_000,
+        "suspiciously small screenshot ({} bytes)",
+        png.len()
+    );
+    println!("screenshot: {}", shot.display());
+
+    let _ = fs::remove_dir_all(&work);
+}
