@@ -15,7 +15,20 @@ pub const DISPLAY_CHARS: usize = 96;
 
 /// Decodes raw bytes from sysfs or udev into a string, keeping invalid UTF-8 visible as
 /// `\xNN` so two different serials never collapse into the same replacement character.
+/// The result is at most [`MAX_VALUE_BYTES`] long, escapes included.
 pub fn decode_bytes(bytes: &[u8]) -> String {
+    let mut out = decode_unbounded(bytes);
+    if out.len() > MAX_VALUE_BYTES {
+        let mut cut = MAX_VALUE_BYTES;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+    }
+    out
+}
+
+fn decode_unbounded(bytes: &[u8]) -> String {
     let bytes = &bytes[..bytes.len().min(MAX_VALUE_BYTES)];
     let mut out = String::with_capacity(bytes.len());
     let mut rest = bytes;

@@ -1,5 +1,418 @@
 //! `isoguard-collector`: the security office's side. See `isoguard::collector`.
+//!
+//! A thin front end: parse arguments, call the library, print, map outcomes to exit codes.
+//! Exit codes: 0 all well; 1 something needs a person (a file was rejected or a chain problem
+//! was newly noticed during `collect`, a stored finding failed `reverify`); 2 usage or
+//! configuration error (bad arguments, unreadable trust folder, database from a newer
+//! version); 3 I/O error (database unwritable, inbox or output unreadable or unwritable).
 
-fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+use std::collections::{BTreeSet, HashSet};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, SystemTime};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use isoguard::collector::ingest::{self, Outcome};
+use isoguard::collector::model::ChainProblem;
+use isoguard::collector::report;
+use isoguard::collector::store::{self, ProblemKey, Store, StoreError};
+use isoguard::collector::{trust, watch};
+use isoguard::finding::dsse::MAX_ENVELOPE_BYTES;
+use isoguard::text::display_safe;
+
+mod exit {
+    pub const OK: u8 = 0;
+    pub const ATTENTION: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const IO: u8 = 3;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "isoguard-collector",
+    version,
+    about = "Collects signed isoguard findings, checks them, stores them and reports on them"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Take in every finding in the inbox: verified ones are stored and moved to archive/,
+    /// the rest are moved to rejected/ with a .reason file. Nothing is deleted.
+    Collect {
+        /// Folder the findings arrive in (archive/ and rejected/ are created inside it).
+        #[arg(long, value_name = "DIR")]
+        inbox: PathBuf,
+        /// Folder of enrolled host keys (<host>.pub).
+        #[arg(long, value_name = "DIR")]
+        trust: PathBuf,
+        /// The findings database (created if missing).
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        /// Keep taking new files in (inotify, plus a rescan every few seconds) until SIGTERM.
+        #[arg(long)]
+        watch: bool,
+        /// Largest file accepted, in bytes (at most 4194304).
+        #[arg(long, value_name = "BYTES", default_value_t = ingest::DEFAULT_MAX_SIZE)]
+        max_size: u64,
+        /// Files per database transaction.
+        #[arg(long, value_name = "N", default_value_t = ingest::DEFAULT_BATCH, hide = true)]
+        batch: usize,
+        /// Seconds between full rescans with --watch.
+        #[arg(long, value_name = "SECONDS", default_value_t = watch::DEFAULT_RESCAN.as_secs(), hide = true)]
+        rescan_secs: u64,
+    },
+    /// Enrol a host's public key under its identity (machine id or hostname).
+    Enroll {
+        /// Folder of enrolled host keys.
+        #[arg(long, value_name = "DIR")]
+        trust: PathBuf,
+        /// The host identity: its /etc/machine-id or its hostname.
+        host: String,
+        /// The host's public key (SPKI PEM, as `isoguard keygen` writes FILE.pub).
+        key: PathBuf,
+    },
+    /// Check every stored envelope again against the trust folder.
+    Reverify {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        trust: PathBuf,
+    },
+    /// Write the central report.
+    Report {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        #[arg(long, value_enum)]
+        format: FormatArg,
+        /// Output file, or - for standard output.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// A host with no finding for this many days is stale.
+        #[arg(long, value_name = "N", default_value_t = 7)]
+        stale_days: u32,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Html,
+    Csv,
+    Json,
+}
+
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: exit::USAGE,
+        }
+    }
+    fn io(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: exit::IO,
+        }
+    }
+}
+
+fn store_failure(err: StoreError) -> Failure {
+    match err {
+        StoreError::TooNew { .. } => Failure::usage(err.to_string()),
+        StoreError::Sqlite { .. } => Failure::io(err.to_string()),
+    }
+}
+
+fn main() -> ExitCode {
+    isoguard::cli::init_logging(0);
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    let result = match cli.command {
+        Command::Collect {
+            inbox,
+            trust,
+            db,
+            watch,
+            max_size,
+            batch,
+            rescan_secs,
+        } => collect(&inbox, &trust, &db, watch, max_size, batch, rescan_secs),
+        Command::Enroll { trust, host, key } => enroll(&trust, &host, &key),
+        Command::Reverify { db, trust } => reverify(&db, &trust),
+        Command::Report {
+            db,
+            format,
+            out,
+            stale_days,
+        } => write_report(&db, format, &out, stale_days),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("isoguard-collector: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn print(text: &str) -> Result<(), Failure> {
+    isoguard::cli::print_stdout(text).map_err(|e| Failure::io(e.to_string()))
+}
+
+fn open_existing_db(db: &Path) -> Result<Store, Failure> {
+    if !db.is_file() {
+        return Err(Failure::io(format!(
+            "--db {}: no such database file",
+            db.display()
+        )));
+    }
+    Store::open(db).map_err(store_failure)
+}
+
+fn collect(
+    inbox: &Path,
+    trust_dir: &Path,
+    db: &Path,
+    watch_mode: bool,
+    max_size: u64,
+    batch: usize,
+    rescan_secs: u64,
+) -> Result<u8, Failure> {
+    if max_size > MAX_ENVELOPE_BYTES as u64 {
+        return Err(Failure::usage(format!(
+            "--max-size {max_size}: at most {MAX_ENVELOPE_BYTES} bytes (the largest envelope a \
+             finding may be)"
+        )));
+    }
+    if batch == 0 || rescan_secs == 0 {
+        return Err(Failure::usage(
+            "--batch and --rescan-secs must be at least 1",
+        ));
+    }
+    let trusted = trust::load(trust_dir).map_err(|e| Failure::usage(e.to_string()))?;
+    if trusted.is_empty() {
+        tracing::warn!(
+            "no keys enrolled in {}: every finding will be rejected as from an unknown key",
+            trust_dir.display()
+        );
+    }
+    let inbox_meta = std::fs::metadata(inbox)
+        .map_err(|e| Failure::io(format!("--inbox {}: {e}", inbox.display())))?;
+    if !inbox_meta.is_dir() {
+        return Err(Failure::usage(format!(
+            "--inbox {}: not a folder",
+            inbox.display()
+        )));
+    }
+    let mut store = Store::open(db).map_err(store_failure)?;
+    let now = isoguard::finding::spool::rfc3339_utc(SystemTime::now());
+    store::sync_enrolled(store.conn_mut(), &trusted, &now).map_err(store_failure)?;
+    let mut known = problem_keys(&store)?;
+
+    let mut options = ingest::Options::new(inbox);
+    options.max_size = max_size;
+    options.batch = batch;
+    options.progress = std::io::stderr().is_terminal();
+
+    if watch_mode {
+        let after_pass = |store: &mut Store, outcome: &Outcome| {
+            let new = new_problems(store, &mut known)?;
+            if outcome.rejected_total() + outcome.stored + outcome.duplicates + outcome.completed
+                > 0
+                || !new.is_empty()
+            {
+                let text = describe(outcome, &new);
+                let _ = isoguard::cli::print_stdout(&text);
+            }
+            Ok(())
+        };
+        watch::run(
+            &mut store,
+            &trusted,
+            &options,
+            Duration::from_secs(rescan_secs),
+            after_pass,
+        )
+        .map_err(|e| Failure::io(e.to_string()))?;
+        return Ok(exit::OK);
+    }
+
+    let stop = AtomicBool::new(false);
+    let outcome = ingest::collect(&mut store, &trusted, &options, &HashSet::new(), &stop)
+        .map_err(|e| Failure::io(e.to_string()))?;
+    let new = new_problems(&store, &mut known).map_err(store_failure)?;
+    print(&describe(&outcome, &new))?;
+    Ok(if outcome.rejected_total() > 0 || !new.is_empty() {
+        exit::ATTENTION
+    } else {
+        exit::OK
+    })
+}
+
+fn problem_keys(store: &Store) -> Result<BTreeSet<ProblemKey>, Failure> {
+    let problems = store::chain_problems(store.conn()).map_err(store_failure)?;
+    Ok(store::problem_keys(&problems))
+}
+
+/// Chain problems not seen before this point; `known` is updated to the current set.
+fn new_problems(
+    store: &Store,
+    known: &mut BTreeSet<ProblemKey>,
+) -> Result<Vec<ChainProblem>, StoreError> {
+    let problems = store::chain_problems(store.conn())?;
+    let keys = store::problem_keys(&problems);
+    let fresh = problems
+        .into_iter()
+        .filter(|p| !known.contains(&store::problem_key(p)))
+        .collect();
+    *known = keys;
+    Ok(fresh)
+}
+
+fn describe(outcome: &Outcome, new: &[ChainProblem]) -> String {
+    let mut text = String::new();
+    for (file, reason) in &outcome.rejected_files {
+        text.push_str(&format!(
+            "rejected {}: {}\n",
+            display_safe(file, 120),
+            display_safe(reason, 400)
+        ));
+    }
+    for p in new {
+        let kind = store::kind_name(p.kind);
+        text.push_str(&format!(
+            "chain {} host {}{}: {}\n",
+            kind,
+            display_safe(&p.host_id, 64),
+            p.sequence
+                .map(|s| format!(" sequence {s}"))
+                .unwrap_or_default(),
+            display_safe(&p.detail, 400)
+        ));
+    }
+    text.push_str(&outcome.summary_line());
+    if !new.is_empty() {
+        text.push_str(&format!(", new chain problems {}", new.len()));
+    }
+    if outcome.stopped {
+        text.push_str(" (stopped early)");
+    }
+    text.push('\n');
+    text
+}
+
+fn enroll(trust_dir: &Path, host: &str, key: &Path) -> Result<u8, Failure> {
+    match trust::enroll(trust_dir, host, key) {
+        Ok(trust::Enrolled::New { path, keyid }) => {
+            print(&format!(
+                "enrolled {host}: key {keyid} in {}\n",
+                path.display()
+            ))?;
+            Ok(exit::OK)
+        }
+        Ok(trust::Enrolled::AlreadyEnrolled { path, keyid }) => {
+            print(&format!(
+                "{host} is already enrolled with this key ({keyid}, {})\n",
+                path.display()
+            ))?;
+            Ok(exit::OK)
+        }
+        Err(trust::TrustError::Io { path, step, source }) => Err(Failure::io(
+            trust::TrustError::Io { path, step, source }.to_string(),
+        )),
+        Err(err) => Err(Failure::usage(err.to_string())),
+    }
+}
+
+fn reverify(db: &Path, trust_dir: &Path) -> Result<u8, Failure> {
+    let trusted = trust::load(trust_dir).map_err(|e| Failure::usage(e.to_string()))?;
+    let store = open_existing_db(db)?;
+    let mut failed = 0u64;
+    let mut out = String::new();
+    let checked = store::reverify(store.conn(), &trusted, |failure| {
+        failed += 1;
+        out.push_str(&format!(
+            "FAIL finding {} host {} ({}): {}\n",
+            failure.id,
+            display_safe(&failure.host_id, 64),
+            display_safe(&failure.file, 120),
+            display_safe(&failure.reason, 400)
+        ));
+    })
+    .map_err(store_failure)?;
+    out.push_str(&format!(
+        "reverified {checked} finding(s): {} ok, {failed} failed\n",
+        checked - failed
+    ));
+    print(&out)?;
+    Ok(if failed == 0 {
+        exit::OK
+    } else {
+        exit::ATTENTION
+    })
+}
+
+fn write_report(db: &Path, format: FormatArg, out: &Path, stale_days: u32) -> Result<u8, Failure> {
+    let store = open_existing_db(db)?;
+    let data =
+        store::report_data(store.conn(), SystemTime::now(), stale_days).map_err(store_failure)?;
+    let format = match format {
+        FormatArg::Html => report::Format::Html,
+        FormatArg::Csv => report::Format::Csv,
+        FormatArg::Json => report::Format::Json,
+    };
+    let text = report::render(&data, format);
+    if out == Path::new("-") {
+        print(&text)?;
+        return Ok(exit::OK);
+    }
+    write_file(out, text.as_bytes())
+        .map_err(|e| Failure::io(format!("--out {}: {e}", out.display())))?;
+    Ok(exit::OK)
+}
+
+/// Replaces `out` whole: written beside it under a hidden name, synced, renamed.
+fn write_file(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = out
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".tmp-{}", std::process::id()));
+    let temp = dir.join(temp_name);
+    let written = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, out)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
 }

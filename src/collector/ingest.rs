@@ -200,7 +200,7 @@ impl From<StoreError> for IngestError {
     }
 }
 
-fn io_err(path: &Path, step: &'static str) -> impl FnOnce(io::Error) -> IngestError + '_ {
+fn io_err<'a>(path: &'a Path, step: &'static str) -> impl FnOnce(io::Error) -> IngestError + 'a {
     move |source| IngestError::Io {
         path: path.to_path_buf(),
         step,
@@ -251,7 +251,7 @@ fn list_inbox(inbox: &Path) -> Result<Vec<(OsString, Option<FileType>)>, IngestE
         }
         names.push((name, file_type));
     }
-    names.sort();
+    names.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(names)
 }
 

@@ -427,13 +427,22 @@ fn replays(conn: &Connection) -> Result<Vec<(String, ChainProblem)>, StoreError>
 /// All chain problems: computed from the stored set, plus recorded replays, by host.
 pub fn chain_problems(conn: &Connection) -> Result<Vec<ChainProblem>, StoreError> {
     let links = links_by_host(conn)?;
-    let hostnames = latest_hostnames(conn, &links)?;
+    let mut hostname_stmt = conn
+        .prepare_cached("SELECT hostname FROM findings WHERE id = ?1")
+        .map_err(StoreError::at("reading host names"))?;
     let mut out = Vec::new();
     for (host, host_links) in &links {
-        for p in chain::analyse(host_links).problems {
+        let analysis = chain::analyse(host_links);
+        let hostname = match analysis.latest.and_then(|i| host_links.get(i)) {
+            Some(latest) => hostname_stmt
+                .query_row([latest.id], |row| row.get::<_, Option<String>>(0))
+                .map_err(StoreError::at("reading host names"))?,
+            None => None,
+        };
+        for p in analysis.problems {
             out.push(ChainProblem {
                 host_id: host.clone(),
-                hostname: hostnames.get(host).cloned().flatten(),
+                hostname: hostname.clone(),
                 kind: p.kind,
                 sequence: p.sequence,
                 detail: p.detail,
@@ -446,33 +455,31 @@ pub fn chain_problems(conn: &Connection) -> Result<Vec<ChainProblem>, StoreError
     Ok(out)
 }
 
-fn latest_hostnames(
-    conn: &Connection,
-    links: &BTreeMap<String, Vec<Link>>,
-) -> Result<BTreeMap<String, Option<String>>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached("SELECT hostname FROM findings WHERE id = ?1")
-        .map_err(StoreError::at("reading host names"))?;
-    let mut out = BTreeMap::new();
-    for (host, host_links) in links {
-        if let Some(i) = chain::analyse(host_links).latest {
-            let name: Option<String> = stmt
-                .query_row([host_links[i].id], |row| row.get(0))
-                .map_err(StoreError::at("reading host names"))?;
-            out.insert(host.clone(), name);
-        }
+/// The kind's name as the JSON report spells it.
+pub fn kind_name(kind: ChainProblemKind) -> &'static str {
+    match kind {
+        ChainProblemKind::Gap => "gap",
+        ChainProblemKind::Replay => "replay",
+        ChainProblemKind::Fork => "fork",
+        ChainProblemKind::BrokenLink => "broken-link",
+        ChainProblemKind::Reset => "reset",
     }
-    Ok(out)
 }
 
 /// A stable key for "the same problem", to tell problems a collect run newly revealed.
-pub type ProblemKey = (String, ChainProblemKind, Option<u64>, String);
+pub type ProblemKey = (String, &'static str, Option<u64>, String);
+
+pub fn problem_key(p: &ChainProblem) -> ProblemKey {
+    (
+        p.host_id.clone(),
+        kind_name(p.kind),
+        p.sequence,
+        p.detail.clone(),
+    )
+}
 
 pub fn problem_keys(problems: &[ChainProblem]) -> BTreeSet<ProblemKey> {
-    problems
-        .iter()
-        .map(|p| (p.host_id.clone(), p.kind, p.sequence, p.detail.clone()))
-        .collect()
+    problems.iter().map(problem_key).collect()
 }
 
 /// Decodes a stored envelope's payload without re-checking the signature (it was checked

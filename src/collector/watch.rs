@@ -26,7 +26,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::collector::ingest::{self, IngestError, Outcome};
-use crate::collector::store::Store;
+use crate::collector::store::{Store, StoreError};
 use crate::finding::keys::TrustedKeys;
 
 /// How often the whole inbox is looked at even without events.
@@ -83,7 +83,7 @@ pub fn run(
     trusted: &TrustedKeys,
     options: &ingest::Options,
     rescan: Duration,
-    mut after_pass: impl FnMut(&mut Store, &Outcome) -> Result<(), IngestError>,
+    mut after_pass: impl FnMut(&mut Store, &Outcome) -> Result<(), StoreError>,
 ) -> Result<Outcome, WatchError> {
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel::<Wake>();
@@ -117,7 +117,7 @@ pub fn run(
     loop {
         let outcome = ingest::collect(store, trusted, &options, &complete, &stop)?;
         complete.clear();
-        after_pass(store, &outcome)?;
+        after_pass(store, &outcome).map_err(IngestError::Store)?;
         let retry_soon = outcome.deferred > 0;
         total.add(outcome);
         if stop.load(Ordering::SeqCst) {

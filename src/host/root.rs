@@ -31,8 +31,9 @@ pub struct Problem {
 const MAX_LINK_HOPS: usize = 40;
 /// Largest directory listing we accept; sysfs class folders hold far fewer entries.
 const MAX_DIR_ENTRIES: usize = 65_536;
-/// Largest procfs/etc file we read whole (mountinfo on a busy container host stays below).
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// Largest procfs/etc file we read whole: mountinfo of a busy container host (tens of
+/// thousands of overlay mounts) stays below it; anything larger is read in part and noted.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 #[derive(Debug)]
 pub struct HostRoot {
@@ -125,10 +126,19 @@ impl HostRoot {
             .map(|bytes| text::attribute_value(&bytes))
     }
 
-    /// A text file such as `/proc/net/route` or `/etc/os-release`.
+    /// A text file such as `/proc/net/route` or `/etc/os-release`. A file larger than
+    /// [`MAX_FILE_BYTES`] is read up to the bound and noted as incomplete, since a table cut
+    /// short would silently lose its last rows.
     pub fn read_text(&self, rel: &str) -> Option<String> {
-        self.read_bytes(rel, MAX_FILE_BYTES)
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        let bytes = self.read_bytes(rel, MAX_FILE_BYTES + 1)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            self.note(
+                rel,
+                format!("larger than {MAX_FILE_BYTES} bytes: read incompletely"),
+            );
+        }
+        let kept = &bytes[..bytes.len().min(MAX_FILE_BYTES as usize)];
+        Some(String::from_utf8_lossy(kept).into_owned())
     }
 
     /// Whether a path exists (as anything, links not followed).
@@ -155,7 +165,20 @@ impl HostRoot {
         for entry in entries {
             match entry {
                 Ok(entry) => {
-                    names.push(entry.file_name().to_string_lossy().into_owned());
+                    let name = entry.file_name();
+                    let Some(name) = name.to_str() else {
+                        // Paths here are text; a name that is not cannot be read back by name,
+                        // so it is reported rather than silently turned into another name.
+                        self.note(
+                            &format!(
+                                "{rel}/{}",
+                                crate::text::decode_bytes(name.as_encoded_bytes())
+                            ),
+                            "entry name is not valid UTF-8: cannot be read",
+                        );
+                        continue;
+                    };
+                    names.push(name.to_string());
                     if names.len() >= MAX_DIR_ENTRIES {
                         self.note(rel, format!("more than {MAX_DIR_ENTRIES} entries"));
                         break;
@@ -207,7 +230,16 @@ impl HostRoot {
                     };
                 }
                 Ok(_) => return Some(current),
-                Err(err) if is_absent(&err) => return None,
+                // The entry itself missing is absence; a link whose target is missing is an
+                // entry that exists but cannot be read.
+                Err(err) if is_absent(&err) && current == normalize(rel) => return None,
+                Err(err) if is_absent(&err) => {
+                    self.note(
+                        rel,
+                        format!("link target {} does not exist", display_path(&current)),
+                    );
+                    return None;
+                }
                 Err(err) => {
                     self.note(&current, describe(&err));
                     return None;
@@ -228,11 +260,10 @@ fn read_bounded(file: File, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {
     }
 }
 
+/// Only "no such file" (and sysfs's ENODEV for attributes a device does not support) mean
+/// absent. ENOTDIR is not: a class folder replaced by a file must not read as "no devices".
 fn is_absent(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-    ) || err.raw_os_error() == Some(libc::ENODEV)
+    err.kind() == io::ErrorKind::NotFound || err.raw_os_error() == Some(libc::ENODEV)
 }
 
 fn describe(err: &io::Error) -> String {
@@ -274,6 +305,24 @@ mod tests {
         assert_eq!(normalize("sys/class/net/../../devices/x"), "sys/devices/x");
         assert_eq!(normalize("../../../etc/shadow"), "etc/shadow");
         assert_eq!(normalize("/sys//./block/"), "sys/block");
+    }
+
+    #[test]
+    fn oversized_text_file_is_read_in_part_and_noted() {
+        let dir = std::env::temp_dir().join(format!("isoguard-root-test-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("proc")).unwrap();
+        let file = std::fs::File::create(dir.join("proc/mounts")).unwrap();
+        file.set_len(MAX_FILE_BYTES + 10).unwrap();
+        let host = HostRoot::at(&dir);
+        let text = host.read_text("proc/mounts").unwrap();
+        assert_eq!(text.len() as u64, MAX_FILE_BYTES);
+        let problems = host.take_problems();
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].error.contains("read incompletely"),
+            "{problems:?}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -178,14 +178,33 @@ pub fn usb_ref(dev: &SysDevice) -> UsbRef {
 
 /// The USB device a device hangs off, if any.
 pub fn usb_parent(dev: &SysDevice) -> Option<UsbRef> {
-    dev.find_up("usb", Some("usb_device"))
-        .or_else(|| {
-            // Recordings without DEVTYPE: the nearest usb-subsystem folder without a colon.
-            dev.ancestors()
-                .into_iter()
-                .find(|d| d.subsystem().as_deref() == Some("usb") && !d.sysname().contains(':'))
+    // Nearest first, in one pass: if the device's own `uevent` or `subsystem` cannot be read,
+    // its name still says what it is, and skipping it would blame the root hub above it.
+    dev.ancestors()
+        .into_iter()
+        .find(|d| {
+            d.is("usb", Some("usb_device"))
+                || (is_usb_device_name(d.sysname())
+                    && d.subsystem()
+                        .as_deref()
+                        .is_none_or(|s| !OTHER_BUSES.contains(&s)))
         })
         .map(|usb| usb_ref(&usb))
+}
+
+/// Buses whose devices may carry names that look like USB port names.
+const OTHER_BUSES: &[&str] = &["i2c", "pci", "platform", "scsi", "mmc", "sdio", "acpi"];
+
+/// `usb3` (root hub) or a port path like `1-4` or `1-4.1.3`.
+fn is_usb_device_name(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if let Some(bus) = name.strip_prefix("usb") {
+        return digits(bus);
+    }
+    match name.split_once('-') {
+        Some((bus, port)) => digits(bus) && port.split('.').all(digits),
+        None => false,
+    }
 }
 
 fn read_interfaces(dev: &SysDevice) -> Vec<UsbInterface> {
@@ -337,6 +356,16 @@ mod tests {
             Some(["e0".into(), "01".into(), "03".into()])
         );
         assert_eq!(codes_from_decimal("8/6"), None);
+    }
+
+    #[test]
+    fn usb_device_names() {
+        assert!(is_usb_device_name("usb3"));
+        assert!(is_usb_device_name("1-4.1.3"));
+        assert!(!is_usb_device_name("1-4:1.0"));
+        assert!(!is_usb_device_name("usb"));
+        assert!(!is_usb_device_name("0000:00:1d.7"));
+        assert!(!is_usb_device_name("1-"));
     }
 
     #[test]

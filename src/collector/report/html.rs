@@ -279,7 +279,7 @@ fn severity_cell(severity: &str) -> Cell {
 
 fn rule_cell(rule: &str, zh: &str, en: &str) -> Cell {
     Cell::html(format!(
-        "<span class=\"mono\">{}</span><span class=\"sub zh\" lang=\"zh-CN\">{}</span>\
+        "<span class=\"mono nowrap\">{}</span><span class=\"sub zh\" lang=\"zh-CN\">{}</span>\
          <span class=\"sub en\" lang=\"en\">{}</span>",
         text(rule),
         text(zh),
