@@ -450,7 +450,9 @@ fn signed_findings_chain_and_verify_independently() {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     assert!(
-        names[0].contains("-t61-") && names[0].ends_with("0000000001.finding.json"),
+        names[0].contains("-t61-")
+            && names[0].contains("-0000000001-")
+            && names[0].ends_with(".finding.json"),
         "{names:?}"
     );
 
@@ -516,8 +518,12 @@ fn signed_findings_chain_and_verify_independently() {
     // A corrupt state file starts a new chain that the finding declares.
     fs::write(state.join("chain.json"), "{not json").unwrap();
     scan("timer");
-    let files = spooled(&spool);
-    let p3 = payload(&files[2]);
+    let newest: Vec<PathBuf> = spooled(&spool)
+        .into_iter()
+        .filter(|f| !files.contains(f))
+        .collect();
+    assert_eq!(newest.len(), 1, "{newest:?}");
+    let p3 = payload(&newest[0]);
     assert!(
         p3["chain_reset"]["reason"]
             .as_str()

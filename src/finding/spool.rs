@@ -145,6 +145,21 @@ pub fn file_name(time: SystemTime, host: &str, sequence: u64) -> String {
     )
 }
 
+/// Adds a tag (the start of the envelope's digest) before the suffix: a host whose chain
+/// restarts at sequence 1 within the same second as an earlier finding must not collide
+/// with it, and the tag makes that impossible unless the contents are identical.
+pub fn with_tag(name: &str, tag: &str) -> String {
+    let tag: String = tag
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(16)
+        .collect();
+    match name.strip_suffix(FINDING_SUFFIX) {
+        Some(stem) if !tag.is_empty() => format!("{stem}-{tag}{FINDING_SUFFIX}"),
+        _ => name.to_string(),
+    }
+}
+
 /// A hostname reduced to `[A-Za-z0-9._-]`, at most [`MAX_HOST_CHARS`] long, never empty.
 ///
 /// The hostname is chosen by whoever administers the machine (or by DHCP), so it must not be

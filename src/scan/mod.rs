@@ -119,15 +119,14 @@ fn seal(
     let envelope = dsse::sign(&payload, key);
     let bytes = envelope.to_json().into_bytes();
     let host = finding.host.hostname.as_deref().unwrap_or("unknown-host");
-    let name = spool::file_name(now, host, finding.sequence);
+    let digest = chain_state::digest_hex(&bytes);
+    let name = spool::with_tag(
+        &spool::file_name(now, host, finding.sequence),
+        &digest[..12],
+    );
     let path = spool::write(spool_dir, &name, &bytes)
         .map_err(|e| CliError::scan(format!("finding not written: {e}")))?;
-    chain_state::commit(
-        state_dir,
-        finding.sequence,
-        &chain_state::digest_hex(&bytes),
-    )
-    .map_err(|e| {
+    chain_state::commit(state_dir, finding.sequence, &digest).map_err(|e| {
         CliError::scan(format!(
             "finding written to {} but the chain state was not saved: {e}",
             path.display()

@@ -1,0 +1,849 @@
+//! `isoguard-collector` end to end: findings written by the real agent (`isoguard scan` on
+//! fixture machines, with real keys) are enrolled, collected, verified, stored and reported;
+//! tampered, forged, replayed, missing, forked and reset findings are each caught and shown;
+//! a collector killed mid-batch loses nothing and stores nothing twice; `--watch` picks new
+//! files up and stops cleanly on SIGTERM.
+#![cfg(feature = "collector")]
+// Test helpers fail loudly by design: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod synthetic;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use isoguard::collector::model::{ChainProblemKind, ReportData};
+use isoguard::collector::store::{self, Store};
+
+const HP: &str = "hp-elitebook-835-g10";
+const T61: &str = "thinkpad-t61";
+const T430S: &str = "lenovo-t430s";
+
+fn agent() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isoguard"));
+    cmd.stdin(Stdio::null())
+        .env("LANG", "C")
+        .env_remove("LC_ALL");
+    cmd
+}
+
+fn collector() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isoguard-collector"));
+    cmd.stdin(Stdio::null())
+        .env("LANG", "C")
+        .env_remove("LC_ALL");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run a binary")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("collector-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+    fn dir(&self, name: &str) -> PathBuf {
+        let dir = self.path(name);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn machine_id(fixture: &str) -> String {
+    fs::read_to_string(common::fixture_dir(fixture).join("etc/machine-id"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// A host key pair made by `isoguard keygen`; returns the private key path.
+fn keygen(dir: &Scratch, name: &str) -> PathBuf {
+    let key = dir.path(name);
+    let out = run(agent().args(["keygen", "--out"]).arg(&key));
+    assert!(out.status.success(), "{}", text(&out));
+    key
+}
+
+fn public(key: &Path) -> PathBuf {
+    let mut name = key.as_os_str().to_os_string();
+    name.push(".pub");
+    PathBuf::from(name)
+}
+
+fn enroll(trust: &Path, host: &str, key: &Path) -> Output {
+    run(collector()
+        .args(["enroll", "--trust"])
+        .arg(trust)
+        .arg(host)
+        .arg(public(key)))
+}
+
+/// `isoguard scan` of a fixture machine, signed with `key`, into `spool`.
+fn scan(fixture: &str, key: &Path, spool: &Path, state: &Path, trigger: &str) {
+    fs::create_dir_all(spool).unwrap();
+    let out = run(agent()
+        .args([
+            "scan",
+            "--policy",
+            "classified",
+            "--trigger",
+            trigger,
+            "--root",
+        ])
+        .arg(common::tree(fixture))
+        .arg("--key")
+        .arg(key)
+        .arg("--spool")
+        .arg(spool)
+        .arg("--state")
+        .arg(state));
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "scan {fixture}: {}",
+        text(&out)
+    );
+}
+
+fn collect(inbox: &Path, trust: &Path, db: &Path) -> Output {
+    run(collector()
+        .args(["collect", "--inbox"])
+        .arg(inbox)
+        .arg("--trust")
+        .arg(trust)
+        .arg("--db")
+        .arg(db))
+}
+
+/// Names of the plain entries of a folder (not its subfolders), sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| !e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+fn report(db: &Path) -> ReportData {
+    let store = Store::open(db).unwrap();
+    store::report_data(store.conn(), SystemTime::now(), 36_500).unwrap()
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    let store = Store::open(db).unwrap();
+    store.conn().query_row(sql, [], |row| row.get(0)).unwrap()
+}
+
+/// Moves every file of `from` into `to`, with `prefix` before its name.
+fn deliver(from: &Path, to: &Path, prefix: &str) -> Vec<String> {
+    let mut delivered = Vec::new();
+    for name in names(from) {
+        let new = format!("{prefix}{name}");
+        fs::rename(from.join(&name), to.join(&new)).unwrap();
+        delivered.push(new);
+    }
+    delivered
+}
+
+#[test]
+fn three_machines_are_collected_verified_and_reported() {
+    let dir = Scratch::new("three");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    for fixture in [HP, T61, T430S] {
+        let key = keygen(&dir, &format!("{fixture}.key"));
+        let out = enroll(&trust, &machine_id(fixture), &key);
+        assert!(out.status.success(), "{}", text(&out));
+        scan(
+            fixture,
+            &key,
+            &inbox,
+            &dir.path(&format!("state-{fixture}")),
+            "boot",
+        );
+    }
+    // Enrolled, never reported.
+    let quiet = keygen(&dir, "quiet.key");
+    assert!(enroll(&trust, "quiet-host", &quiet).status.success());
+
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("stored 3, duplicates 0, rejected 0"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(names(&inbox), Vec::<String>::new(), "inbox emptied");
+    assert_eq!(names(&inbox.join("archive")).len(), 3);
+    assert_eq!(names(&inbox.join("rejected")), Vec::<String>::new());
+
+    let data = report(&db);
+    assert_eq!(data.schema, "isoguard.report/v1");
+    assert_eq!(data.totals.hosts, 4);
+    assert_eq!(data.totals.findings, 3);
+    assert_eq!(data.totals.violation, 3);
+    assert_eq!(data.totals.chain_problems, 0, "{:?}", data.chain_problems);
+    let hp = data
+        .hosts
+        .iter()
+        .find(|h| h.host_id == machine_id(HP))
+        .unwrap();
+    assert_eq!(hp.hostname.as_deref(), Some("elitebook-835"));
+    assert_eq!(hp.last_verdict.as_deref(), Some("violation"));
+    assert_eq!(hp.last_sequence, Some(1));
+    assert_eq!(hp.policy_id.as_deref(), Some("classified"));
+    assert!(hp.failed_rules.contains(&"removable-storage".to_string()));
+    assert!(!hp.stale);
+    let quiet_row = data
+        .hosts
+        .iter()
+        .find(|h| h.host_id == "quiet-host")
+        .unwrap();
+    assert_eq!(
+        (quiet_row.last_verdict.as_ref(), quiet_row.stale),
+        (None, true)
+    );
+    assert_eq!(data.totals.stale, 1);
+
+    // The HP's unregistered USB stick, named by its identifiers.
+    let sdb = data
+        .violations
+        .iter()
+        .filter(|v| v.host_id == machine_id(HP) && v.rule == "removable-storage")
+        .flat_map(|v| v.evidence.iter())
+        .find(|e| e.name.as_deref() == Some("sdb"))
+        .expect("sdb in the HP's removable-storage violation");
+    assert_eq!(sdb.serial.as_deref(), Some("071C395B848D2017"));
+    assert_eq!(
+        (sdb.vendor_id.as_deref(), sdb.product_id.as_deref()),
+        (Some("13fe"), Some("6700"))
+    );
+    let wireless = data.by_rule.iter().find(|r| r.rule == "wireless").unwrap();
+    assert_eq!(wireless.hosts, 3);
+
+    // The report command writes what report_data says.
+    let json = dir.path("report.json");
+    let out = run(collector()
+        .args(["report", "--format", "json", "--db"])
+        .arg(&db)
+        .arg("--out")
+        .arg(&json));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let written: serde_json::Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
+    assert_eq!(written["schema"], "isoguard.report/v1");
+    assert_eq!(written["totals"]["findings"], 3);
+    assert!(written.to_string().contains("071C395B848D2017"));
+    for format in ["html", "csv"] {
+        let file = dir.path(&format!("report.{format}"));
+        let out = run(collector()
+            .args(["report", "--format", format, "--db"])
+            .arg(&db)
+            .arg("--out")
+            .arg(&file));
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(fs::read_to_string(&file).unwrap().contains("elitebook-835"));
+    }
+
+    // Everything stored still verifies; a second run finds nothing to do.
+    let out = run(collector()
+        .args(["reverify", "--db"])
+        .arg(&db)
+        .arg("--trust")
+        .arg(&trust));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(stdout(&out).contains("reverified 3 finding(s): 3 ok, 0 failed"));
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(stdout(&out).contains("stored 0, duplicates 0, rejected 0"));
+}
+
+/// Reads `rejected/<name>.reason`.
+fn reason(inbox: &Path, name: &str) -> String {
+    fs::read_to_string(inbox.join("rejected").join(format!("{name}.reason")))
+        .unwrap_or_else(|e| panic!("{name}.reason: {e}"))
+}
+
+#[test]
+fn tampered_forged_unknown_and_malformed_files_are_rejected_with_their_reason() {
+    let dir = Scratch::new("rejects");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+
+    let t61_key = keygen(&dir, "t61.key");
+    let hp_key = keygen(&dir, "hp.key");
+    let stranger = keygen(&dir, "stranger.key");
+    assert!(enroll(&trust, &machine_id(T61), &t61_key).status.success());
+    assert!(enroll(&trust, &machine_id(HP), &hp_key).status.success());
+
+    // A genuine finding, and a copy with one payload character changed.
+    let genuine = dir.path("genuine");
+    scan(T61, &t61_key, &genuine, &dir.path("state-t61"), "boot");
+    let original = names(&genuine).remove(0);
+    let bytes = fs::read(genuine.join(&original)).unwrap();
+    let mut envelope: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let mut payload = envelope["payload"].as_str().unwrap().to_string();
+    let at = payload.len() / 2;
+    let flipped = if &payload[at..=at] == "A" { "B" } else { "A" };
+    payload.replace_range(at..=at, flipped);
+    envelope["payload"] = payload.into();
+    fs::write(inbox.join("tampered.finding.json"), envelope.to_string()).unwrap();
+    deliver(&genuine, &inbox, "");
+
+    // The T61's finding signed with the HP's key: the HP speaking for the T61.
+    let forged = dir.path("forged");
+    scan(T61, &hp_key, &forged, &dir.path("state-forged"), "boot");
+    deliver(&forged, &inbox, "forged-");
+    // Signed by a key nobody enrolled.
+    let unknown = dir.path("unknown");
+    scan(
+        T61,
+        &stranger,
+        &unknown,
+        &dir.path("state-stranger"),
+        "boot",
+    );
+    deliver(&unknown, &inbox, "unknown-");
+    // A correctly signed document of a schema this collector does not know.
+    let key = isoguard::finding::keys::load_private_key(&t61_key).unwrap();
+    let future = serde_json::json!({"schema": "isoguard.finding/v9", "host": {}});
+    let signed = isoguard::finding::dsse::sign(future.to_string().as_bytes(), &key);
+    fs::write(inbox.join("future.finding.json"), signed.to_json()).unwrap();
+    // Not JSON at all; too large; a symlink; the agent's temporary file.
+    fs::write(inbox.join("garbage.finding.json"), "{not json").unwrap();
+    fs::write(
+        inbox.join("huge.finding.json"),
+        vec![b' '; 4 * 1024 * 1024 + 1],
+    )
+    .unwrap();
+    let target = dir.path("outside.txt");
+    fs::write(&target, "not to be moved").unwrap();
+    std::os::unix::fs::symlink(&target, inbox.join("link.finding.json")).unwrap();
+    fs::write(inbox.join(".tmp-x.finding.json-1-0"), "half a finding").unwrap();
+
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.contains(
+            "stored 1, duplicates 0, rejected 7 (not-a-regular-file 1, too-large 1, malformed 1, \
+             unknown-schema 1, unknown-key 1, bad-signature 1, host-mismatch 1)"
+        ),
+        "{shown}"
+    );
+
+    assert!(reason(&inbox, "tampered.finding.json").contains("signature"));
+    let forged_reason = reason(&inbox, &format!("forged-{original}"));
+    assert!(
+        forged_reason.starts_with(&format!(
+            "host-mismatch: host mismatch: signed by key enrolled as {}, finding claims \
+             machine-id {} hostname t61",
+            machine_id(HP),
+            machine_id(T61)
+        )),
+        "{forged_reason}"
+    );
+    assert!(reason(&inbox, &format!("unknown-{original}")).starts_with("unknown-key:"));
+    assert!(reason(&inbox, "future.finding.json").contains("isoguard.finding/v9"));
+    assert!(reason(&inbox, "garbage.finding.json").starts_with("malformed:"));
+    assert!(reason(&inbox, "huge.finding.json").starts_with("too-large:"));
+    assert!(reason(&inbox, "link.finding.json").contains("symbolic link"));
+
+    // The symlink itself was moved; its target is untouched.
+    let moved = fs::symlink_metadata(inbox.join("rejected/link.finding.json")).unwrap();
+    assert!(moved.file_type().is_symlink());
+    assert_eq!(fs::read_to_string(&target).unwrap(), "not to be moved");
+    // Only the temporary file is left, untouched; nothing was deleted.
+    assert_eq!(names(&inbox), vec![".tmp-x.finding.json-1-0".to_string()]);
+    assert_eq!(names(&inbox.join("archive")), vec![original.clone()]);
+    assert_eq!(
+        names(&inbox.join("rejected")).len(),
+        14,
+        "7 files and 7 reasons"
+    );
+
+    let data = report(&db);
+    assert_eq!(data.totals.rejected, 7);
+    let files: BTreeSet<&str> = data.rejected.iter().map(|r| r.file.as_str()).collect();
+    assert!(files.contains("tampered.finding.json"));
+    let tampered = data
+        .rejected
+        .iter()
+        .find(|r| r.file == "tampered.finding.json")
+        .unwrap();
+    assert_eq!(tampered.stored_as, "rejected/tampered.finding.json");
+    assert!(tampered.reason.contains("signature"));
+
+    // The same name arriving again is rejected again, beside the first, not over it.
+    fs::write(inbox.join("garbage.finding.json"), "{still not json").unwrap();
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        fs::read_to_string(inbox.join("rejected/garbage.finding.json.1")).unwrap(),
+        "{still not json"
+    );
+    assert_eq!(
+        fs::read_to_string(inbox.join("rejected/garbage.finding.json")).unwrap(),
+        "{not json"
+    );
+}
+
+#[test]
+fn a_replayed_finding_is_stored_once_and_reported() {
+    let dir = Scratch::new("replay");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let key = keygen(&dir, "t61.key");
+    assert!(enroll(&trust, &machine_id(T61), &key).status.success());
+    let state = dir.path("state");
+    scan(T61, &key, &inbox, &state, "boot");
+    scan(T61, &key, &inbox, &state, "manual");
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let first = names(&inbox.join("archive")).remove(0);
+    fs::copy(inbox.join("archive").join(&first), inbox.join(&first)).unwrap();
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("stored 0, duplicates 1, rejected 0"),
+        "{}",
+        text(&out)
+    );
+    assert!(stdout(&out).contains("chain replay host"), "{}", text(&out));
+
+    assert_eq!(count(&db, "SELECT count(*) FROM findings"), 2);
+    let archived = names(&inbox.join("archive"));
+    assert_eq!(archived.len(), 3, "{archived:?}");
+    assert!(archived.contains(&format!("{first}.1")), "{archived:?}");
+    let data = report(&db);
+    let replays: Vec<_> = data
+        .chain_problems
+        .iter()
+        .filter(|p| p.kind == ChainProblemKind::Replay)
+        .collect();
+    assert_eq!(replays.len(), 1, "{:?}", data.chain_problems);
+    assert_eq!(replays[0].sequence, Some(1));
+    assert_eq!(replays[0].host_id, machine_id(T61));
+    assert_eq!(replays[0].hostname.as_deref(), Some("t61"));
+
+    // Nothing new on a quiet rerun.
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn a_missing_finding_is_a_gap_until_it_arrives() {
+    let dir = Scratch::new("gap");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let key = keygen(&dir, "hp.key");
+    assert!(enroll(&trust, &machine_id(HP), &key).status.success());
+    let (spool, state) = (dir.path("spool"), dir.path("state"));
+    for trigger in ["boot", "manual", "timer"] {
+        scan(HP, &key, &spool, &state, trigger);
+    }
+    let files = names(&spool);
+    assert_eq!(files.len(), 3);
+    let held_back = dir.dir("held-back");
+    fs::rename(spool.join(&files[1]), held_back.join(&files[1])).unwrap();
+    deliver(&spool, &inbox, "");
+
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stdout(&out).contains("chain gap"), "{}", text(&out));
+    let data = report(&db);
+    assert_eq!(data.chain_problems.len(), 1, "{:?}", data.chain_problems);
+    let gap = &data.chain_problems[0];
+    assert_eq!((gap.kind, gap.sequence), (ChainProblemKind::Gap, Some(2)));
+    assert!(
+        gap.detail.contains("sequence 2 never arrived"),
+        "{}",
+        gap.detail
+    );
+    assert_eq!(data.hosts[0].last_sequence, Some(3));
+
+    // The late finding closes the gap.
+    deliver(&held_back, &inbox, "");
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let data = report(&db);
+    assert!(data.chain_problems.is_empty(), "{:?}", data.chain_problems);
+    assert_eq!(data.totals.findings, 3);
+}
+
+#[test]
+fn a_fork_and_a_chain_reset_are_recorded() {
+    let dir = Scratch::new("fork");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let key = keygen(&dir, "t430s.key");
+    assert!(enroll(&trust, &machine_id(T430S), &key).status.success());
+    let state = dir.path("state");
+    let chain_file = state.join("chain.json");
+
+    let spool = dir.path("spool");
+    scan(T430S, &key, &spool, &state, "boot");
+    let after_first = fs::read(&chain_file).unwrap();
+    scan(T430S, &key, &spool, &state, "boot");
+    deliver(&spool, &inbox, "");
+    // The state put back as it was after the first scan: a second, different sequence 2.
+    fs::write(&chain_file, &after_first).unwrap();
+    scan(T430S, &key, &spool, &state, "manual");
+    deliver(&spool, &inbox, "branch-");
+    // A damaged state file: the agent starts a new chain and says why.
+    fs::write(
+        &chain_file,
+        r#"{"sequence": 2, "previous": "not-a-digest"}"#,
+    )
+    .unwrap();
+    scan(T430S, &key, &spool, &state, "timer");
+    deliver(&spool, &inbox, "");
+
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stdout(&out).contains("stored 4"), "{}", text(&out));
+    let data = report(&db);
+    let kinds: Vec<(ChainProblemKind, Option<u64>)> = data
+        .chain_problems
+        .iter()
+        .map(|p| (p.kind, p.sequence))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (ChainProblemKind::Fork, Some(2)),
+            (ChainProblemKind::Reset, Some(3))
+        ],
+        "{:?}",
+        data.chain_problems
+    );
+    assert!(data.chain_problems[0].detail.contains("branch-"));
+    let reset = &data.chain_problems[1].detail;
+    assert!(
+        reset.contains("state file corrupt") && reset.contains("not-a-digest"),
+        "{reset}"
+    );
+    assert_eq!(data.hosts[0].last_sequence, Some(3));
+}
+
+#[test]
+fn enroll_refuses_bad_names_and_a_second_key() {
+    let dir = Scratch::new("enroll");
+    let trust = dir.path("trust");
+    let (a, b) = (keygen(&dir, "a.key"), keygen(&dir, "b.key"));
+    assert_eq!(enroll(&trust, "ws-1", &a).status.code(), Some(0));
+    let again = enroll(&trust, "ws-1", &a);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(stdout(&again).contains("already enrolled"));
+    let other = enroll(&trust, "ws-1", &b);
+    assert_eq!(other.status.code(), Some(2), "{}", text(&other));
+    assert!(text(&other).contains("different key"), "{}", text(&other));
+    assert_eq!(enroll(&trust, "ws-2", &a).status.code(), Some(2));
+    for bad in ["../escape", ".hidden", "a b", &"x".repeat(65)] {
+        assert_eq!(enroll(&trust, bad, &b).status.code(), Some(2), "{bad}");
+    }
+    assert_eq!(names(&trust), vec!["ws-1.pub".to_string()]);
+}
+
+#[test]
+fn reverify_names_a_stored_envelope_that_was_altered() {
+    let dir = Scratch::new("reverify");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let mut hosts = synthetic::hosts(2);
+    synthetic::enroll(&trust, &hosts);
+    synthetic::write_chains(&inbox, &mut hosts, 2);
+    assert_eq!(collect(&inbox, &trust, &db).status.code(), Some(0));
+    {
+        let store = Store::open(&db).unwrap();
+        store
+            .conn()
+            .execute(
+                "UPDATE findings SET envelope = CAST(replace(CAST(envelope AS TEXT), \
+                 '\"payload\":\"', '\"payload\":\"AAAA') AS BLOB) WHERE id = 2",
+                [],
+            )
+            .unwrap();
+    }
+    let out = run(collector()
+        .args(["reverify", "--db"])
+        .arg(&db)
+        .arg("--trust")
+        .arg(&trust));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("FAIL finding 2 host"),
+        "{}",
+        text(&out)
+    );
+    assert!(stdout(&out).contains("3 ok, 1 failed"), "{}", text(&out));
+}
+
+#[test]
+fn usage_and_io_errors_have_their_exit_codes() {
+    let dir = Scratch::new("errors");
+    let inbox = dir.dir("inbox");
+    let trust = dir.dir("trust");
+    let out = collect(&inbox, &trust, Path::new("/nonexistent-isoguard/x.db"));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let out = collect(&dir.path("no-inbox"), &trust, &dir.path("db"));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    fs::write(trust.join("broken.pub"), "not a key").unwrap();
+    let out = collect(&inbox, &trust, &dir.path("db"));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = run(collector().args(["collect", "--inbox"]).arg(&inbox));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = run(collector()
+        .args(["report", "--format", "json", "--out", "-", "--db"])
+        .arg(dir.path("missing.db")));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+}
+
+/// Kills the collector with SIGKILL while it works through 300 findings, then reruns it:
+/// every finding ends up stored exactly once, nothing is left behind or lost.
+#[test]
+fn a_collector_killed_mid_batch_loses_nothing_and_stores_nothing_twice() {
+    let dir = Scratch::new("sigkill");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let mut hosts = synthetic::hosts(10);
+    synthetic::enroll(&trust, &hosts);
+    let written = synthetic::write_chains(&inbox, &mut hosts, 30);
+    assert_eq!(written.len(), 300);
+    let digests: BTreeSet<String> = written
+        .iter()
+        .map(|p| isoguard::finding::chain_state::digest_hex(&fs::read(p).unwrap()))
+        .collect();
+    fs::write(inbox.join(".tmp-in-progress"), "agent still writing").unwrap();
+
+    let archive = inbox.join("archive");
+    let mut child = collector()
+        .args(["collect", "--batch", "100", "--inbox"])
+        .arg(&inbox)
+        .arg("--trust")
+        .arg(&trust)
+        .arg("--db")
+        .arg(&db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let archived_at_kill = loop {
+        let archived = fs::read_dir(&archive).map(|d| d.count()).unwrap_or(0);
+        if archived >= 1 {
+            child.kill().unwrap();
+            break archived;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the collector finished before it could be killed"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), None, "killed by a signal");
+    assert!(
+        archived_at_kill < 300,
+        "killed mid-batch: {archived_at_kill}"
+    );
+
+    let before_rerun = count(&db, "SELECT count(*) FROM findings");
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    eprintln!(
+        "killed with {archived_at_kill} archive entries and {before_rerun} findings stored; \
+         rerun: {}",
+        stdout(&out).trim()
+    );
+
+    assert_eq!(count(&db, "SELECT count(*) FROM findings"), 300);
+    assert_eq!(
+        count(&db, "SELECT count(DISTINCT digest) FROM findings"),
+        300
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM replays"), 0);
+    assert_eq!(count(&db, "SELECT count(*) FROM rejected"), 0);
+    let stored: BTreeSet<String> = {
+        let store = Store::open(&db).unwrap();
+        let mut stmt = store.conn().prepare("SELECT digest FROM findings").unwrap();
+        stmt.query_map([], |row| row.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(stored, digests);
+    assert_eq!(names(&inbox), vec![".tmp-in-progress".to_string()]);
+    let archived = names(&archive);
+    assert_eq!(archived.len(), 300);
+    let expected: Vec<String> = {
+        let mut n: Vec<String> = written
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(archived, expected, "every file archived under its own name");
+    let data = report(&db);
+    assert!(data.chain_problems.is_empty(), "{:?}", data.chain_problems);
+    assert_eq!(data.totals.hosts, 10);
+}
+
+/// The two moments a crash can leave a stored finding in the inbox, set up exactly: after the
+/// commit but before the move (the file is in the inbox, its archive name free), and halfway
+/// through the move (the same file linked in both places). Neither is a replay.
+#[test]
+fn both_crash_windows_are_finished_on_rerun_not_counted_as_replays() {
+    let dir = Scratch::new("windows");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let mut hosts = synthetic::hosts(1);
+    synthetic::enroll(&trust, &hosts);
+    synthetic::write_chains(&inbox, &mut hosts, 3);
+    assert_eq!(collect(&inbox, &trust, &db).status.code(), Some(0));
+    let archive = inbox.join("archive");
+    let files = names(&archive);
+    fs::rename(archive.join(&files[0]), inbox.join(&files[0])).unwrap();
+    fs::hard_link(archive.join(&files[1]), inbox.join(&files[1])).unwrap();
+
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stdout(&out)
+            .contains("stored 0, duplicates 0, rejected 0; 2 already stored by an interrupted run"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(names(&inbox), Vec::<String>::new());
+    assert_eq!(names(&archive), files);
+    assert_eq!(count(&db, "SELECT count(*) FROM replays"), 0);
+
+    // A copy of an archived file (another inode, its archive name taken) is a replay.
+    fs::copy(archive.join(&files[0]), inbox.join(&files[0])).unwrap();
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("stored 0, duplicates 1"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM findings"), 3);
+}
+
+#[test]
+fn watch_takes_new_files_in_and_stops_cleanly_on_sigterm() {
+    let dir = Scratch::new("watch");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let mut hosts = synthetic::hosts(1);
+    synthetic::enroll(&trust, &hosts);
+    let staging = dir.dir("staging");
+    let first = synthetic::write_chains(&staging, &mut hosts, 1);
+
+    let mut child = collector()
+        .args(["collect", "--watch", "--inbox"])
+        .arg(&inbox)
+        .arg("--trust")
+        .arg(&trust)
+        .arg("--db")
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let wait_archived = |n: usize| {
+        let started = Instant::now();
+        while fs::read_dir(inbox.join("archive")).map_or(0, |d| d.count()) < n {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "not archived within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // Delivered the way the agent writes: a hidden name, then a rename.
+    let name = first[0].file_name().unwrap();
+    fs::copy(&first[0], inbox.join(".incoming")).unwrap();
+    fs::rename(inbox.join(".incoming"), inbox.join(name)).unwrap();
+    wait_archived(1);
+    // A second one, written in place.
+    let second = synthetic::write_chains(&staging, &mut hosts, 1);
+    fs::write(
+        inbox.join(second[0].file_name().unwrap()),
+        fs::read(&second[0]).unwrap(),
+    )
+    .unwrap();
+    wait_archived(2);
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", text(&out));
+    assert!(stdout(&out).contains("stored 1"), "{}", text(&out));
+    assert_eq!(count(&db, "SELECT count(*) FROM findings"), 2);
+    // The archived files are the very files that arrived (same inode, moved not copied).
+    let archived = fs::metadata(inbox.join("archive").join(name)).unwrap();
+    assert_eq!(archived.nlink(), 1);
+}
