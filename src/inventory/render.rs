@@ -156,16 +156,7 @@ pub fn render(inv: &Inventory) -> String {
             .filter_map(|k| serde_json::to_value(k).ok())
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect();
-        let ids = UsbRef {
-            port: u.port.clone(),
-            device_path: u.device_path.clone(),
-            vendor_id: u.vendor_id.clone(),
-            product_id: u.product_id.clone(),
-            manufacturer: u.manufacturer.clone(),
-            product: u.product.clone(),
-            serial: u.serial.clone(),
-        };
-        let _ = writeln!(o, "  {}  [{}]", usb_ids(&ids), kinds.join(", "));
+        let _ = writeln!(o, "  {}  [{}]", usb_ids(&u.ids()), kinds.join(", "));
     }
 
     let _ = writeln!(o, "\nSound cards");

@@ -75,6 +75,21 @@ pub struct UsbDevice {
     pub kinds: Vec<UsbKind>,
 }
 
+impl UsbDevice {
+    /// This device's identifiers, as other devices' evidence names their USB parent.
+    pub fn ids(&self) -> UsbRef {
+        UsbRef {
+            port: self.port.clone(),
+            device_path: self.device_path.clone(),
+            vendor_id: self.vendor_id.clone(),
+            product_id: self.product_id.clone(),
+            manufacturer: self.manufacturer.clone(),
+            product: self.product.clone(),
+            serial: self.serial.clone(),
+        }
+    }
+}
+
 /// The identifiers of the USB device a block device, interface or card hangs off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsbRef {

@@ -203,15 +203,7 @@ fn bluetooth(host: &HostRoot, usb: &UsbSection) -> Vec<Radio> {
                 bus: Bus::Usb,
                 driver: device.interfaces.iter().find_map(|i| i.driver.clone()),
                 address: None,
-                usb: Some(UsbRef {
-                    port: device.port.clone(),
-                    device_path: device.device_path.clone(),
-                    vendor_id: device.vendor_id.clone(),
-                    product_id: device.product_id.clone(),
-                    manufacturer: device.manufacturer.clone(),
-                    product: device.product.clone(),
-                    serial: device.serial.clone(),
-                }),
+                usb: Some(device.ids()),
                 detected_by: vec![if bound {
                     "usb-interface-e0/01/01".to_string()
                 } else {
