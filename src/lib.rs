@@ -2,7 +2,10 @@
 //!
 //! The crate is a pipeline of plain functions over plain data: the host layer reads the
 //! machine, the inventory turns what it read into typed facts, later stages judge and sign.
-//! Only `host` touches the machine; everything after it can be tested with hand-made data.
+//! Only `host` reads the machine; everything after it can be tested with hand-made data.
+//! The only files the agent writes are its own: the spool and chain state (`finding`), and
+//! keys at `keygen`. `probe` is the only code that sends packets, and only to targets a
+//! site's policy names.
 
 pub mod cli;
 #[cfg(feature = "collector")]
