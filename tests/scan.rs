@@ -745,3 +745,42 @@ fn live_scan_reports_this_machines_default_route() {
         "no probes configured"
     );
 }
+
+#[test]
+fn a_scan_with_a_bundled_policy_opens_no_network_connection() {
+    // The agent that looks for outbound connections must not make any itself: with the
+    // bundled policies (no probe targets) no AF_INET/AF_INET6 socket is connected or sent on.
+    // strace sees every such syscall, including ones a library makes on our behalf.
+    let found = Command::new("strace")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        found,
+        "strace is required for this test (apt-get install -y strace; CI does)"
+    );
+    for policy in ["classified", "internet-in-secure-area", "dual-use"] {
+        let out = Command::new("strace")
+            .args([
+                "-f",
+                "-qq",
+                "-e",
+                "trace=connect,sendto,sendmsg,sendmmsg",
+                "-o",
+                "/dev/stderr",
+            ])
+            .arg(env!("CARGO_BIN_EXE_isoguard"))
+            .args(["scan", "--format", "json", "--policy", policy])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let trace = stderr(&out);
+        let inet: Vec<&str> = trace.lines().filter(|l| l.contains("AF_INET")).collect();
+        assert!(inet.is_empty(), "{policy}: network syscalls: {inet:?}");
+        assert!(
+            serde_json::from_slice::<Value>(&out.stdout).is_ok(),
+            "{policy}: scan did not run: {trace}"
+        );
+    }
+}
