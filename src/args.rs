@@ -37,20 +37,24 @@ pub enum Command {
         /// folder (with fixture.toml) is built into a temporary tree first.
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
+        /// text: a listing for a person; json: the inventory document.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
     /// Judge this machine against a policy, print the result, and (with a key) write a
     /// signed finding into the spool.
     Scan {
+        /// Read DIR/sys, DIR/proc, DIR/run/udev, DIR/etc instead of the live system (a
+        /// fixture folder with fixture.toml is built into a temporary tree first).
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
         /// A bundled policy name (classified, internet-in-secure-area, dual-use) or a file.
         #[arg(long, value_name = "NAME|FILE")]
         policy: Option<String>,
-        /// Site override file: switch rules off, change severities, register media.
+        /// Site override file: switch rules off, change severities or settings, register media.
         #[arg(long = "override", value_name = "FILE")]
         override_file: Option<PathBuf>,
+        /// text: a report for a person; json: the finding payload.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Private key (PKCS#8 PEM, mode 0600) that signs the finding.
@@ -62,6 +66,8 @@ pub enum Command {
         /// Folder holding the per-host chain state (sequence, previous digest).
         #[arg(long, value_name = "DIR")]
         state: Option<PathBuf>,
+        /// What started this scan; recorded in the finding. boot and timer runs log a
+        /// one-line summary.
         #[arg(long, value_enum, default_value = "manual")]
         trigger: TriggerArg,
         /// Config file (default /etc/isoguard/config.toml, used when present).
@@ -99,6 +105,7 @@ pub enum Command {
     },
     /// Print allowlist entries for the storage devices attached now, to paste into a policy.
     RegisteredMedia {
+        /// Read a recorded machine instead of the live system (as for scan).
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
     },

@@ -5,11 +5,13 @@
 //! A minimal Debian bookworm tree (debootstrap minbase with systemd, udev and dbus) is cached
 //! as a tarball under /var/cache/isoguard-test/, keyed by suite, package list and mirror, so
 //! only the first run downloads anything (from the Debian mirror apt uses here). Each run
-//! unpacks a fresh copy, installs the package with `systemd-nspawn ... dpkg -i`, adds a
-//! test-only unit that powers the container off once the boot unit has finished, boots it
-//! with `systemd-nspawn --boot --private-network` (no network inside), and then reads the
-//! tree: a finding in /var/lib/isoguard/outbox that verifies with the key the package made,
-//! with trigger `boot`, and the journal's "isoguard scan: verdict=..." line naming that file.
+//! unpacks a fresh copy, installs the agent and collector packages with `systemd-nspawn ...
+//! dpkg -i`, enrols the agent's key and enables the collector's `--watch` service, adds
+//! test-only units that copy the boot finding into the collector's inbox and power the
+//! container off once it is archived, boots it with `systemd-nspawn --boot --private-network`
+//! (no network inside), and then reads the tree: a finding in /var/lib/isoguard/outbox that
+//! verifies with the key the package made, with trigger `boot`; the journal's "isoguard scan:
+//! verdict=..." line naming that file; and the collector service's record of storing it.
 //! The container's /sys is this machine's, read-only, so the finding describes this machine.
 //!
 //! A second test installs the agent's `.rpm` into another copy of the tree with `rpm --root`
@@ -276,14 +278,30 @@ fn payload(file: &Path) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
-/// Powers the container off once the boot scan is done. Added by this test, never packaged.
-const POWEROFF_UNIT: &str = "\
+/// Test-only units, never packaged: hand the boot finding to the collector the way a transfer
+/// job would, and power the container off once the collector has archived it (or after 30 s).
+const TRANSFER_UNIT: &str = "\
 [Unit]
-Description=isoguard boot test: power off once the boot scan has run
+Description=isoguard boot test: move the boot finding into the collector's inbox
 After=isoguard-boot.service
+Before=isoguard-collector.service
 
 [Service]
 Type=oneshot
+ExecStart=/bin/sh -c 'cp /var/lib/isoguard/outbox/*.finding.json /var/lib/isoguard-collector/inbox/'
+
+[Install]
+WantedBy=multi-user.target
+";
+
+const POWEROFF_UNIT: &str = "\
+[Unit]
+Description=isoguard boot test: power off once the boot scan has run and was collected
+After=isoguard-boot.service isoguard-test-transfer.service isoguard-collector.service
+
+[Service]
+Type=oneshot
+ExecStartPre=/bin/sh -c 'for i in $(seq 60); do ls /var/lib/isoguard-collector/inbox/archive/*.finding.json >/dev/null 2>&1 && exit 0; sleep 0.5; done'
 ExecStart=/bin/systemctl --no-block poweroff
 
 [Install]
@@ -296,11 +314,16 @@ fn boot_unit_writes_a_verified_finding_and_logs_the_summary() {
         return;
     }
     let deb = last_line_ending(&cargo_in_repo(&["deb", "--locked"]), ".deb");
+    let collector_deb = last_line_ending(
+        &cargo_in_repo(&["deb", "--locked", "--variant", "collector"]),
+        ".deb",
+    );
     let scratch = Scratch::new("boot");
     let tree = scratch.0.join("tree");
     fresh_tree(&tree);
 
     std::fs::copy(&deb, tree.join("root/isoguard.deb")).unwrap();
+    std::fs::copy(&collector_deb, tree.join("root/isoguard-collector.deb")).unwrap();
     let installed = in_tree(&tree, &["dpkg", "-i", "/root/isoguard.deb"]);
     assert!(
         installed.contains("enrol /etc/isoguard/host.key.pub"),
@@ -312,16 +335,44 @@ fn boot_unit_writes_a_verified_finding_and_logs_the_summary() {
             .is_ok(),
         "the postinst did not enable the boot unit: {installed}"
     );
-    // A persistent journal, so it can be read after the container is gone.
-    std::fs::create_dir_all(tree.join("var/log/journal")).unwrap();
-    std::fs::write(
-        tree.join("etc/systemd/system/isoguard-test-poweroff.service"),
-        POWEROFF_UNIT,
-    )
-    .unwrap();
+    // The collector in the same machine: enrol this host's key under its machine id, enable
+    // the --watch service (the package leaves it disabled until keys are enrolled).
+    let installed = in_tree(&tree, &["dpkg", "-i", "/root/isoguard-collector.deb"]);
+    let machine_id = std::fs::read_to_string(tree.join("etc/machine-id")).unwrap();
+    let machine_id = machine_id.trim();
+    assert_eq!(
+        machine_id.len(),
+        32,
+        "the tree has no machine id: {installed}"
+    );
     in_tree(
         &tree,
-        &["systemctl", "enable", "isoguard-test-poweroff.service"],
+        &[
+            "/usr/bin/isoguard-collector",
+            "enroll",
+            "--trust",
+            "/etc/isoguard-collector/trust",
+            machine_id,
+            "/etc/isoguard/host.key.pub",
+        ],
+    );
+    // A persistent journal, so it can be read after the container is gone.
+    std::fs::create_dir_all(tree.join("var/log/journal")).unwrap();
+    for (name, body) in [
+        ("isoguard-test-transfer.service", TRANSFER_UNIT),
+        ("isoguard-test-poweroff.service", POWEROFF_UNIT),
+    ] {
+        std::fs::write(tree.join("etc/systemd/system").join(name), body).unwrap();
+    }
+    in_tree(
+        &tree,
+        &[
+            "systemctl",
+            "enable",
+            "isoguard-collector.service",
+            "isoguard-test-transfer.service",
+            "isoguard-test-poweroff.service",
+        ],
     );
 
     let started = Instant::now();
@@ -433,6 +484,29 @@ fn boot_unit_writes_a_verified_finding_and_logs_the_summary() {
         .collect();
     assert!(complaints.is_empty(), "{complaints:#?}");
 
+    // The collector service (as its own user, no network) verified and stored it.
+    let archived = tree
+        .join("var/lib/isoguard-collector/inbox/archive")
+        .join(&*name);
+    let collector_said: Vec<String> = records
+        .iter()
+        .filter(|r| r["_SYSTEMD_UNIT"] == "isoguard-collector.service")
+        .map(message)
+        .collect();
+    assert!(
+        archived.is_file(),
+        "the collector did not archive the finding: {collector_said:#?}"
+    );
+    assert!(
+        collector_said
+            .iter()
+            .any(|m| m.starts_with("stored 1, duplicates 0, rejected 0")),
+        "{collector_said:#?}"
+    );
+    assert!(tree
+        .join("var/lib/isoguard-collector/findings.db")
+        .is_file());
+
     // Known limitation (reported): under ProtectSystem= the unit has its own mount namespace,
     // and /proc/self/mountinfo shows every mount read-only plus the sandbox's own mounts.
     let mut mounts: Vec<&Value> = Vec::new();
@@ -450,9 +524,12 @@ fn boot_unit_writes_a_verified_finding_and_logs_the_summary() {
         .iter()
         .filter(|m| m["mount_point"] == "/var/lib/isoguard")
         .count();
-    if sandbox_mounts > 0 {
-        eprintln!("WARNING: the boot scan saw its own sandbox mounts (read /proc/1/mountinfo instead of /proc/self/mountinfo)");
-    }
+    // The hardened unit runs in its own mount namespace; the scan must judge the machine's
+    // mounts (PID 1's), not the sandbox's, or one-way-import could never fail.
+    assert_eq!(
+        sandbox_mounts, 0,
+        "the boot scan saw its own sandbox mounts instead of the machine's"
+    );
 }
 
 #[test]

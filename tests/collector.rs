@@ -330,7 +330,7 @@ fn tampered_forged_unknown_and_malformed_files_are_rejected_with_their_reason() 
     // The T61's finding signed with the HP's key: the HP speaking for the T61.
     let forged = dir.path("forged");
     scan(T61, &hp_key, &forged, &dir.path("state-forged"), "boot");
-    deliver(&forged, &inbox, "forged-");
+    let forged_name = deliver(&forged, &inbox, "forged-").remove(0);
     // Signed by a key nobody enrolled.
     let unknown = dir.path("unknown");
     scan(
@@ -340,7 +340,7 @@ fn tampered_forged_unknown_and_malformed_files_are_rejected_with_their_reason() 
         &dir.path("state-stranger"),
         "boot",
     );
-    deliver(&unknown, &inbox, "unknown-");
+    let unknown_name = deliver(&unknown, &inbox, "unknown-").remove(0);
     // A correctly signed document of a schema this collector does not know.
     let key = isoguard::finding::keys::load_private_key(&t61_key).unwrap();
     let future = serde_json::json!({"schema": "isoguard.finding/v9", "host": {}});
@@ -370,7 +370,7 @@ fn tampered_forged_unknown_and_malformed_files_are_rejected_with_their_reason() 
     );
 
     assert!(reason(&inbox, "tampered.finding.json").contains("signature"));
-    let forged_reason = reason(&inbox, &format!("forged-{original}"));
+    let forged_reason = reason(&inbox, &forged_name);
     assert!(
         forged_reason.starts_with(&format!(
             "host-mismatch: host mismatch: signed by key enrolled as {}, finding claims \
@@ -380,7 +380,7 @@ fn tampered_forged_unknown_and_malformed_files_are_rejected_with_their_reason() 
         )),
         "{forged_reason}"
     );
-    assert!(reason(&inbox, &format!("unknown-{original}")).starts_with("unknown-key:"));
+    assert!(reason(&inbox, &unknown_name).starts_with("unknown-key:"));
     assert!(reason(&inbox, "future.finding.json").contains("isoguard.finding/v9"));
     assert!(reason(&inbox, "garbage.finding.json").starts_with("malformed:"));
     assert!(reason(&inbox, "huge.finding.json").starts_with("too-large:"));

@@ -286,6 +286,7 @@ fn deb_install_scan_collect_remove_purge() {
     // The installed collector takes that finding in.
     let installed = ok("dpkg", &["-i", collector_deb.to_str().unwrap()]);
     assert!(user_exists(COLLECTOR_USER), "{installed}");
+    assert!(!installed.contains("Warning"), "{installed}");
     let inbox = format!("{COLLECTOR_LIB}/inbox");
     assert_eq!(mode(&inbox), 0o2770);
     assert!(Path::new(COLLECTOR_TRUST).is_dir());

@@ -784,3 +784,54 @@ fn a_scan_with_a_bundled_policy_opens_no_network_connection() {
         );
     }
 }
+
+#[test]
+fn site_override_replaces_a_rules_settings() {
+    let dir = Scratch::new("override-settings");
+    let site = dir.path("site.toml");
+    // The T61's default route goes via 192.168.1.1: a path out, until the site names its LAN.
+    let (_, before) = scan_json("thinkpad-t61", "classified", &[]);
+    let kinds = |f: &Value| -> Vec<String> {
+        rule(f, "external-network")["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(kinds(&before).contains(&"default-route".to_string()));
+    fs::write(
+        &site,
+        "[[rule]]\nid = \"external-network\"\n[rule.settings]\nallowed_prefixes = [\"192.168.1.0/24\"]\n",
+    )
+    .unwrap();
+    let (_, after) = scan_json(
+        "thinkpad-t61",
+        "classified",
+        &["--override", site.to_str().unwrap()],
+    );
+    assert!(
+        !kinds(&after).contains(&"default-route".to_string()),
+        "{:?}",
+        kinds(&after)
+    );
+    assert!(
+        kinds(&after).contains(&"network-interface".to_string()),
+        "wlan0 is still up"
+    );
+
+    fs::write(
+        &site,
+        "[[rule]]\nid = \"external-network\"\n[rule.settings]\nallowed_prefixs = []\n",
+    )
+    .unwrap();
+    let out = run(bin()
+        .args(["policy", "check", "classified", "--override"])
+        .arg(&site));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("site.toml:4:1: error: unknown key `allowed_prefixs` in rule `external-network` settings"),
+        "{}",
+        stderr(&out)
+    );
+}

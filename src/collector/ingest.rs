@@ -262,8 +262,13 @@ struct Accepted {
     envelope: Vec<u8>,
     label: String,
     keyid: String,
-    finding: v1::Finding,
+    hostname: Option<String>,
+    machine_id: Option<String>,
     sequence: i64,
+    previous: Option<String>,
+    reset_reason: Option<String>,
+    time: String,
+    verdict: String,
     /// (device, inode) of the inbox file as read.
     identity: (u64, u64),
 }
@@ -275,6 +280,34 @@ enum Examined {
     Deferred,
     Rejected(RejectKind, String),
     Accepted(Box<Accepted>),
+}
+
+/// `v1::Finding` as ingest checks it: every field with the same types and defaults, except
+/// that the embedded inventory and probe results are checked to be JSON and skipped rather
+/// than built into trees. v1 is frozen, so the two cannot drift apart; building and freeing
+/// those trees was most of the cost of taking a finding in. The report decodes the full
+/// `v1::Finding` from the stored envelope.
+#[derive(Deserialize)]
+#[allow(dead_code)] // why: fields are read only to check their shape
+struct FindingCheck {
+    schema: String,
+    host: v1::Host,
+    time: String,
+    trigger: String,
+    policy: v1::PolicyRef,
+    verdict: String,
+    summary: v1::Summary,
+    results: Vec<v1::RuleResult>,
+    #[serde(default)]
+    errors: Vec<String>,
+    #[serde(default)]
+    inventory: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    probes: Option<serde::de::IgnoredAny>,
+    sequence: u64,
+    previous: Option<String>,
+    #[serde(default)]
+    chain_reset: Option<v1::ChainReset>,
 }
 
 /// The `schema` field alone, read before the full document so a future schema is named as
@@ -392,7 +425,7 @@ impl Examiner<'_> {
         };
         // The full document first: that is what nearly every file is, and parsing a few KiB
         // twice would cost more than the signature check. Only a failure asks what it was.
-        let finding = match serde_json::from_slice::<v1::Finding>(&verified.payload) {
+        let finding = match serde_json::from_slice::<FindingCheck>(&verified.payload) {
             Ok(f) if f.schema == v1::SCHEMA => f,
             Ok(f) => return unknown_schema(Some(&f.schema)),
             Err(err) => {
@@ -429,8 +462,13 @@ impl Examiner<'_> {
             envelope,
             label: verified.label,
             keyid: verified.keyid,
-            finding,
+            hostname: finding.host.hostname,
+            machine_id: finding.host.machine_id,
             sequence,
+            previous: finding.previous,
+            reset_reason: finding.chain_reset.map(|r| r.reason),
+            time: finding.time,
+            verdict: finding.verdict,
             identity,
         }))
     }
@@ -683,16 +721,9 @@ pub fn collect(
             if stop.load(Ordering::SeqCst) {
                 outcome.stopped = true;
             } else if let Some(following) = batches.get(i + 1) {
-                if std::env::var_os("NOPIPE").is_some() {
-                    let e = examine_all(examiner, following);
-                    next = Some(scope.spawn(move || e));
-                } else {
-                    next = Some(examine(following));
-                }
+                next = Some(examine(following));
             }
-            let t1 = std::time::Instant::now();
             let done = run_batch(store, &options.inbox, batch, examined, &mut names)?;
-            eprintln!("TIMING batch {:?}", t1.elapsed());
             outcome.add(done);
             if let Some(bar) = &progress {
                 bar.inc(u64::try_from(batch.len()).unwrap_or(0));
@@ -786,20 +817,19 @@ fn run_batch(
                     continue;
                 }
                 let to = names.reserve(&archive, name, false)?;
-                let f = &found.finding;
                 let inserted = store::insert_finding(
                     &tx,
                     &NewFinding {
                         digest: &found.digest,
                         host_id: &found.label,
                         keyid: &found.keyid,
-                        hostname: f.host.hostname.as_deref(),
-                        machine_id: f.host.machine_id.as_deref(),
+                        hostname: found.hostname.as_deref(),
+                        machine_id: found.machine_id.as_deref(),
                         sequence: found.sequence,
-                        previous: f.previous.as_deref(),
-                        reset_reason: f.chain_reset.as_ref().map(|r| r.reason.as_str()),
-                        time: &f.time,
-                        verdict: &f.verdict,
+                        previous: found.previous.as_deref(),
+                        reset_reason: found.reset_reason.as_deref(),
+                        time: &found.time,
+                        verdict: &found.verdict,
                         inbox_name: &shown,
                         archived_as: &to.to_string_lossy(),
                         received_at: &now,
@@ -820,13 +850,10 @@ fn run_batch(
             }
         }
     }
-    let tc = std::time::Instant::now();
     tx.commit().map_err(|source| StoreError::Sqlite {
         what: "committing a batch",
         source,
     })?;
-    eprintln!("TIMING commit {:?}", tc.elapsed());
-    let tm = std::time::Instant::now();
 
     // Only now may files leave the inbox: everything above is durable.
     for action in actions {
@@ -853,13 +880,59 @@ fn run_batch(
             }
         }
     }
-    eprintln!("TIMING moves {:?}", tm.elapsed());
     Ok(outcome)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shape ingest checks is the shape of `v1::Finding`: the same documents pass and fail.
+    #[test]
+    fn finding_check_accepts_what_v1_accepts() {
+        let full = serde_json::json!({
+            "schema": v1::SCHEMA,
+            "host": {"hostname": "h", "machine_id": "m", "boot_id": null, "os": null,
+                     "kernel": null, "agent_version": "0.1.0"},
+            "time": "2026-01-01T00:00:00Z", "trigger": "boot",
+            "policy": {"id": "classified", "version": "1", "sha256": null, "source": "builtin"},
+            "verdict": "violation",
+            "summary": {"pass": 1, "fail": 1, "error": 0, "skip": 0},
+            "results": [{"rule": "r", "check": "c", "title": {"zh": "z", "en": "e"},
+                         "severity": "high", "status": "fail",
+                         "evidence": [{"kind": "k", "detail": "d", "serial": "s"}],
+                         "remediation": {"zh": "z", "en": "e"}}],
+            "inventory": {"schema": "isoguard.inventory/v1", "storage": [1, 2, {"a": null}]},
+            "sequence": 3, "previous": null, "chain_reset": {"reason": "x"}
+        });
+        let mut cases = vec![full.clone()];
+        for (field, value) in [
+            ("inventory", serde_json::Value::Null),
+            ("sequence", serde_json::json!(-1)),
+            ("sequence", serde_json::json!("3")),
+            ("results", serde_json::json!([{"rule": "r"}])),
+            ("host", serde_json::json!({"hostname": "h"})),
+            ("chain_reset", serde_json::json!({"why": "x"})),
+            ("previous", serde_json::json!(7)),
+        ] {
+            let mut changed = full.clone();
+            changed[field] = value;
+            cases.push(changed);
+        }
+        for field in ["inventory", "errors", "chain_reset", "previous", "verdict"] {
+            let mut removed = full.clone();
+            removed.as_object_mut().unwrap().remove(field);
+            cases.push(removed);
+        }
+        for case in cases {
+            let bytes = serde_json::to_vec(&case).unwrap();
+            assert_eq!(
+                serde_json::from_slice::<FindingCheck>(&bytes).is_ok(),
+                serde_json::from_slice::<v1::Finding>(&bytes).is_ok(),
+                "{case}"
+            );
+        }
+    }
 
     #[test]
     fn summary_line_groups_reasons() {

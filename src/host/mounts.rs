@@ -22,7 +22,17 @@ impl MountEntry {
 }
 
 /// Reads the mount table. `None` when no table could be read (the caller reports it).
+///
+/// Live, the table of PID 1 comes first: a hardened systemd unit (`ProtectSystem=strict`)
+/// runs the scan in a mount namespace of its own where every mount is read-only, so our own
+/// table would show every import medium as read-only and the one-way-import rule could never
+/// fail. PID 1's table is the machine's.
 pub fn read(host: &HostRoot) -> Option<Vec<MountEntry>> {
+    if host.is_live() {
+        if let Some(text) = host.read_text_quiet("proc/1/mountinfo") {
+            return Some(parse_mountinfo(&text));
+        }
+    }
     if let Some(text) = host.read_text("proc/self/mountinfo") {
         return Some(parse_mountinfo(&text));
     }

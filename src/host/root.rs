@@ -141,6 +141,13 @@ impl HostRoot {
         Some(String::from_utf8_lossy(kept).into_owned())
     }
 
+    /// Like [`HostRoot::read_text`], for a source with a fallback: a failure is not noted
+    /// (the caller reads the fallback, whose failure is).
+    pub fn read_text_quiet(&self, rel: &str) -> Option<String> {
+        let bytes = self.read_raw(rel, MAX_FILE_BYTES).ok().flatten()?;
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// Whether a path exists (as anything, links not followed).
     pub fn exists(&self, rel: &str) -> bool {
         std::fs::symlink_metadata(self.full(rel)).is_ok()

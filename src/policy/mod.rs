@@ -320,21 +320,34 @@ pub fn load_str(file: &str, text: &str) -> Result<Policy, PolicyErrors> {
     })
 }
 
-/// Applies a site override: `[[rule]]` entries with `id` and any of `enabled`, `severity`;
+/// Applies a site override: `[[rule]]` entries with `id` and any of `enabled`, `severity`
+/// and a `[rule.settings]` table, which replaces that rule's settings whole (so a site names
+/// its classified LAN, its probe targets or its allowlists without copying the policy);
 /// `[[media]]` entries are added to the registered media.
 pub fn apply_override(policy: &mut Policy, file: &str, text: &str) -> Result<(), PolicyErrors> {
     let (doc, diags) = parse_document(file, text)?;
     let root = Table::new(doc.get_ref(), doc.span(), "the override file", &diags);
-    let mut changes = Vec::new();
+    let mut changes: Vec<(String, Option<bool>, Option<Severity>, Option<Check>)> = Vec::new();
     for t in root.tables("rule", "[[rule]]") {
         let id = t.required_string("id");
         let enabled = t.bool("enabled");
         let severity = parse_severity(&t);
+        let rule = id
+            .as_ref()
+            .and_then(|id| policy.rules.iter().find(|r| &r.id == id.get_ref()));
+        let context = format!(
+            "rule `{}` settings",
+            id.as_ref().map_or("?", |i| i.get_ref().as_str())
+        );
+        let settings = t.table("settings", context).and_then(|settings| {
+            let check = rule.and_then(|r| Check::parse(r.check.name(), &settings));
+            settings.finish();
+            check
+        });
         t.finish();
-        if let Some(id) = id {
-            if policy.rules.iter().any(|r| &r.id == id.get_ref()) {
-                changes.push((id.into_inner(), enabled, severity));
-            } else {
+        match (id, rule) {
+            (Some(id), Some(_)) => changes.push((id.into_inner(), enabled, severity, settings)),
+            (Some(id), None) => {
                 let known: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
                 diags.error(
                     id.span(),
@@ -346,6 +359,7 @@ pub fn apply_override(policy: &mut Policy, file: &str, text: &str) -> Result<(),
                     ),
                 );
             }
+            (None, _) => {}
         }
     }
     let media = parse_media(&root);
@@ -353,13 +367,16 @@ pub fn apply_override(policy: &mut Policy, file: &str, text: &str) -> Result<(),
     if !diags.is_empty() {
         return Err(into_errors(file, text, diags));
     }
-    for (id, enabled, severity) in changes {
+    for (id, enabled, severity, settings) in changes {
         if let Some(rule) = policy.rules.iter_mut().find(|r| r.id == id) {
             if let Some(enabled) = enabled {
                 rule.enabled = enabled;
             }
             if let Some(severity) = severity {
                 rule.severity = severity;
+            }
+            if let Some(check) = settings {
+                rule.check = check;
             }
         }
     }
