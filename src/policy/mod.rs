@@ -320,6 +320,14 @@ pub fn load_str(file: &str, text: &str) -> Result<Policy, PolicyErrors> {
     })
 }
 
+/// What a site override changes in one rule; validated before anything is applied.
+struct RuleChange {
+    id: String,
+    enabled: Option<bool>,
+    severity: Option<Severity>,
+    check: Option<Check>,
+}
+
 /// Applies a site override: `[[rule]]` entries with `id` and any of `enabled`, `severity`
 /// and a `[rule.settings]` table, which replaces that rule's settings whole (so a site names
 /// its classified LAN, its probe targets or its allowlists without copying the policy);
@@ -327,7 +335,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Policy, PolicyErrors> {
 pub fn apply_override(policy: &mut Policy, file: &str, text: &str) -> Result<(), PolicyErrors> {
     let (doc, diags) = parse_document(file, text)?;
     let root = Table::new(doc.get_ref(), doc.span(), "the override file", &diags);
-    let mut changes: Vec<(String, Option<bool>, Option<Severity>, Option<Check>)> = Vec::new();
+    let mut changes: Vec<RuleChange> = Vec::new();
     for t in root.tables("rule", "[[rule]]") {
         let id = t.required_string("id");
         let enabled = t.bool("enabled");
@@ -346,7 +354,12 @@ pub fn apply_override(policy: &mut Policy, file: &str, text: &str) -> Result<(),
         });
         t.finish();
         match (id, rule) {
-            (Some(id), Some(_)) => changes.push((id.into_inner(), enabled, severity, settings)),
+            (Some(id), Some(_)) => changes.push(RuleChange {
+                id: id.into_inner(),
+                enabled,
+                severity,
+                check: settings,
+            }),
             (Some(id), None) => {
                 let known: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
                 diags.error(
@@ -367,15 +380,11 @@ pub fn apply_override(policy: &mut Policy, file: &str, text: &str) -> Result<(),
     if !diags.is_empty() {
         return Err(into_errors(file, text, diags));
     }
-    for (id, enabled, severity, settings) in changes {
-        if let Some(rule) = policy.rules.iter_mut().find(|r| r.id == id) {
-            if let Some(enabled) = enabled {
-                rule.enabled = enabled;
-            }
-            if let Some(severity) = severity {
-                rule.severity = severity;
-            }
-            if let Some(check) = settings {
+    for change in changes {
+        if let Some(rule) = policy.rules.iter_mut().find(|r| r.id == change.id) {
+            rule.enabled = change.enabled.unwrap_or(rule.enabled);
+            rule.severity = change.severity.unwrap_or(rule.severity);
+            if let Some(check) = change.check {
                 rule.check = check;
             }
         }
