@@ -137,12 +137,14 @@ fn data() -> ReportData {
                 title: title(STORAGE_ZH, "Only registered removable media"),
                 severity: "high".to_string(),
                 hosts: 1,
+                remediation: None,
             },
             RuleCount {
                 rule: "wireless".to_string(),
                 title: title("禁止无线设备", "No wireless devices"),
                 severity: "critical".to_string(),
                 hosts: 1,
+                remediation: None,
             },
         ],
         chain_problems: vec![

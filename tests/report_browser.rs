@@ -151,6 +151,7 @@ fn data() -> ReportData {
                 title: title("禁止无线设备", "No wireless devices"),
                 severity: "critical".to_string(),
                 hosts: 1,
+                remediation: None,
             },
             RuleCount {
                 rule: "removable-storage".to_string(),
@@ -160,6 +161,7 @@ fn data() -> ReportData {
                 ),
                 severity: "high".to_string(),
                 hosts: 1,
+                remediation: None,
             },
         ],
         chain_problems: vec![

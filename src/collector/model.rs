@@ -102,6 +102,9 @@ pub struct RuleCount {
     pub title: Title,
     pub severity: String,
     pub hosts: u64,
+    /// How to fix a failure, as the policy says (from the latest finding naming the rule).
+    #[serde(default)]
+    pub remediation: Option<Title>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -684,6 +684,7 @@ pub fn report_data(
                         title: title(&result.title),
                         severity: result.severity.clone(),
                         hosts: 0,
+                        remediation: Some(title(&result.remediation)),
                     })
                     .hosts += 1;
             }

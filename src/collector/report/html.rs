@@ -456,6 +456,13 @@ fn by_rule(out: &mut String, data: &ReportData) {
                 )),
                 severity_cell(&r.severity),
                 Cell::num(r.hosts),
+                Cell::html(r.remediation.as_ref().map_or_else(String::new, |t| {
+                    format!(
+                        "<span class=\"zh\" lang=\"zh-CN\">{}</span><span class=\"sub en\" lang=\"en\">{}</span>",
+                        text(&t.zh),
+                        text(&t.en)
+                    )
+                })),
             ],
         })
         .collect();
@@ -475,6 +482,7 @@ fn by_rule(out: &mut String, data: &ReportData) {
                 ("名称", "Title"),
                 ("级别", "Severity"),
                 ("主机数", "Hosts"),
+                ("处理", "Remediation"),
             ],
             rows,
         },
