@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Ingest throughput with findings the real agent writes (benches/ingest.rs uses smaller
+# synthetic ones): HOSTS hosts, each with its own key, identity and chain, FINDINGS_PER_HOST
+# signed scans of recorded machines (T61, HP EliteBook, T430s, USB headset in turn), then one
+# timed `isoguard-collector collect` into a fresh database and one timed HTML report.
+# Sends no network traffic (bundled classified policy, no probe targets).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HOSTS=${HOSTS:-1000}
+PER_HOST=${FINDINGS_PER_HOST:-10}
+cargo build --release --features collector --bins >/dev/null 2>&1
+bin=$PWD/target/release
+work=$PWD/target/bench-ingest-real
+rm -rf "$work"
+mkdir -p "$work"/{keys,trust,inbox,trees,hosts}
+fixtures="thinkpad-t61 hp-elitebook-835-g10 lenovo-t430s usb-headset"
+for f in $fixtures; do
+  "$bin/isoguard" fixture build "tests/fixtures/$f" --out "$work/trees/$f" >/dev/null
+done
+: > "$work/empty-config.toml"
+
+# One host: its own root (etc/ of its own, sys/proc/run linked to a recorded machine), key,
+# enrolment under its machine id, and PER_HOST scans into the shared inbox.
+gen_host() {
+  local n=$1 name id root i f
+  name=$(printf 'ws%05d' "$n")
+  id=$(printf '%032x' "$n")
+  root="$work/hosts/$name"
+  mkdir -p "$root/etc"
+  echo "$name" > "$root/etc/hostname"
+  echo "$id" > "$root/etc/machine-id"
+  "$bin/isoguard" keygen --out "$work/keys/$name.key" >/dev/null
+  "$bin/isoguard-collector" enroll --trust "$work/trust" "$id" "$work/keys/$name.key.pub" >/dev/null
+  set -- $fixtures
+  for ((i = 0; i < PER_HOST; i++)); do
+    shift_by=$(( (n + i) % $# + 1 ))
+    f=${!shift_by}
+    for d in sys proc run; do ln -sfn "$work/trees/$f/$d" "$root/$d"; done
+    "$bin/isoguard" scan --config "$work/empty-config.toml" --policy classified --root "$root" \
+      --key "$work/keys/$name.key" --spool "$work/inbox" --state "$root/state" >/dev/null || true
+  done
+}
+export -f gen_host
+export bin work PER_HOST fixtures
+
+start=$(date +%s%N)
+seq 1 "$HOSTS" | xargs -P 2 -I{} bash -c 'gen_host {}'
+count=$(find "$work/inbox" -name '*.finding.json' | wc -l)
+bytes=$(du -sb "$work/inbox" | cut -f1)
+echo "generated $count findings from $HOSTS hosts, $((bytes / count)) bytes each on average, in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+
+sync
+start=$(date +%s%N)
+"$bin/isoguard-collector" collect --inbox "$work/inbox" --trust "$work/trust" --db "$work/findings.db"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "collect: $count findings in $ms ms = $(( count * 1000 / ms )) findings/s"
+
+start=$(date +%s%N)
+"$bin/isoguard-collector" report --db "$work/findings.db" --format html --out "$work/report.html"
+echo "report html: $(( ($(date +%s%N) - start) / 1000000 )) ms, $(du -b "$work/report.html" | cut -f1) bytes"
