@@ -504,3 +504,20 @@ fn every_fixture_builds_and_says_where_it_came_from() {
     }
     assert!(count >= 20, "only {count} fixtures found");
 }
+
+#[test]
+fn pixel_ncm_tether_is_tethering_not_a_modem() {
+    // Pixel 6 and later tether with CDC NCM (18d1:4eeb), the driver the DW5560 modem also uses;
+    // with no cdc-wdm control channel it is a phone, not a WWAN modem.
+    let inv = inventory("pixel-ncm-tether");
+    let usb0 = iface(&inv, "usb0");
+    assert_eq!(
+        (usb0.kind, usb0.driver.as_deref()),
+        (NetKind::UsbTethering, Some("cdc_ncm"))
+    );
+    assert_eq!(
+        usb0.usb.as_ref().unwrap().product_id.as_deref(),
+        Some("4eeb")
+    );
+    assert!(inv.wireless.wwan.is_empty());
+}
