@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,10 +63,6 @@ impl HostRoot {
 
     pub fn is_live(&self) -> bool {
         self.live
-    }
-
-    pub fn root_dir(&self) -> &Path {
-        &self.root
     }
 
     /// Hands over the problems noted since the last call, so each inventory section owns
