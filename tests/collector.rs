@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{stdout, Scratch};
+use common::{agent, run, stdout, Scratch};
 mod synthetic;
 
 use std::collections::BTreeSet;
@@ -26,24 +26,12 @@ const HP: &str = "hp-elitebook-835-g10";
 const T61: &str = "thinkpad-t61";
 const T430S: &str = "lenovo-t430s";
 
-fn agent() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isoguard"));
-    cmd.stdin(Stdio::null())
-        .env("LANG", "C")
-        .env_remove("LC_ALL");
-    cmd
-}
-
 fn collector() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_isoguard-collector"));
     cmd.stdin(Stdio::null())
         .env("LANG", "C")
         .env_remove("LC_ALL");
     cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("run a binary")
 }
 
 fn text(out: &Output) -> String {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{stderr, stdout, Scratch};
+use common::{agent as bin, run, stderr, stdout, Scratch};
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -15,18 +15,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
-
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isoguard"));
-    cmd.stdin(Stdio::null())
-        .env("LANG", "C")
-        .env_remove("LC_ALL");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("run isoguard")
-}
 
 /// `scan --format json` on a fixture, returning (exit code, finding).
 fn scan_json(fixture: &str, policy: &str, extra: &[&str]) -> (i32, Value) {

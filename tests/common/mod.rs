@@ -173,3 +173,17 @@ pub fn stdout(out: &std::process::Output) -> String {
 pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// The agent binary with a fixed, non-Chinese locale and no standard input.
+pub fn agent() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_isoguard"));
+    cmd.stdin(std::process::Stdio::null())
+        .env("LANG", "C")
+        .env_remove("LC_ALL");
+    cmd
+}
+
+/// Runs a prepared command to completion.
+pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
+    cmd.output().expect("run a binary")
+}
