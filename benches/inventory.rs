@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-use isoguard::host::HostRoot;
-use isoguard::inventory::Inventory;
+use isoguard::platform::linux::HostRoot;
 use isoguard::policy::{self, evaluate::evaluate};
 
 const FIXTURE: &str = "tests/fixtures/thinkpad-t61";
@@ -29,7 +28,8 @@ fn t61_tree() -> PathBuf {
     }
     std::fs::create_dir_all(out.parent().expect("bench tree has a parent"))
         .expect("create target/tmp/bench-trees");
-    isoguard::fixture::materialize(&fixture, &out).expect("materialize the T61 fixture");
+    isoguard::platform::linux::fixture::materialize(&fixture, &out)
+        .expect("materialize the T61 fixture");
     out
 }
 
@@ -46,10 +46,10 @@ fn benches(c: &mut Criterion) {
 
     // The CLI makes one HostRoot per run, so each iteration does too (a PathBuf clone).
     c.bench_function("inventory_collect/t61", |b| {
-        b.iter(|| Inventory::collect(&HostRoot::at(black_box(tree.clone()))))
+        b.iter(|| isoguard::platform::collect(&HostRoot::at(black_box(tree.clone()))))
     });
 
-    let inventory = Inventory::collect(&HostRoot::at(tree.clone()));
+    let inventory = isoguard::platform::collect(&HostRoot::at(tree.clone()));
     c.bench_function("inventory_to_json/t61", |b| {
         b.iter(|| serde_json::to_vec(black_box(&inventory)).unwrap())
     });
@@ -66,7 +66,7 @@ fn benches(c: &mut Criterion) {
 
     // The live machine: what this runs on varies, so compare figures from one host only.
     c.bench_function("inventory_collect/live", |b| {
-        b.iter(|| Inventory::collect(&HostRoot::live()))
+        b.iter(|| isoguard::platform::collect(&HostRoot::live()))
     });
 }
 

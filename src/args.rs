@@ -110,6 +110,7 @@ pub enum Command {
         root: Option<PathBuf>,
     },
     /// Work with fixture recordings (udevadm --export-db, umockdev, flattened sysfs).
+    #[cfg(feature = "fixture")]
     Fixture {
         #[command(subcommand)]
         action: FixtureAction,
@@ -134,6 +135,7 @@ pub enum PolicyAction {
     },
 }
 
+#[cfg(feature = "fixture")]
 #[derive(Subcommand)]
 pub enum FixtureAction {
     /// Build a root tree from a fixture folder, to inspect it or to pass as --root.

@@ -1,11 +1,9 @@
 //! What the command-line front ends share: exit codes, error mapping, opening a root,
-//! logging setup, and writing to a stdout that may be a closed pipe.
+//! logging setup, writing to a stdout that may be a closed pipe, and the small commands
+//! (`verify`, `policy check`, `registered-media`) that are a few lines over the library.
 
 use std::io::Write;
 use std::path::Path;
-
-use crate::fixture::{self, Materialized};
-use crate::host::HostRoot;
 
 pub mod exit {
     pub const OK: u8 = 0;
@@ -48,37 +46,9 @@ impl std::fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
-/// A root to read from, keeping a fixture's temporary tree alive while it is read.
-pub struct OpenedRoot {
-    pub host: HostRoot,
-    _fixture: Option<Materialized>,
-}
-
-pub fn open_root(root: Option<&Path>) -> Result<OpenedRoot, CliError> {
-    let Some(dir) = root else {
-        return Ok(OpenedRoot {
-            host: HostRoot::live(),
-            _fixture: None,
-        });
-    };
-    if !dir.is_dir() {
-        return Err(CliError::usage(format!(
-            "--root {}: not a directory",
-            dir.display()
-        )));
-    }
-    if fixture::is_fixture_dir(dir) {
-        let built = fixture::materialize_temp(dir)
-            .map_err(|e| CliError::usage(format!("--root {}: {e}", dir.display())))?;
-        return Ok(OpenedRoot {
-            host: HostRoot::at(&built.root),
-            _fixture: Some(built),
-        });
-    }
-    Ok(OpenedRoot {
-        host: HostRoot::at(dir),
-        _fixture: None,
-    })
+/// Opens `--root DIR` (or the live system) as a usage error when it cannot be read.
+pub fn open_root(root: Option<&Path>) -> Result<crate::platform::Opened, CliError> {
+    crate::platform::open(root).map_err(|e| CliError::usage(e.to_string()))
 }
 
 pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
@@ -180,7 +150,7 @@ pub fn verify_files(
                     crate::text::display_safe(f.host.hostname.as_deref().unwrap_or("-"), 64),
                     crate::text::display_safe(f.host.machine_id.as_deref().unwrap_or("-"), 64),
                     crate::text::display_safe(&f.time, 40),
-                    crate::text::display_safe(&f.verdict, 20),
+                    crate::text::display_safe(f.verdict.as_str(), 20),
                     f.sequence,
                     crate::text::display_safe(f.policy.id.as_deref().unwrap_or("-"), 64),
                     crate::text::display_safe(f.policy.version.as_deref().unwrap_or(""), 32),
@@ -208,20 +178,8 @@ pub fn verify_files(
 }
 
 fn read_envelope_file(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("not a regular file".to_string());
-    }
     let limit = crate::finding::dsse::MAX_ENVELOPE_BYTES as u64;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > limit {
-        return Err(format!("larger than {limit} bytes"));
-    }
-    Ok(bytes)
+    crate::files::read_regular(path, limit, crate::files::Links::Refuse).map_err(|e| e.to_string())
 }
 
 /// `isoguard policy check`: all problems at once; exit 2 when there is any.

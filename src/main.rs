@@ -12,11 +12,14 @@ use std::io::IsTerminal;
 
 mod args;
 
-use args::{Cli, Command, FixtureAction, Format, PolicyAction, TriggerArg};
+#[cfg(feature = "fixture")]
+use args::FixtureAction;
+use args::{Cli, Command, Format, PolicyAction, TriggerArg};
 
 use isoguard::cli::{exit, CliError};
-use isoguard::inventory::{render, Inventory};
-use isoguard::scan::Trigger;
+use isoguard::inventory::render;
+use isoguard::platform;
+use isoguard::scan::{Conclusion, ScanError, Trigger, Verdict};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -48,7 +51,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Inventory { root, format } => {
             let opened = isoguard::cli::open_root(root.as_deref())?;
-            let inventory = Inventory::collect(&opened.host);
+            let inventory = platform::collect(&opened.machine);
             let out = match format {
                 Format::Json => isoguard::cli::to_json(&inventory)?,
                 Format::Text => render::render(&inventory),
@@ -91,7 +94,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                 lang,
                 color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
             };
-            let outcome = isoguard::scan::run(&opts)?;
+            let outcome = isoguard::scan::run(&opts).map_err(scan_failure)?;
             isoguard::cli::print_stdout(&outcome.output)?;
             if let Some(diagnostics) = &outcome.diagnostics {
                 eprint!("{diagnostics}");
@@ -118,7 +121,12 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             } else {
                 tracing::debug!("isoguard scan: {summary}");
             }
-            Ok(outcome.exit_code)
+            Ok(match outcome.conclusion {
+                Conclusion::PolicyRefused => exit::USAGE,
+                Conclusion::Verdict(Verdict::Compliant) => exit::OK,
+                Conclusion::Verdict(Verdict::Violation) => exit::VIOLATION,
+                Conclusion::Verdict(Verdict::Error) => exit::SCAN_ERROR,
+            })
         }
         Command::Keygen { out } => {
             let public = isoguard::finding::keys::keygen(&out)
@@ -143,7 +151,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         } => isoguard::cli::check_policy(&policy, override_file.as_deref()),
         Command::RegisteredMedia { root } => {
             let opened = isoguard::cli::open_root(root.as_deref())?;
-            let inventory = Inventory::collect(&opened.host);
+            let inventory = platform::collect(&opened.machine);
             isoguard::cli::print_stdout(&isoguard::cli::registered_media(&inventory))?;
             Ok(
                 if inventory.storage.problems.is_empty() && inventory.usb.problems.is_empty() {
@@ -153,13 +161,24 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                 },
             )
         }
+        #[cfg(feature = "fixture")]
         Command::Fixture {
             action: FixtureAction::Build { fixture, out },
         } => {
-            isoguard::fixture::materialize(&fixture, &out)
+            isoguard::platform::linux::fixture::materialize(&fixture, &out)
                 .map_err(|e| CliError::usage(format!("{}: {e}", fixture.display())))?;
             let _ = writeln!(std::io::stdout(), "{}", out.display());
             Ok(exit::OK)
         }
+    }
+}
+
+/// Exit codes of a scan that could not run or could not leave its finding: asking for the
+/// impossible is a usage error (2); failing to read or write what should work is 3.
+fn scan_failure(err: ScanError) -> CliError {
+    let message = err.to_string();
+    match err {
+        ScanError::Usage(_) | ScanError::Key(_) | ScanError::Root(_) => CliError::usage(message),
+        ScanError::Seal(_) => CliError::scan(message),
     }
 }

@@ -186,7 +186,10 @@ fn three_machines_are_collected_verified_and_reported() {
         .find(|h| h.host_id == machine_id(HP))
         .unwrap();
     assert_eq!(hp.hostname.as_deref(), Some("elitebook-835"));
-    assert_eq!(hp.last_verdict.as_deref(), Some("violation"));
+    assert_eq!(
+        hp.last_verdict.as_ref().map(|v| v.as_str()),
+        Some("violation")
+    );
     assert_eq!(hp.last_sequence, Some(1));
     assert_eq!(hp.policy_id.as_deref(), Some("classified"));
     assert!(hp.failed_rules.contains(&"removable-storage".to_string()));

@@ -7,8 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use isoguard::collector::model::{
-    ChainProblem, ChainProblemKind, EvidenceRow, HostRow, RejectedFile, ReportData, RuleCount,
-    Title, Totals, Violation, REPORT_SCHEMA,
+    ChainProblem, ChainProblemKind, Evidence, EvidenceKind, HostRow, RejectedFile, ReportData,
+    RuleCount, Severity, Title, Totals, Verdict, Violation, REPORT_SCHEMA,
 };
 use isoguard::collector::report::{render, Format};
 
@@ -32,7 +32,7 @@ fn host(id: &str, hostname: &str) -> HostRow {
         hostname: Some(hostname.to_string()),
         machine_id: Some(format!("{id}-machine")),
         last_time: Some("2025-03-01T08:00:00Z".to_string()),
-        last_verdict: Some("compliant".to_string()),
+        last_verdict: Some(Verdict::Compliant.into()),
         policy_id: Some("classified".to_string()),
         policy_version: Some("1.0.0".to_string()),
         agent_version: Some("0.1.0".to_string()),
@@ -45,7 +45,7 @@ fn host(id: &str, hostname: &str) -> HostRow {
 
 fn data() -> ReportData {
     let mut ws01 = host("a1b2c3", ODD_HOSTNAME);
-    ws01.last_verdict = Some("violation".to_string());
+    ws01.last_verdict = Some(Verdict::Violation.into());
     ws01.failed_rules = vec!["removable-storage".to_string(), "wireless".to_string()];
     let ws02 = host("d4e5f6", "ws-02");
     let ws03 = HostRow {
@@ -63,8 +63,8 @@ fn data() -> ReportData {
         failed_rules: Vec::new(),
     };
 
-    let hostile_stick = EvidenceRow {
-        kind: "usb-storage".to_string(),
+    let hostile_stick = Evidence {
+        kind: EvidenceKind::BlockDevice.into(),
         detail: "unregistered USB storage 未登记的U盘".to_string(),
         name: Some("sdb".to_string()),
         vendor_id: Some("0781".to_string()),
@@ -75,14 +75,16 @@ fn data() -> ReportData {
         mac: None,
         port: Some("1-2".to_string()),
         device_path: Some("/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2".to_string()),
+        driver: None,
+        bus: None,
     };
-    let formula_stick = EvidenceRow {
-        kind: "usb-storage".to_string(),
+    let formula_stick = Evidence {
+        kind: EvidenceKind::BlockDevice.into(),
         detail: "x".repeat(10_000),
         product: Some(FORMULA_PRODUCT.to_string()),
         serial: Some("+SUM(1,2)".to_string()),
         manufacturer: Some("@evil, \"quoted\"".to_string()),
-        ..EvidenceRow::default()
+        ..Evidence::new(EvidenceKind::Radio, "")
     };
 
     let problem = |kind, sequence| ChainProblem {
@@ -117,7 +119,7 @@ fn data() -> ReportData {
                 sequence: 7,
                 rule: "removable-storage".to_string(),
                 title: title(STORAGE_ZH, "Only registered removable media"),
-                severity: "high".to_string(),
+                severity: Severity::High.into(),
                 evidence: vec![hostile_stick, formula_stick],
             },
             Violation {
@@ -127,7 +129,7 @@ fn data() -> ReportData {
                 sequence: 7,
                 rule: "wireless".to_string(),
                 title: title("禁止无线设备", "No wireless devices"),
-                severity: "critical".to_string(),
+                severity: Severity::Critical.into(),
                 evidence: Vec::new(),
             },
         ],
@@ -135,14 +137,14 @@ fn data() -> ReportData {
             RuleCount {
                 rule: "removable-storage".to_string(),
                 title: title(STORAGE_ZH, "Only registered removable media"),
-                severity: "high".to_string(),
+                severity: Severity::High.into(),
                 hosts: 1,
                 remediation: None,
             },
             RuleCount {
                 rule: "wireless".to_string(),
                 title: title("禁止无线设备", "No wireless devices"),
-                severity: "critical".to_string(),
+                severity: Severity::Critical.into(),
                 hosts: 1,
                 remediation: None,
             },

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use isoguard::fixture::{self, FixtureError, Materialized};
+use isoguard::platform::linux::fixture::{self, FixtureError, Materialized};
 
 fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

@@ -22,13 +22,13 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use isoguard::host::HostRoot;
 use isoguard::inventory::bus::Bus;
 use isoguard::inventory::network::NetKind;
 use isoguard::inventory::render::render;
 use isoguard::inventory::storage::BlockDevice;
 use isoguard::inventory::usb::{UsbDevice, UsbKind};
 use isoguard::inventory::Inventory;
+use isoguard::platform::linux::HostRoot;
 use isoguard::text::MAX_VALUE_BYTES;
 use serde_json::Value;
 
@@ -547,7 +547,7 @@ fn collect_within(root: &Path, limit: Duration) -> (Inventory, Duration) {
     let (tx, rx) = mpsc::channel();
     let worker = thread::spawn(move || {
         let start = Instant::now();
-        let inventory = Inventory::collect(&HostRoot::at(root));
+        let inventory = isoguard::platform::collect(&HostRoot::at(root));
         let _ = tx.send((inventory, start.elapsed()));
     });
     match rx.recv_timeout(limit) {
@@ -711,11 +711,11 @@ fn disk<'a>(inv: &'a Inventory, name: &str) -> &'a BlockDevice {
         .unwrap_or_else(|| panic!("no block device {name}: {:#?}", inv.storage))
 }
 
-fn problem_paths(list: &[isoguard::host::Problem]) -> Vec<&str> {
+fn problem_paths(list: &[isoguard::inventory::Problem]) -> Vec<&str> {
     list.iter().map(|p| p.path.as_str()).collect()
 }
 
-fn has_problem(list: &[isoguard::host::Problem], path: &str) -> bool {
+fn has_problem(list: &[isoguard::inventory::Problem], path: &str) -> bool {
     list.iter().any(|p| p.path == path)
 }
 

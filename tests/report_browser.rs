@@ -19,8 +19,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use isoguard::collector::model::{
-    ChainProblem, ChainProblemKind, EvidenceRow, HostRow, RejectedFile, ReportData, RuleCount,
-    Title, Totals, Violation, REPORT_SCHEMA,
+    ChainProblem, ChainProblemKind, Evidence, EvidenceKind, HostRow, Open, RejectedFile,
+    ReportData, RuleCount, Severity, Title, Totals, Verdict, Violation, REPORT_SCHEMA,
 };
 use isoguard::collector::report::{render, Format};
 
@@ -44,7 +44,10 @@ fn host(name: &str, verdict: Option<&str>, failed: &[&str]) -> HostRow {
         hostname: Some(name.to_string()),
         machine_id: reported.then(|| format!("{name}-machine")),
         last_time: reported.then(|| "2025-03-01T08:00:00Z".to_string()),
-        last_verdict: verdict.map(str::to_string),
+        last_verdict: verdict.map(|v| {
+            isoguard::vocab::parse_unit::<Verdict>(v)
+                .map_or_else(|| Open::Other(v.to_string()), Open::Known)
+        }),
         policy_id: reported.then(|| "classified".to_string()),
         policy_version: reported.then(|| "1.0.0".to_string()),
         agent_version: reported.then(|| "0.1.0".to_string()),
@@ -55,7 +58,7 @@ fn host(name: &str, verdict: Option<&str>, failed: &[&str]) -> HostRow {
     }
 }
 
-fn storage_violation(host: &str, evidence: Vec<EvidenceRow>) -> Violation {
+fn storage_violation(host: &str, evidence: Vec<Evidence>) -> Violation {
     Violation {
         host_id: format!("{host}-id"),
         hostname: Some(host.to_string()),
@@ -66,15 +69,15 @@ fn storage_violation(host: &str, evidence: Vec<EvidenceRow>) -> Violation {
             "只使用登记的移动存储介质",
             "Only registered removable media",
         ),
-        severity: "high".to_string(),
+        severity: Severity::High.into(),
         evidence,
     }
 }
 
 /// Five hosts, deliberately not in name order, one of them hostile, one never reporting.
 fn data() -> ReportData {
-    let stick = |product: &str, serial: &str| EvidenceRow {
-        kind: "usb-storage".to_string(),
+    let stick = |product: &str, serial: &str| Evidence {
+        kind: EvidenceKind::BlockDevice.into(),
         detail: "未登记的 USB 存储设备 unregistered USB storage".to_string(),
         name: Some("sdb".to_string()),
         vendor_id: Some("0781".to_string()),
@@ -85,9 +88,11 @@ fn data() -> ReportData {
         mac: None,
         port: Some("1-2".to_string()),
         device_path: Some("/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2".to_string()),
+        driver: None,
+        bus: None,
     };
-    let wifi = EvidenceRow {
-        kind: "wifi".to_string(),
+    let wifi = Evidence {
+        kind: EvidenceKind::Radio.into(),
         detail: "Wi-Fi 网卡 wireless interface".to_string(),
         name: Some("wlp2s0".to_string()),
         vendor_id: Some("8086".to_string()),
@@ -96,7 +101,7 @@ fn data() -> ReportData {
         product: Some("Wi-Fi 6 AX200".to_string()),
         mac: Some("a0:b1:c2:d3:e4:f5".to_string()),
         device_path: Some("/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0".to_string()),
-        ..EvidenceRow::default()
+        ..Evidence::new(EvidenceKind::Radio, "")
     };
     let problem = |kind, host: &str, sequence, detail: &str| ChainProblem {
         host_id: format!("{host}-id"),
@@ -131,7 +136,7 @@ fn data() -> ReportData {
             Violation {
                 rule: "wireless".to_string(),
                 title: title("禁止无线设备", "No wireless devices"),
-                severity: "critical".to_string(),
+                severity: Severity::Critical.into(),
                 ..storage_violation("ws-10", vec![wifi])
             },
             storage_violation(
@@ -149,7 +154,7 @@ fn data() -> ReportData {
             RuleCount {
                 rule: "wireless".to_string(),
                 title: title("禁止无线设备", "No wireless devices"),
-                severity: "critical".to_string(),
+                severity: Severity::Critical.into(),
                 hosts: 1,
                 remediation: None,
             },
@@ -159,7 +164,7 @@ fn data() -> ReportData {
                     "只使用登记的移动存储介质",
                     "Only registered removable media",
                 ),
-                severity: "high".to_string(),
+                severity: Severity::High.into(),
                 hosts: 1,
                 remediation: None,
             },

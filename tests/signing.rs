@@ -824,10 +824,13 @@ fn file_names_sort_by_time_then_sequence() {
 #[test]
 fn rfc3339_utc_known_values_and_date_agrees() {
     let at = |secs: u64| UNIX_EPOCH + Duration::from_secs(secs);
-    assert_eq!(spool::rfc3339_utc(at(0)), "1970-01-01T00:00:00Z");
-    assert_eq!(spool::rfc3339_utc(at(951_782_400)), "2000-02-29T00:00:00Z");
+    assert_eq!(isoguard::time::rfc3339_utc(at(0)), "1970-01-01T00:00:00Z");
     assert_eq!(
-        spool::rfc3339_utc(at(1_795_837_578)),
+        isoguard::time::rfc3339_utc(at(951_782_400)),
+        "2000-02-29T00:00:00Z"
+    );
+    assert_eq!(
+        isoguard::time::rfc3339_utc(at(1_795_837_578)),
         "2026-11-28T03:46:18Z"
     );
     // A cross-check against coreutils for a few more points, including today.
@@ -844,7 +847,7 @@ fn rfc3339_utc_known_values_and_date_agrees() {
             .arg("+%Y-%m-%dT%H:%M:%SZ"));
         assert!(out.status.success(), "date failed");
         assert_eq!(
-            spool::rfc3339_utc(at(secs)),
+            isoguard::time::rfc3339_utc(at(secs)),
             String::from_utf8_lossy(&out.stdout).trim(),
             "epoch {secs}"
         );

@@ -225,7 +225,7 @@ fn collect(
         )));
     }
     let mut store = Store::open(db).map_err(store_failure)?;
-    let now = isoguard::finding::spool::rfc3339_utc(SystemTime::now());
+    let now = isoguard::time::rfc3339_utc(SystemTime::now());
     store::sync_enrolled(store.conn_mut(), &trusted, &now).map_err(store_failure)?;
     let mut known = problem_keys(&store)?;
 
@@ -299,7 +299,7 @@ fn describe(outcome: &Outcome, new: &[ChainProblem]) -> String {
         ));
     }
     for p in new {
-        let kind = store::kind_name(p.kind);
+        let kind = p.kind.as_str();
         text.push_str(&format!(
             "chain {} host {}{}: {}\n",
             kind,
@@ -386,33 +386,7 @@ fn write_report(db: &Path, format: FormatArg, out: &Path, stale_days: u32) -> Re
         print(&text)?;
         return Ok(exit::OK);
     }
-    write_file(out, text.as_bytes())
+    isoguard::files::replace_file(out, text.as_bytes(), 0o644)
         .map_err(|e| Failure::io(format!("--out {}: {e}", out.display())))?;
     Ok(exit::OK)
-}
-
-/// Replaces `out` whole: written beside it under a hidden name, synced, renamed.
-fn write_file(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = out
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".tmp-{}", std::process::id()));
-    let temp = dir.join(temp_name);
-    let written = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, out)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    written
 }

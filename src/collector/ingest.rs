@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::fs::{self, FileType, OpenOptions};
-use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
@@ -31,11 +31,12 @@ use serde::Deserialize;
 
 use crate::collector::store::{self, NewFinding, Store, StoreError};
 use crate::collector::trust;
+use crate::files::{self, Links, ReadError};
 use crate::finding::chain_state::digest_hex;
 use crate::finding::dsse::{self, VerifyError, MAX_ENVELOPE_BYTES};
 use crate::finding::keys::TrustedKeys;
-use crate::finding::spool::{self, rfc3339_utc};
 use crate::finding::v1;
+use crate::time::rfc3339_utc;
 
 /// Default size limit of one inbox file.
 pub const DEFAULT_MAX_SIZE: u64 = 4 * 1024 * 1024;
@@ -185,7 +186,7 @@ impl fmt::Display for IngestError {
                 f,
                 "'{}': {step}: {}",
                 path.display(),
-                spool::os_reason(source)
+                files::os_reason(source)
             ),
             IngestError::Store(err) => write!(f, "{err}"),
         }
@@ -293,9 +294,9 @@ struct FindingCheck {
     schema: String,
     host: v1::Host,
     time: String,
-    trigger: String,
+    trigger: v1::Open<v1::Trigger>,
     policy: v1::PolicyRef,
-    verdict: String,
+    verdict: v1::Open<v1::Verdict>,
     summary: v1::Summary,
     results: Vec<v1::RuleResult>,
     #[serde(default)]
@@ -337,7 +338,7 @@ impl Examiner<'_> {
                 Err(err) => {
                     return Examined::Rejected(
                         RejectKind::Unreadable,
-                        format!("cannot inspect: {}", spool::os_reason(&err)),
+                        format!("cannot inspect: {}", files::os_reason(&err)),
                     )
                 }
             },
@@ -364,58 +365,50 @@ impl Examiner<'_> {
     }
 
     fn read(&self, path: &Path) -> Result<(Vec<u8>, (u64, u64)), Examined> {
-        // O_NOFOLLOW: a symlink swapped in after the listing is refused, not followed.
-        // O_NONBLOCK: a FIFO swapped in does not hang the collector.
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-            .open(path);
-        let file = match file {
-            Ok(file) => file,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(Examined::Gone),
-            Err(err) if err.raw_os_error() == Some(libc::ELOOP) => {
+        // Refusing links: a symlink swapped in after the listing is refused, not followed;
+        // the non-blocking open means a FIFO swapped in does not hang the collector.
+        let (file, meta) = match files::open_regular(path, Links::Refuse) {
+            Ok(opened) => opened,
+            Err(ReadError::NotFound) => return Err(Examined::Gone),
+            Err(ReadError::Symlink) => {
                 return Err(Examined::Rejected(
                     RejectKind::NotRegularFile,
                     "a symbolic link (its target was not read or moved)".to_string(),
                 ))
             }
+            Err(ReadError::NotRegular(what)) => {
+                return Err(Examined::Rejected(
+                    RejectKind::NotRegularFile,
+                    format!("not a regular file: {what}"),
+                ))
+            }
             Err(err) => {
                 return Err(Examined::Rejected(
                     RejectKind::Unreadable,
-                    format!("cannot open: {}", spool::os_reason(&err)),
+                    format!("cannot open: {err}"),
                 ))
             }
         };
-        let meta = file.metadata().map_err(|err| {
-            Examined::Rejected(
-                RejectKind::Unreadable,
-                format!("cannot inspect: {}", spool::os_reason(&err)),
-            )
-        })?;
-        if !meta.is_file() {
-            return Err(Examined::Rejected(
-                RejectKind::NotRegularFile,
-                not_regular(meta.file_type()),
-            ));
-        }
         if meta.len() > self.max_size {
             return Err(too_large(meta.len(), self.max_size));
         }
-        let capacity = usize::try_from(meta.len()).unwrap_or(0);
-        let mut bytes = Vec::with_capacity(capacity);
-        file.take(self.max_size.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .map_err(|err| {
-                Examined::Rejected(
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        match files::read_into(file, self.max_size, &mut bytes) {
+            Ok(()) => {}
+            Err(ReadError::TooLarge { .. }) => {
+                return Err(too_large(
+                    u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+                    self.max_size,
+                ))
+            }
+            Err(err) => {
+                return Err(Examined::Rejected(
                     RejectKind::Unreadable,
-                    format!("cannot read: {}", spool::os_reason(&err)),
-                )
-            })?;
-        let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        if len > self.max_size {
-            return Err(too_large(len, self.max_size));
+                    format!("cannot read: {err}"),
+                ))
+            }
         }
-        Ok((bytes, (meta.dev(), meta.ino())))
+        Ok((bytes, files::identity_of(&meta)))
     }
 
     fn check(&self, envelope: Vec<u8>, identity: (u64, u64)) -> Examined {
@@ -468,7 +461,7 @@ impl Examiner<'_> {
             previous: finding.previous,
             reset_reason: finding.chain_reset.map(|r| r.reason),
             time: finding.time,
-            verdict: finding.verdict,
+            verdict: finding.verdict.as_str().to_string(),
             identity,
         }))
     }
@@ -489,16 +482,8 @@ fn unknown_schema(schema: Option<&str>) -> Examined {
 fn not_regular(file_type: FileType) -> String {
     let what = if file_type.is_symlink() {
         "a symbolic link (its target was not read or moved)"
-    } else if file_type.is_dir() {
-        "a folder"
-    } else if file_type.is_fifo() {
-        "a FIFO"
-    } else if file_type.is_socket() {
-        "a socket"
-    } else if file_type.is_block_device() || file_type.is_char_device() {
-        "a device node"
     } else {
-        "not a regular file"
+        files::describe_type(file_type)
     };
     format!("not a regular file: {what}")
 }

@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::finding::v1::{Evidence, EvidenceKind, Open, Severity, Verdict};
+
 pub const REPORT_SCHEMA: &str = "isoguard.report/v1";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,8 +58,8 @@ pub struct HostRow {
     pub machine_id: Option<String>,
     /// Time of the latest finding (RFC 3339 UTC), by sequence order.
     pub last_time: Option<String>,
-    /// `compliant`, `violation`, `error`, or None when no finding arrived.
-    pub last_verdict: Option<String>,
+    /// None when no finding arrived.
+    pub last_verdict: Option<Open<Verdict>>,
     pub policy_id: Option<String>,
     pub policy_version: Option<String>,
     pub agent_version: Option<String>,
@@ -76,31 +78,15 @@ pub struct Violation {
     pub sequence: u64,
     pub rule: String,
     pub title: Title,
-    pub severity: String,
-    pub evidence: Vec<EvidenceRow>,
-}
-
-/// One offending device, as the finding named it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EvidenceRow {
-    pub kind: String,
-    pub detail: String,
-    pub name: Option<String>,
-    pub vendor_id: Option<String>,
-    pub product_id: Option<String>,
-    pub manufacturer: Option<String>,
-    pub product: Option<String>,
-    pub serial: Option<String>,
-    pub mac: Option<String>,
-    pub port: Option<String>,
-    pub device_path: Option<String>,
+    pub severity: Open<Severity>,
+    pub evidence: Vec<Evidence>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleCount {
     pub rule: String,
     pub title: Title,
-    pub severity: String,
+    pub severity: Open<Severity>,
     pub hosts: u64,
     /// How to fix a failure, as the policy says (from the latest finding naming the rule).
     #[serde(default)]
@@ -121,6 +107,8 @@ pub enum ChainProblemKind {
     /// The host declared a new chain (state lost or corrupt), with its reason.
     Reset,
 }
+
+crate::vocab::unit_names!(ChainProblemKind);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainProblem {

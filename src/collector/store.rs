@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -28,15 +28,15 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::collector::chain::{self, Link};
 use crate::collector::model::{
-    ChainProblem, ChainProblemKind, EvidenceRow, HostRow, RejectedFile, ReportData, RuleCount,
-    Title, Totals, Violation, REPORT_SCHEMA,
+    ChainProblem, ChainProblemKind, HostRow, RejectedFile, ReportData, RuleCount, Title, Totals,
+    Violation, REPORT_SCHEMA,
 };
 use crate::collector::trust;
 use crate::finding::chain_state::digest_hex;
 use crate::finding::dsse::{self, Envelope};
 use crate::finding::keys::TrustedKeys;
-use crate::finding::spool::rfc3339_utc;
-use crate::finding::v1;
+use crate::finding::v1::{self, Status, Verdict};
+use crate::time::{parse_rfc3339_utc, rfc3339_utc, unix_seconds};
 
 /// Schema steps, in order. Never edit a step that has shipped; add one.
 pub const MIGRATIONS: &[&str] = &[
@@ -459,24 +459,13 @@ pub fn chain_problems(conn: &Connection) -> Result<Vec<ChainProblem>, StoreError
     Ok(out)
 }
 
-/// The kind's name as the JSON report spells it.
-pub fn kind_name(kind: ChainProblemKind) -> &'static str {
-    match kind {
-        ChainProblemKind::Gap => "gap",
-        ChainProblemKind::Replay => "replay",
-        ChainProblemKind::Fork => "fork",
-        ChainProblemKind::BrokenLink => "broken-link",
-        ChainProblemKind::Reset => "reset",
-    }
-}
-
 /// A stable key for "the same problem", to tell problems a collect run newly revealed.
 pub type ProblemKey = (String, &'static str, Option<u64>, String);
 
 pub fn problem_key(p: &ChainProblem) -> ProblemKey {
     (
         p.host_id.clone(),
-        kind_name(p.kind),
+        p.kind.as_str(),
         p.sequence,
         p.detail.clone(),
     )
@@ -496,86 +485,10 @@ pub fn decode_payload(envelope: &[u8]) -> Result<v1::Finding, String> {
     serde_json::from_slice(&payload).map_err(|e| e.to_string())
 }
 
-/// Parses the agent's RFC 3339 UTC form (`2026-11-28T03:46:18Z`, optionally with fractional
-/// seconds) into seconds since the epoch.
-pub fn parse_rfc3339_utc(text: &str) -> Option<i64> {
-    let bytes = text.as_bytes();
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = text.get(range)?;
-        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
-    if bytes.len() < 20
-        || bytes.get(4) != Some(&b'-')
-        || bytes.get(7) != Some(&b'-')
-        || !matches!(bytes.get(10), Some(b'T' | b't'))
-        || bytes.get(13) != Some(&b':')
-        || bytes.get(16) != Some(&b':')
-        || !matches!(bytes.last(), Some(b'Z' | b'z'))
-    {
-        return None;
-    }
-    let rest = text.get(19..text.len() - 1)?;
-    if !(rest.is_empty()
-        || (rest.starts_with('.')
-            && rest.len() > 1
-            && rest[1..].bytes().all(|b| b.is_ascii_digit())))
-    {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
-/// Howard Hinnant's `days_from_civil`, the inverse of the spool module's `civil_from_days`.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn unix_seconds(time: SystemTime) -> i64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-    }
-}
-
 fn title(t: &v1::Title) -> Title {
     Title {
         zh: t.zh.clone(),
         en: t.en.clone(),
-    }
-}
-
-fn evidence_row(e: &v1::Evidence) -> EvidenceRow {
-    EvidenceRow {
-        kind: e.kind.clone(),
-        detail: e.detail.clone(),
-        name: e.name.clone(),
-        vendor_id: e.vendor_id.clone(),
-        product_id: e.product_id.clone(),
-        manufacturer: e.manufacturer.clone(),
-        product: e.product.clone(),
-        serial: e.serial.clone(),
-        mac: e.mac.clone(),
-        port: e.port.clone(),
-        device_path: e.device_path.clone(),
     }
 }
 
@@ -660,12 +573,13 @@ pub fn report_data(
             row.policy_version = finding.policy.version.clone();
             row.agent_version = Some(finding.host.agent_version.clone());
             row.last_sequence = Some(finding.sequence);
-            match finding.verdict.as_str() {
-                "compliant" => totals.compliant += 1,
-                "violation" => totals.violation += 1,
+            match finding.verdict.known() {
+                Some(Verdict::Compliant) => totals.compliant += 1,
+                Some(Verdict::Violation) => totals.violation += 1,
+                // An error, or a verdict this collector does not know: not compliant.
                 _ => totals.error += 1,
             }
-            for result in finding.results.iter().filter(|r| r.status == "fail") {
+            for result in finding.results.iter().filter(|r| r.status.is(Status::Fail)) {
                 row.failed_rules.push(result.rule.clone());
                 violations.push(Violation {
                     host_id: host_id.clone(),
@@ -675,7 +589,7 @@ pub fn report_data(
                     rule: result.rule.clone(),
                     title: title(&result.title),
                     severity: result.severity.clone(),
-                    evidence: result.evidence.iter().map(evidence_row).collect(),
+                    evidence: result.evidence.clone(),
                 });
                 by_rule
                     .entry(result.rule.clone())
@@ -838,40 +752,6 @@ fn check_stored(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_round_trip() {
-        for secs in [
-            0i64,
-            951_782_400,
-            1_795_837_578,
-            253_402_300_799,
-            -1,
-            -86_400 * 400,
-        ] {
-            let t = if secs >= 0 {
-                UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs())
-            } else {
-                UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
-            };
-            assert_eq!(parse_rfc3339_utc(&rfc3339_utc(t)), Some(secs), "{secs}");
-        }
-        assert_eq!(
-            parse_rfc3339_utc("2026-11-28T03:46:18.25Z"),
-            Some(1_795_837_578)
-        );
-        for bad in [
-            "",
-            "2026-11-28 03:46:18Z",
-            "2026-11-28T03:46:18",
-            "2026-13-28T03:46:18Z",
-            "2026-11-28T03:46:18+01:00",
-            "2026-11-28T03:46:18.Z",
-            "２026-11-28T03:46:18Z",
-        ] {
-            assert_eq!(parse_rfc3339_utc(bad), None, "{bad}");
-        }
-    }
 
     fn temp_db(tag: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("isoguard-store-{tag}-{}", std::process::id()));

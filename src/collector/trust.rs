@@ -16,8 +16,8 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::files::{self, Placement, WriteFailure};
 use crate::finding::keys::{self, KeyError, PublicKey, TrustedKeys};
-use crate::finding::spool::{self, Placement, WriteFailure};
 use crate::finding::v1;
 
 /// Longest host identity accepted at enrolment; a machine id is 32 characters.
@@ -67,7 +67,7 @@ impl fmt::Display for TrustError {
                 f,
                 "trust folder '{}': {step}: {}",
                 path.display(),
-                spool::os_reason(source)
+                files::os_reason(source)
             ),
         }
     }
@@ -140,7 +140,7 @@ pub fn enroll(trust_dir: &Path, host: &str, key_file: &Path) -> Result<Enrolled,
         });
     }
     let name = OsString::from(format!("{host}.pub"));
-    spool::write_durably(
+    files::write_durably(
         trust_dir,
         &name,
         key.to_pem().as_bytes(),

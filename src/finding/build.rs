@@ -1,9 +1,8 @@
 //! Turning a scan's internal results into the frozen v1 document.
 
-use super::v1;
+use super::v1::{self, Status, Trigger, Verdict};
 use crate::inventory::{HostIdentity, Inventory};
-use crate::policy::checks::{Evidence, Status};
-use crate::policy::evaluate::{RuleResult, Verdict};
+use crate::policy::evaluate::RuleResult;
 use crate::policy::{Policy, Title};
 use crate::probe::ProbeReport;
 
@@ -26,24 +25,6 @@ fn title(t: &Title) -> v1::Title {
     v1::Title {
         zh: t.zh.clone(),
         en: t.en.clone(),
-    }
-}
-
-fn evidence(e: &Evidence) -> v1::Evidence {
-    v1::Evidence {
-        kind: e.kind.clone(),
-        detail: e.detail.clone(),
-        name: e.name.clone(),
-        device_path: e.device_path.clone(),
-        vendor_id: e.vendor_id.clone(),
-        product_id: e.product_id.clone(),
-        manufacturer: e.manufacturer.clone(),
-        product: e.product.clone(),
-        serial: e.serial.clone(),
-        mac: e.mac.clone(),
-        port: e.port.clone(),
-        driver: e.driver.clone(),
-        bus: e.bus.clone(),
     }
 }
 
@@ -78,13 +59,18 @@ pub struct Judged<'a> {
     pub probes: Option<&'a ProbeReport>,
 }
 
-pub fn finding(judged: &Judged, time: String, trigger: &str, chain: &ChainPosition) -> v1::Finding {
+pub fn finding(
+    judged: &Judged,
+    time: String,
+    trigger: Trigger,
+    chain: &ChainPosition,
+) -> v1::Finding {
     let p = judged.policy;
     v1::Finding {
         schema: v1::SCHEMA.to_string(),
         host: host(&judged.inventory.host),
         time,
-        trigger: trigger.to_string(),
+        trigger: trigger.into(),
         policy: v1::PolicyRef {
             id: Some(p.id.clone()),
             version: Some(p.version.clone()),
@@ -92,7 +78,7 @@ pub fn finding(judged: &Judged, time: String, trigger: &str, chain: &ChainPositi
             source: p.source.clone(),
             override_sha256: p.override_sha256.clone(),
         },
-        verdict: judged.verdict.as_str().to_string(),
+        verdict: judged.verdict.into(),
         summary: summary(judged.results),
         results: judged
             .results
@@ -101,9 +87,9 @@ pub fn finding(judged: &Judged, time: String, trigger: &str, chain: &ChainPositi
                 rule: r.rule.clone(),
                 check: r.check.clone(),
                 title: title(&r.title),
-                severity: r.severity.as_str().to_string(),
-                status: r.status.as_str().to_string(),
-                evidence: r.evidence.iter().map(evidence).collect(),
+                severity: r.severity.into(),
+                status: r.status.into(),
+                evidence: r.evidence.clone(),
                 message: r.message.clone(),
                 remediation: title(&r.remediation),
             })
@@ -126,14 +112,14 @@ pub fn policy_error_finding(
     host_identity: &HostIdentity,
     failure: &PolicyFailure,
     time: String,
-    trigger: &str,
+    trigger: Trigger,
     chain: &ChainPosition,
 ) -> v1::Finding {
     v1::Finding {
         schema: v1::SCHEMA.to_string(),
         host: host(host_identity),
         time,
-        trigger: trigger.to_string(),
+        trigger: trigger.into(),
         policy: v1::PolicyRef {
             id: None,
             version: None,
@@ -141,7 +127,7 @@ pub fn policy_error_finding(
             source: failure.source.clone(),
             override_sha256: None,
         },
-        verdict: Verdict::Error.as_str().to_string(),
+        verdict: Verdict::Error.into(),
         summary: v1::Summary::default(),
         results: Vec::new(),
         errors: vec![failure.message.clone()],

@@ -13,16 +13,14 @@
 
 use std::ffi::OsStr;
 use std::fmt;
-use std::fs::DirBuilder;
 use std::io;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::keys::hex;
-use super::spool::{self, Placement, ReadFailure, WriteFailure};
+use crate::files::{self, Links, Placement, ReadError, WriteFailure};
 
 /// Where the agent keeps its state unless told otherwise.
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/isoguard/state";
@@ -106,7 +104,7 @@ impl fmt::Display for StateError {
                 f,
                 "cannot save chain state in '{}': {step}: {}",
                 dir.display(),
-                spool::os_reason(source)
+                files::os_reason(source)
             ),
         }
     }
@@ -136,9 +134,9 @@ pub fn load(state_dir: &Path) -> ChainStart {
     let new_chain = |sequence: u64, reason: String| ChainStart::NewChain { sequence, reason };
     let shown = path.display();
 
-    let (file, _) = match spool::open_regular(&path) {
+    let (file, _) = match files::open_regular(&path, Links::Follow) {
         Ok(opened) => opened,
-        Err(ReadFailure::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+        Err(ReadError::NotFound) => {
             return new_chain(1, REASON_FIRST_RUN.to_string());
         }
         Err(failure) => {
@@ -149,7 +147,7 @@ pub fn load(state_dir: &Path) -> ChainStart {
         }
     };
     let mut bytes = Vec::new();
-    if let Err(failure) = spool::read_bounded(file, MAX_STATE_BYTES, &mut bytes) {
+    if let Err(failure) = files::read_into(file, MAX_STATE_BYTES, &mut bytes) {
         return new_chain(
             1,
             format!("state file unreadable: '{shown}': {}", describe(&failure)),
@@ -197,12 +195,8 @@ pub fn load(state_dir: &Path) -> ChainStart {
     }
 }
 
-fn describe(failure: &ReadFailure) -> String {
-    match failure {
-        ReadFailure::Io { step, source } => format!("{step}: {}", spool::os_reason(source)),
-        ReadFailure::NotRegular => "not a regular file".to_string(),
-        ReadFailure::TooLarge { limit } => format!("larger than {limit} bytes"),
-    }
+fn describe(failure: &ReadError) -> String {
+    failure.to_string()
 }
 
 /// Records that the finding with `sequence`, whose envelope bytes hash to
@@ -224,15 +218,11 @@ pub fn commit(
             source,
         }
     };
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(state_dir)
-        .map_err(io_error("creating the state folder"))?;
+    files::create_dir_all(state_dir, 0o700).map_err(io_error("creating the state folder"))?;
     let mut text =
         serde_json::json!({"sequence": sequence, "previous": envelope_digest_hex}).to_string();
     text.push('\n');
-    spool::write_durably(
+    files::write_durably(
         state_dir,
         OsStr::new(STATE_FILE),
         text.as_bytes(),

@@ -17,7 +17,6 @@ use std::ffi::OsString;
 use std::fmt;
 use std::fs;
 use std::io;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, KeypairBytes};
@@ -25,7 +24,7 @@ use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::spool::{self, Placement, ReadFailure, WriteFailure};
+use crate::files::{self, Links, Placement, ReadError, WriteFailure};
 
 /// Mode of a private key file: owner read/write only.
 pub const PRIVATE_KEY_MODE: u32 = 0o600;
@@ -87,7 +86,7 @@ impl fmt::Display for KeyError {
                 f,
                 "key file '{}': {step}: {}",
                 path.display(),
-                spool::os_reason(source)
+                files::os_reason(source)
             ),
             KeyError::BadPath { path } => {
                 write!(f, "'{}' does not name a key file", path.display())
@@ -321,7 +320,7 @@ pub fn keygen(out: &Path) -> Result<PublicKey, KeyError> {
 }
 
 fn write_key_file(dir: &Path, name: &OsString, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
-    spool::write_durably(dir, name, bytes, mode, Placement::NoClobber)
+    files::write_durably(dir, name, bytes, mode, Placement::NoClobber)
         .map(|_| ())
         .map_err(|failure| match failure {
             WriteFailure::Exists { path } => KeyError::AlreadyExists { path },
@@ -335,13 +334,12 @@ fn write_key_file(dir: &Path, name: &OsString, bytes: &[u8], mode: u32) -> Resul
 
 /// Loads a private key, refusing one that group or others may read or write.
 pub fn load_private_key(path: &Path) -> Result<PrivateKey, KeyError> {
-    let (file, meta) = spool::open_regular(path).map_err(|f| read_error(path, f))?;
+    let (file, meta) = files::open_regular(path, Links::Follow).map_err(|f| read_error(path, f))?;
     // Checked before reading, like ssh: a key others could read is compromised whatever it holds.
-    let mode = meta.mode() & 0o7777;
-    if mode & 0o077 != 0 {
+    if files::is_open_to_others(&meta) {
         return Err(KeyError::PermissionsTooOpen {
             path: path.to_path_buf(),
-            mode,
+            mode: files::mode_of(&meta),
         });
     }
     // Room for the whole bound up front, so the secret is never copied by a reallocation into
@@ -349,7 +347,7 @@ pub fn load_private_key(path: &Path) -> Result<PrivateKey, KeyError> {
     let mut buf = Zeroizing::new(Vec::with_capacity(
         usize::try_from(MAX_KEY_FILE_BYTES + 1).unwrap_or(usize::MAX),
     ));
-    spool::read_bounded(file, MAX_KEY_FILE_BYTES, &mut buf).map_err(|f| read_error(path, f))?;
+    files::read_into(file, MAX_KEY_FILE_BYTES, &mut buf).map_err(|f| read_error(path, f))?;
     let text = std::str::from_utf8(&buf).map_err(|_| KeyError::Parse {
         path: path.to_path_buf(),
         detail: "not text, so not a PEM private key".to_string(),
@@ -362,9 +360,8 @@ pub fn load_private_key(path: &Path) -> Result<PrivateKey, KeyError> {
 
 /// Loads an SPKI PEM public key.
 pub fn load_public_key(path: &Path) -> Result<PublicKey, KeyError> {
-    let (file, _) = spool::open_regular(path).map_err(|f| read_error(path, f))?;
-    let mut buf = Vec::new();
-    spool::read_bounded(file, MAX_KEY_FILE_BYTES, &mut buf).map_err(|f| read_error(path, f))?;
+    let buf = files::read_regular(path, MAX_KEY_FILE_BYTES, Links::Follow)
+        .map_err(|f| read_error(path, f))?;
     let text = std::str::from_utf8(&buf).map_err(|_| KeyError::Parse {
         path: path.to_path_buf(),
         detail: "not text, so not a PEM public key".to_string(),
@@ -375,12 +372,17 @@ pub fn load_public_key(path: &Path) -> Result<PublicKey, KeyError> {
     })
 }
 
-fn read_error(path: &Path, failure: ReadFailure) -> KeyError {
+fn read_error(path: &Path, failure: ReadError) -> KeyError {
     let path = path.to_path_buf();
     match failure {
-        ReadFailure::Io { step, source } => KeyError::Io { path, step, source },
-        ReadFailure::NotRegular => KeyError::NotRegularFile { path },
-        ReadFailure::TooLarge { limit } => KeyError::TooLarge { path, limit },
+        ReadError::Io { step, source } => KeyError::Io { path, step, source },
+        ReadError::NotFound => KeyError::Io {
+            path,
+            step: "opening",
+            source: io::Error::from_raw_os_error(libc::ENOENT),
+        },
+        ReadError::NotRegular(_) | ReadError::Symlink => KeyError::NotRegularFile { path },
+        ReadError::TooLarge { limit } => KeyError::TooLarge { path, limit },
     }
 }
 

@@ -11,7 +11,80 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::vocab::Open;
+
 pub const SCHEMA: &str = "isoguard.finding/v1";
+
+/// What started a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trigger {
+    Boot,
+    Manual,
+    Timer,
+}
+
+/// The scan's conclusion: `violation` if any rule failed, else `error` if any rule could not
+/// be evaluated, else `compliant`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Compliant,
+    Violation,
+    Error,
+}
+
+/// One rule's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Pass,
+    Fail,
+    Error,
+    Skip,
+}
+
+/// How serious a rule's failure is; sorts most serious first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+}
+
+/// What a piece of evidence names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceKind {
+    BlockDevice,
+    UsbDevice,
+    NetworkInterface,
+    DefaultRoute,
+    Address,
+    Radio,
+    SoundCard,
+    VideoDevice,
+    Mount,
+    Probe,
+    DnsResolver,
+    /// A part of the machine that exists but could not be read.
+    Unreadable,
+}
+
+crate::vocab::unit_names!(Trigger, Verdict, Status, Severity, EvidenceKind);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -19,11 +92,9 @@ pub struct Finding {
     pub host: Host,
     /// RFC 3339, UTC (`2026-11-28T03:46:18Z`).
     pub time: String,
-    /// `boot`, `manual` or `timer`.
-    pub trigger: String,
+    pub trigger: Open<Trigger>,
     pub policy: PolicyRef,
-    /// `compliant`, `violation` or `error`.
-    pub verdict: String,
+    pub verdict: Open<Verdict>,
     pub summary: Summary,
     pub results: Vec<RuleResult>,
     /// Problems that stopped rules from running at all (an unreadable policy, say).
@@ -82,18 +153,19 @@ pub struct RuleResult {
     pub rule: String,
     pub check: String,
     pub title: Title,
-    pub severity: String,
-    /// `pass`, `fail`, `error` or `skip`.
-    pub status: String,
+    pub severity: Open<Severity>,
+    pub status: Open<Status>,
     pub evidence: Vec<Evidence>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     pub remediation: Title,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// One offending (or, for report-only rules, observed) thing, named by what identifies it.
+/// The one evidence type: checks build it, findings carry it, the collector shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
-    pub kind: String,
+    pub kind: Open<EvidenceKind>,
     pub detail: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

@@ -1,9 +1,10 @@
 //! The inventory: every device of the classes the rules care about, with what identifies it.
 //!
-//! One module per device class turns host data into typed facts. The types here say nothing
-//! about how Linux stores them (sysfs, procfs, udev are the host layer's business), so another
-//! operating system's backend can fill the same structs. The inventory judges nothing: a USB
-//! stick is listed with its identifiers, and whether it is allowed is the policy's question.
+//! These are the OS-neutral types only. A platform backend (`crate::platform`) fills them from
+//! whatever its operating system offers; nothing here knows how Linux (or any other system)
+//! stores the facts, so another backend fills the same structs and every rule keeps working.
+//! The inventory judges nothing: a USB stick is listed with its identifiers, and whether it
+//! is allowed is the policy's question.
 
 pub mod audio;
 pub mod bus;
@@ -16,13 +17,20 @@ pub mod wireless;
 
 use serde::{Deserialize, Serialize};
 
-use crate::host::{self, HostRoot, Problem};
-
 pub use bus::Bus;
 pub use usb::UsbRef;
 
 /// Bumped when a field changes meaning or disappears; adding a field does not bump it.
 pub const INVENTORY_SCHEMA: &str = "isoguard.inventory/v1";
+
+/// Something on the machine that exists but could not be read. Absent things are not
+/// problems: a class of devices the system never created means there are none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Where, as the operating system names it (a path on Linux).
+    pub path: String,
+    pub error: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inventory {
@@ -49,45 +57,6 @@ pub struct HostIdentity {
 }
 
 impl Inventory {
-    /// Reads the whole machine once. Each section carries the problems met while reading it,
-    /// so a rule knows whether "nothing found" was verified.
-    pub fn collect(host: &HostRoot) -> Inventory {
-        let identity = host::identity::read(host);
-        let mut usb = usb::collect(host);
-        let mut storage = storage::collect(host);
-        let mut network = network::collect(host);
-        let mut audio = audio::collect(host);
-        let mut video = video::collect(host);
-        let mut wireless = wireless::collect(host, &network, &usb);
-        // Without sysfs every class folder is "absent", which would read as "no devices".
-        if !host.is_dir("sys/devices") {
-            let missing = Problem {
-                path: "/sys/devices".to_string(),
-                error: "sysfs is not mounted or not readable: devices cannot be listed".to_string(),
-            };
-            for problems in [
-                &mut usb.problems,
-                &mut storage.problems,
-                &mut network.problems,
-                &mut audio.problems,
-                &mut video.problems,
-                &mut wireless.problems,
-            ] {
-                problems.push(missing.clone());
-            }
-        }
-        Inventory {
-            schema: INVENTORY_SCHEMA.to_string(),
-            host: identity,
-            network,
-            storage,
-            usb,
-            audio,
-            video,
-            wireless,
-        }
-    }
-
     /// Every problem in every section, with the section's name.
     pub fn problems(&self) -> Vec<(&'static str, &Problem)> {
         let sections: [(&'static str, &Vec<Problem>); 7] = [
@@ -103,5 +72,18 @@ impl Inventory {
             .into_iter()
             .flat_map(|(name, list)| list.iter().map(move |p| (name, p)))
             .collect()
+    }
+
+    /// Every section's problem list, for a backend that records one failure everywhere.
+    pub fn section_problems_mut(&mut self) -> [&mut Vec<Problem>; 7] {
+        [
+            &mut self.host.problems,
+            &mut self.network.problems,
+            &mut self.storage.problems,
+            &mut self.usb.problems,
+            &mut self.audio.problems,
+            &mut self.video.problems,
+            &mut self.wireless.problems,
+        ]
     }
 }

@@ -7,13 +7,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bus::{bus_of, Bus};
-use super::usb::{usb_parent, UsbRef};
-use crate::host::mounts::{self, MountEntry};
-use crate::host::{HostRoot, Problem, SysDevice};
-use crate::text::udev_unescape;
+use super::bus::Bus;
+use super::usb::UsbRef;
+use super::Problem;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StorageSection {
     pub devices: Vec<BlockDevice>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -45,6 +43,9 @@ pub struct Mount {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partition {
     pub name: String,
+    /// The device node people name it by (`/dev/sdb1`), as the backend knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     pub device_path: String,
     pub size_bytes: Option<u64>,
     pub read_only: Option<bool>,
@@ -54,6 +55,9 @@ pub struct Partition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockDevice {
     pub name: String,
+    /// The device node people name it by (`/dev/sdb`), as the backend knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     pub device_path: String,
     pub kind: BlockKind,
     pub bus: Bus,
@@ -79,157 +83,4 @@ impl BlockDevice {
     }
 }
 
-pub fn collect(host: &HostRoot) -> StorageSection {
-    let folder = if host.exists("sys/class/block") {
-        "sys/class/block"
-    } else {
-        "sys/block"
-    };
-    let table = mounts::read(host);
-    if table.is_none() {
-        host.note(
-            "proc/self/mountinfo",
-            "no mount table readable: mount state unknown",
-        );
-    }
-    let table = table.unwrap_or_default();
-    let all = SysDevice::list(host, folder);
-    let (partitions, disks): (Vec<_>, Vec<_>) = all.iter().partition(|dev| is_partition(dev));
-    let mut devices: Vec<BlockDevice> = disks
-        .iter()
-        .map(|disk| {
-            let mut device = read_disk(disk, &table);
-            device.partitions = partitions
-                .iter()
-                .filter(|p| p.rel_path().starts_with(&format!("{}/", disk.rel_path())))
-                .map(|p| read_partition(p, &table))
-                .collect();
-            device
-        })
-        .collect();
-    devices.sort_by(|a, b| a.name.cmp(&b.name));
-    StorageSection {
-        devices,
-        problems: host.take_problems(),
-    }
-}
-
-fn is_partition(dev: &SysDevice) -> bool {
-    dev.devtype() == Some("partition") || dev.has("partition")
-}
-
-fn flag(value: Option<String>) -> Option<bool> {
-    match value.as_deref() {
-        Some("1") => Some(true),
-        Some("0") => Some(false),
-        _ => None,
-    }
-}
-
-/// `size` counts 512-byte sectors whatever the device's logical block size.
-fn size_bytes(dev: &SysDevice) -> Option<u64> {
-    dev.attr("size")
-        .and_then(|s| s.parse::<u64>().ok())
-        .map(|sectors| sectors.saturating_mul(512))
-}
-
-fn mounts_of(dev: &SysDevice, table: &[MountEntry]) -> Vec<Mount> {
-    let devnum = dev.devnum();
-    let dev_node = format!("/dev/{}", dev.sysname());
-    table
-        .iter()
-        .filter(|m| match (m.devnum, devnum) {
-            (Some(a), Some(b)) => a == b,
-            _ => m.source == dev_node,
-        })
-        .map(|m| Mount {
-            mount_point: m.mount_point.clone(),
-            fs_type: m.fs_type.clone(),
-            options: m.options.clone(),
-            read_only: m.read_only(),
-        })
-        .collect()
-}
-
-fn read_partition(dev: &SysDevice, table: &[MountEntry]) -> Partition {
-    Partition {
-        name: dev.sysname().to_string(),
-        device_path: dev.sys_path(),
-        size_bytes: size_bytes(dev),
-        read_only: flag(dev.attr("ro")),
-        mounts: mounts_of(dev, table),
-    }
-}
-
-fn kind_of(dev: &SysDevice, bus: Bus) -> BlockKind {
-    let name = dev.sysname();
-    match bus {
-        Bus::Loop => return BlockKind::Loop,
-        Bus::DeviceMapper => return BlockKind::DeviceMapper,
-        Bus::Md => return BlockKind::Raid,
-        _ => {}
-    }
-    if name.starts_with("zram") || name.starts_with("ram") {
-        return BlockKind::Ram;
-    }
-    let scsi_type = dev.attr("device/type");
-    if name.starts_with("sr")
-        || dev.property("ID_CDROM").as_deref() == Some("1")
-        || scsi_type.as_deref() == Some("5")
-    {
-        return BlockKind::Optical;
-    }
-    if bus == Bus::Mmc {
-        let card_type = dev
-            .find_up("mmc", None)
-            .and_then(|card| card.attr("type").or_else(|| card.property("MMC_TYPE")));
-        return match card_type.as_deref() {
-            Some("MMC") => BlockKind::Emmc,
-            _ => BlockKind::Card,
-        };
-    }
-    BlockKind::Disk
-}
-
-fn udev_text(dev: &SysDevice, key: &str) -> Option<String> {
-    dev.property(key)
-        .map(|v| udev_unescape(&v).trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
-fn attr_text(dev: &SysDevice, name: &str) -> Option<String> {
-    dev.attr(name).filter(|v| !v.is_empty())
-}
-
-fn read_disk(dev: &SysDevice, table: &[MountEntry]) -> BlockDevice {
-    let bus = bus_of(dev);
-    let kind = kind_of(dev, bus);
-    let removable = flag(dev.attr("removable"));
-    let hotplug = match kind {
-        BlockKind::Emmc => false,
-        _ => bus.is_hotplug(),
-    };
-    BlockDevice {
-        name: dev.sysname().to_string(),
-        device_path: dev.sys_path(),
-        kind,
-        bus,
-        removable,
-        hotplug,
-        read_only: flag(dev.attr("ro")),
-        size_bytes: size_bytes(dev),
-        vendor: attr_text(dev, "device/vendor").or_else(|| udev_text(dev, "ID_VENDOR_ENC")),
-        model: attr_text(dev, "device/model")
-            .or_else(|| attr_text(dev, "device/name"))
-            .or_else(|| udev_text(dev, "ID_MODEL_ENC"))
-            .or_else(|| udev_text(dev, "ID_MODEL")),
-        serial: attr_text(dev, "device/serial").or_else(|| udev_text(dev, "ID_SERIAL_SHORT")),
-        usb: if bus == Bus::Usb {
-            usb_parent(dev)
-        } else {
-            None
-        },
-        mounts: mounts_of(dev, table),
-        partitions: Vec::new(),
-    }
-}
+crate::vocab::unit_names!(BlockKind);

@@ -5,16 +5,13 @@
 //! bind a driver to, and an rfkill soft block is one command away from being lifted. The
 //! rfkill state is recorded so a report can say so, not to excuse the device.
 
-use std::collections::BTreeSet;
-
 use serde::{Deserialize, Serialize};
 
-use super::bus::{bus_of, Bus};
-use super::network::{NetKind, NetworkSection};
-use super::usb::{usb_parent, UsbRef, UsbSection};
-use crate::host::{HostRoot, Problem, SysDevice};
+use super::bus::Bus;
+use super::usb::UsbRef;
+use super::Problem;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WirelessSection {
     pub wifi: Vec<Radio>,
     pub bluetooth: Vec<Radio>,
@@ -25,13 +22,43 @@ pub struct WirelessSection {
     pub problems: Vec<Problem>,
 }
 
+/// The kinds of radio a policy can forbid. USB tethering is a phone's radio reached over a
+/// cable: it shows up as a network interface, not in a radio list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RadioKind {
+    Wifi,
+    Bluetooth,
+    Wwan,
+    UsbTethering,
+    Nfc,
+}
+
+impl RadioKind {
+    pub const ALL: [RadioKind; 5] = [
+        RadioKind::Wifi,
+        RadioKind::Bluetooth,
+        RadioKind::Wwan,
+        RadioKind::UsbTethering,
+        RadioKind::Nfc,
+    ];
+}
+
+crate::vocab::unit_names!(RadioKind);
+
 impl WirelessSection {
     pub fn radios(&self) -> impl Iterator<Item = &Radio> {
-        self.wifi
-            .iter()
-            .chain(&self.bluetooth)
-            .chain(&self.wwan)
-            .chain(&self.nfc)
+        self.by_kind().into_iter().flat_map(|(_, list)| list.iter())
+    }
+
+    /// Each radio list with the kind it holds.
+    pub fn by_kind(&self) -> [(RadioKind, &Vec<Radio>); 4] {
+        [
+            (RadioKind::Wifi, &self.wifi),
+            (RadioKind::Bluetooth, &self.bluetooth),
+            (RadioKind::Wwan, &self.wwan),
+            (RadioKind::Nfc, &self.nfc),
+        ]
     }
 }
 
@@ -47,12 +74,9 @@ pub struct Radio {
     /// MAC or Bluetooth address.
     pub address: Option<String>,
     pub usb: Option<UsbRef>,
-    /// What showed it (`wireless-dir`, `wwan-class`, `cdc-wdm`, `unbound-usb-e0/01/01`, ...).
+    /// What showed it (`wireless-interface`, `wwan-class`, `cdc-wdm`,
+    /// `unbound-usb-interface-e0/01/01`, ...).
     pub detected_by: Vec<String>,
-    /// The physical device (USB device, PCI function) this radio belongs to, for merging
-    /// the several places one radio shows up.
-    #[serde(skip)]
-    anchor: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,211 +88,4 @@ pub struct RfkillSwitch {
     pub soft_blocked: Option<bool>,
     pub hard_blocked: Option<bool>,
     pub device_path: String,
-}
-
-pub fn collect(host: &HostRoot, network: &NetworkSection, usb: &UsbSection) -> WirelessSection {
-    let wifi = wifi(host, network);
-    let bluetooth = bluetooth(host, usb);
-    let wwan = wwan(host, network);
-    let nfc = SysDevice::list(host, "sys/class/nfc")
-        .iter()
-        .map(|dev| radio(dev, None, "nfc-class"))
-        .collect();
-    let rfkill = SysDevice::list(host, "sys/class/rfkill")
-        .iter()
-        .map(read_rfkill)
-        .collect();
-    WirelessSection {
-        wifi,
-        bluetooth,
-        wwan,
-        nfc,
-        rfkill,
-        problems: host.take_problems(),
-    }
-}
-
-/// The device a radio is: the parent of a class device (the PCI or USB function).
-fn radio(dev: &SysDevice, interface: Option<String>, detected_by: &str) -> Radio {
-    let bus = bus_of(dev);
-    let parent = dev.parent();
-    Radio {
-        name: dev.sysname().to_string(),
-        interface,
-        device_path: dev.sys_path(),
-        bus,
-        driver: dev
-            .driver()
-            .or_else(|| parent.as_ref().and_then(|p| p.driver())),
-        address: dev.attr("address").filter(|a| !a.is_empty()),
-        usb: if bus == Bus::Usb {
-            usb_parent(dev)
-        } else {
-            None
-        },
-        detected_by: vec![detected_by.to_string()],
-        anchor: anchor_of(dev),
-    }
-}
-
-/// Subsystems whose devices are physical functions rather than class devices.
-const PHYSICAL_BUSES: &[&str] = &["pci", "sdio", "platform", "acpi", "pnp", "virtio", "mmc"];
-
-/// The physical device behind a class device: the USB device it is on, else the nearest
-/// bus device above it.
-fn anchor_of(dev: &SysDevice) -> String {
-    if let Some(usb) = dev.find_up("usb", Some("usb_device")) {
-        return usb.sys_path();
-    }
-    dev.ancestors()
-        .into_iter()
-        .find(|d| {
-            d.subsystem()
-                .is_some_and(|s| PHYSICAL_BUSES.contains(&s.as_str()))
-        })
-        .map_or_else(|| dev.sys_path(), |d| d.sys_path())
-}
-
-/// Adds a radio, or folds it into the one already found for the same physical device.
-fn merge(out: &mut Vec<Radio>, found: Radio) {
-    match out.iter_mut().find(|r| r.anchor == found.anchor) {
-        Some(radio) => {
-            for how in found.detected_by {
-                if !radio.detected_by.contains(&how) {
-                    radio.detected_by.push(how);
-                }
-            }
-            if radio.interface.is_none() {
-                radio.interface = found.interface;
-            }
-        }
-        None => out.push(found),
-    }
-}
-
-fn wifi(host: &HostRoot, network: &NetworkSection) -> Vec<Radio> {
-    let mut out: Vec<Radio> = Vec::new();
-    for iface in network
-        .interfaces
-        .iter()
-        .filter(|i| i.kind == NetKind::Wifi)
-    {
-        let dev = SysDevice::at(host, iface.device_path.trim_start_matches('/'));
-        let mut found = radio(&dev, Some(iface.name.clone()), "wireless-interface");
-        // The phy names the radio; recordings without the phy80211 link still have the
-        // ieee80211 folder beside the interface.
-        found.name = dev
-            .host()
-            .link_name(&format!("{}/phy80211", dev.rel_path()))
-            .or_else(|| {
-                dev.parent()
-                    .and_then(|p| p.children("ieee80211").into_iter().next())
-            })
-            .unwrap_or_else(|| iface.name.clone());
-        found.address = iface.mac.clone();
-        merge(&mut out, found);
-    }
-    // A phy without an interface (deleted or not yet created) is still a Wi-Fi radio.
-    let seen: BTreeSet<String> = out.iter().map(|r| r.anchor.clone()).collect();
-    for phy in SysDevice::list(host, "sys/class/ieee80211") {
-        if !seen.contains(&anchor_of(&phy)) {
-            out.push(radio(&phy, None, "ieee80211-phy"));
-        }
-    }
-    out
-}
-
-fn bluetooth(host: &HostRoot, usb: &UsbSection) -> Vec<Radio> {
-    let mut out: Vec<Radio> = SysDevice::list(host, "sys/class/bluetooth")
-        .iter()
-        // `hci0:256` entries are connections to remote devices, not controllers.
-        .filter(|dev| !dev.sysname().contains(':'))
-        .map(|dev| radio(dev, None, "bluetooth-class"))
-        .collect();
-    let registered: BTreeSet<String> = out
-        .iter()
-        .filter_map(|r| r.usb.as_ref().map(|u| u.device_path.clone()))
-        .collect();
-    for device in &usb.devices {
-        let is_bt = device
-            .interfaces
-            .iter()
-            .any(|i| i.class == "e0" && i.subclass == "01" && i.protocol == "01");
-        if is_bt && !registered.contains(&device.device_path) {
-            let bound = device.interfaces.iter().any(|i| i.driver.is_some());
-            out.push(Radio {
-                name: device.port.clone(),
-                interface: None,
-                device_path: device.device_path.clone(),
-                bus: Bus::Usb,
-                driver: device.interfaces.iter().find_map(|i| i.driver.clone()),
-                address: None,
-                usb: Some(device.ids()),
-                detected_by: vec![if bound {
-                    "usb-interface-e0/01/01".to_string()
-                } else {
-                    "unbound-usb-interface-e0/01/01".to_string()
-                }],
-                anchor: device.device_path.clone(),
-            });
-        }
-    }
-    out
-}
-
-/// WWAN modems show up in up to three places; they are merged into one radio per physical
-/// device (the USB device, or the PCIe function for `wwan` class modems).
-fn wwan(host: &HostRoot, network: &NetworkSection) -> Vec<Radio> {
-    let mut out: Vec<Radio> = Vec::new();
-    for dev in SysDevice::list(host, "sys/class/wwan") {
-        if dev.devtype() != Some("wwan_port") {
-            merge(&mut out, radio(&dev, None, "wwan-class"));
-        }
-    }
-    for iface in network
-        .interfaces
-        .iter()
-        .filter(|i| i.kind == NetKind::Wwan)
-    {
-        let dev = SysDevice::at(host, iface.device_path.trim_start_matches('/'));
-        let mut found = radio(&dev, Some(iface.name.clone()), "wwan-interface");
-        found.address = iface.mac.clone();
-        merge(&mut out, found);
-    }
-    for folder in ["sys/class/usbmisc", "sys/class/usb"] {
-        for dev in SysDevice::list(host, folder) {
-            if dev.sysname().starts_with("cdc-wdm") {
-                merge(&mut out, radio(&dev, None, "cdc-wdm"));
-            }
-        }
-    }
-    out
-}
-
-fn read_rfkill(dev: &SysDevice) -> RfkillSwitch {
-    let flag = |name: &str| match dev.attr(name).as_deref() {
-        Some("1") => Some(true),
-        Some("0") => Some(false),
-        _ => None,
-    };
-    let (mut soft, mut hard) = (flag("soft"), flag("hard"));
-    if soft.is_none() && hard.is_none() {
-        // The old single `state` file (and the uevent's RFKILL_STATE): 0 soft-blocked,
-        // 1 unblocked, 2 hard-blocked.
-        let state = dev.attr("state").or_else(|| dev.property("RFKILL_STATE"));
-        match state.as_deref() {
-            Some("0") => (soft, hard) = (Some(true), Some(false)),
-            Some("1") => (soft, hard) = (Some(false), Some(false)),
-            Some("2") => hard = Some(true),
-            _ => {}
-        }
-    }
-    RfkillSwitch {
-        name: dev.sysname().to_string(),
-        label: dev.attr("name").or_else(|| dev.property("RFKILL_NAME")),
-        radio_type: dev.attr("type").or_else(|| dev.property("RFKILL_TYPE")),
-        soft_blocked: soft,
-        hard_blocked: hard,
-        device_path: dev.sys_path(),
-    }
 }

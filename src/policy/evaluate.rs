@@ -4,12 +4,12 @@
 //! evaluated, else `compliant`. A switched-off rule is reported as `skip` with the reason,
 //! never silently left out.
 
-use serde::{Deserialize, Serialize};
-
 use super::checks::{Context, Evidence, Status};
 use super::model::{Policy, Severity, Title};
 use crate::inventory::Inventory;
 use crate::probe::ProbeReport;
+
+pub use crate::finding::v1::Verdict;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleResult {
@@ -21,24 +21,6 @@ pub struct RuleResult {
     pub evidence: Vec<Evidence>,
     pub message: Option<String>,
     pub remediation: Title,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    Compliant,
-    Violation,
-    Error,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Compliant => "compliant",
-            Verdict::Violation => "violation",
-            Verdict::Error => "error",
-        }
-    }
 }
 
 pub fn evaluate(

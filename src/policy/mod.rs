@@ -58,24 +58,21 @@ fn is_kebab(id: &str) -> bool {
         })
 }
 
-/// Reads a file as policy text, bounded, with a whole-file error naming it.
+/// Reads a policy, override or config file: bounded, a regular file only (a FIFO put where
+/// the file belongs must not hang the boot scan), UTF-8, with a whole-file error naming it.
 pub fn read_policy_file(path: &Path) -> Result<String, PolicyErrors> {
-    use std::io::Read;
+    use crate::files::{read_regular, Links, ReadError};
     let name = path.display().to_string();
-    let file = std::fs::File::open(path)
-        .map_err(|e| PolicyErrors::whole_file(&name, format!("cannot read policy: {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_POLICY_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| PolicyErrors::whole_file(&name, format!("cannot read policy: {e}")))?;
-    if bytes.len() as u64 > MAX_POLICY_BYTES {
-        return Err(PolicyErrors::whole_file(
-            &name,
-            format!("policy is larger than {MAX_POLICY_BYTES} bytes"),
-        ));
-    }
+    let bytes = read_regular(path, MAX_POLICY_BYTES, Links::Follow).map_err(|e| {
+        let why = match e {
+            ReadError::TooLarge { .. } => format!("larger than {MAX_POLICY_BYTES} bytes"),
+            ReadError::NotFound => "No such file or directory".to_string(),
+            other => other.to_string(),
+        };
+        PolicyErrors::whole_file(&name, format!("cannot read {name}: {why}"))
+    })?;
     String::from_utf8(bytes)
-        .map_err(|e| PolicyErrors::whole_file(&name, format!("policy is not UTF-8: {e}")))
+        .map_err(|e| PolicyErrors::whole_file(&name, format!("{name} is not UTF-8: {e}")))
 }
 
 /// Finds a policy by file path or by name, returning (source label, text).
@@ -151,16 +148,20 @@ fn parse_title(parent: &Table, key: &'static str, what: &str) -> Option<Title> {
     })
 }
 
+fn severity_names() -> String {
+    Severity::ALL.map(|s| s.as_str()).join(", ")
+}
+
 fn parse_severity(t: &Table) -> Option<Severity> {
     let value = t.string("severity")?;
-    let parsed = Severity::parse(value.get_ref());
+    let parsed = crate::vocab::parse_unit::<Severity>(value.get_ref());
     if parsed.is_none() {
         t.diags().error(
             value.span(),
             format!(
                 "unknown severity `{}`; expected one of: {}",
                 value.get_ref(),
-                Severity::NAMES.join(", ")
+                severity_names()
             ),
         );
     }
@@ -173,19 +174,20 @@ fn parse_media(root: &Table) -> Vec<MediaEntry> {
         .filter_map(|entry| {
             let role = match entry.string("role") {
                 None => MediaRole::Transfer,
-                Some(r) => match r.get_ref().as_str() {
-                    "transfer" => MediaRole::Transfer,
-                    "import" => MediaRole::Import,
-                    other => {
-                        entry.diags().error(
-                            r.span(),
-                            format!("unknown role `{other}`; expected \"transfer\" or \"import\""),
-                        );
-                        MediaRole::Transfer
-                    }
-                },
+                Some(r) => crate::vocab::parse_unit(r.get_ref()).unwrap_or_else(|| {
+                    entry.diags().error(
+                        r.span(),
+                        format!(
+                            "unknown role `{}`; expected \"{}\" or \"{}\"",
+                            r.get_ref(),
+                            MediaRole::Transfer,
+                            MediaRole::Import
+                        ),
+                    );
+                    MediaRole::Transfer
+                }),
             };
-            let device = checks::parse_device_match(&entry);
+            let device = checks::parse_device_match(&entry, checks::NameField::BlockDevice);
             entry.finish();
             Some(MediaEntry {
                 device: device?,
@@ -224,10 +226,7 @@ fn parse_rule(t: &Table, seen: &mut Vec<(String, Range<usize>)>) -> Option<Rule>
     );
     let severity = parse_severity(t);
     if !t.has("severity") {
-        t.missing(
-            "severity",
-            &format!("one of {}", Severity::NAMES.join(", ")),
-        );
+        t.missing("severity", &format!("one of {}", severity_names()));
     }
     let enabled = t.bool("enabled").unwrap_or(true);
     let context = format!(

@@ -28,37 +28,11 @@ pub enum Lang {
     En,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Severity {
-    Critical,
-    High,
-    Medium,
-    Low,
-    Info,
-}
-
-impl Severity {
-    pub const NAMES: &'static [&'static str] = &["critical", "high", "medium", "low", "info"];
-
-    pub fn parse(name: &str) -> Option<Severity> {
-        Some(match name {
-            "critical" => Severity::Critical,
-            "high" => Severity::High,
-            "medium" => Severity::Medium,
-            "low" => Severity::Low,
-            "info" => Severity::Info,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        Severity::NAMES[self as usize]
-    }
-}
+pub use crate::finding::v1::Severity;
 
 /// What a device must report to match an allowlist entry. Every field given must match;
-/// hex ids and MAC addresses compare case-insensitively, serials and names exactly.
+/// hex ids and MAC addresses compare case-insensitively, serials and names exactly. Each
+/// name field says what it names: a device is never matched by a name of another kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceMatch {
     pub vendor_id: Option<String>,
@@ -66,8 +40,20 @@ pub struct DeviceMatch {
     pub serial: Option<String>,
     pub model: Option<String>,
     pub mac: Option<String>,
-    pub name: Option<String>,
     pub driver: Option<String>,
+    /// A network interface by name (`eth1`).
+    pub interface: Option<String>,
+    /// A USB device by the port it is plugged into (`1-4.2`).
+    pub port: Option<String>,
+    /// A block device by its kernel name (`sdb`).
+    pub block_device: Option<String>,
+    /// A video node by name (`video0`).
+    pub video_node: Option<String>,
+    /// A sound card by its id (`Headset`, as `/proc/asound/cards` shows it in brackets).
+    pub card_id: Option<String>,
+    /// A radio by its device name (`hci0`, `phy0`) or the interface it provides (`wlan0`).
+    pub radio: Option<String>,
+    /// The site's own name for the device (an asset number); never matched.
     pub label: Option<String>,
 }
 
@@ -80,17 +66,25 @@ pub struct Identifiers<'a> {
     pub serials: Vec<&'a str>,
     pub model: Option<&'a str>,
     pub mac: Option<&'a str>,
-    pub name: Option<&'a str>,
     pub driver: Option<&'a str>,
+    pub interface: Option<&'a str>,
+    pub port: Option<&'a str>,
+    pub block_device: Option<&'a str>,
+    pub video_node: Option<&'a str>,
+    pub card_id: Option<&'a str>,
+    /// Every name the radio goes by (its device and the interface it provides).
+    pub radio: Vec<&'a str>,
 }
 
 impl<'a> Identifiers<'a> {
-    /// The identifiers a USB parent offers (vendor, product, serial); callers add their own.
+    /// The identifiers a USB parent offers (vendor, product, serial, port); callers add their
+    /// own.
     pub fn from_usb(usb: Option<&'a crate::inventory::UsbRef>) -> Identifiers<'a> {
         Identifiers {
             vendor_id: usb.and_then(|u| u.vendor_id.as_deref()),
             product_id: usb.and_then(|u| u.product_id.as_deref()),
             serials: usb.and_then(|u| u.serial.as_deref()).into_iter().collect(),
+            port: usb.map(|u| u.port.as_str()),
             ..Identifiers::default()
         }
     }
@@ -113,18 +107,47 @@ impl DeviceMatch {
                 .is_none_or(|w| ids.serials.iter().any(|s| s.trim() == w))
             && same(&self.model, ids.model)
             && same_ci(&self.mac, ids.mac)
-            && same(&self.name, ids.name)
             && same(&self.driver, ids.driver)
+            && same(&self.interface, ids.interface)
+            && same(&self.port, ids.port)
+            && same(&self.block_device, ids.block_device)
+            && same(&self.video_node, ids.video_node)
+            && same(&self.card_id, ids.card_id)
+            && self.radio.as_deref().is_none_or(|w| ids.radio.contains(&w))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.vendor_id.is_none()
-            && self.product_id.is_none()
-            && self.serial.is_none()
-            && self.model.is_none()
-            && self.mac.is_none()
-            && self.name.is_none()
-            && self.driver.is_none()
+        let DeviceMatch {
+            vendor_id,
+            product_id,
+            serial,
+            model,
+            mac,
+            driver,
+            interface,
+            port,
+            block_device,
+            video_node,
+            card_id,
+            radio,
+            label: _,
+        } = self;
+        [
+            vendor_id,
+            product_id,
+            serial,
+            model,
+            mac,
+            driver,
+            interface,
+            port,
+            block_device,
+            video_node,
+            card_id,
+            radio,
+        ]
+        .iter()
+        .all(|field| field.is_none())
     }
 }
 
@@ -168,3 +191,5 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     pub media: Vec<MediaEntry>,
 }
+
+crate::vocab::unit_names!(MediaRole);

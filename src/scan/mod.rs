@@ -8,38 +8,56 @@
 pub mod config;
 pub mod report;
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::cli::{exit, CliError};
 use crate::finding::build::{self, ChainPosition, Judged, PolicyFailure};
 use crate::finding::chain_state::{self, ChainStart};
 use crate::finding::keys::{self, PrivateKey};
 use crate::finding::{dsse, spool, v1};
-use crate::inventory::Inventory;
+use crate::platform;
 use crate::policy::checks::Check;
-use crate::policy::evaluate::{evaluate, verdict, Verdict};
+use crate::policy::evaluate::{evaluate, verdict};
 use crate::policy::{self, Lang, Policy, PolicyErrors};
 use crate::probe::{self, ProbeReport};
+
+pub use crate::finding::v1::{Trigger, Verdict};
 
 pub const DEFAULT_POLICY: &str = "classified";
 pub const DEFAULT_STATE: &str = "/var/lib/isoguard/state";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    Boot,
-    Manual,
-    Timer,
+/// Why a scan could not run or could not leave its finding.
+#[derive(Debug)]
+pub enum ScanError {
+    /// The command line or config asked for something impossible (a key without a spool).
+    Usage(String),
+    /// The key could not be loaded.
+    Key(keys::KeyError),
+    /// `--root` names nothing readable.
+    Root(platform::OpenError),
+    /// The finding could not be encoded or written, or the chain state not saved.
+    Seal(String),
 }
 
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
+impl fmt::Display for ScanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Trigger::Boot => "boot",
-            Trigger::Manual => "manual",
-            Trigger::Timer => "timer",
+            ScanError::Usage(message) | ScanError::Seal(message) => f.write_str(message),
+            ScanError::Key(err) => write!(f, "{err}"),
+            ScanError::Root(err) => write!(f, "{err}"),
         }
     }
+}
+
+impl std::error::Error for ScanError {}
+
+/// Whether the scan itself can tell its caller "compliant", "violation" or "error", or whether
+/// the policy was refused (a usage problem the operator must fix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conclusion {
+    Verdict(Verdict),
+    PolicyRefused,
 }
 
 #[derive(Debug, Clone)]
@@ -61,7 +79,7 @@ pub struct Outcome {
     pub output: String,
     pub finding: v1::Finding,
     pub written: Option<PathBuf>,
-    pub exit_code: u8,
+    pub conclusion: Conclusion,
     /// Shown on stderr after the report (policy diagnostics).
     pub diagnostics: Option<String>,
 }
@@ -113,9 +131,9 @@ fn seal(
     spool_dir: &Path,
     state_dir: &Path,
     now: SystemTime,
-) -> Result<PathBuf, CliError> {
+) -> Result<PathBuf, ScanError> {
     let payload = serde_json::to_vec(finding)
-        .map_err(|e| CliError::scan(format!("cannot encode finding: {e}")))?;
+        .map_err(|e| ScanError::Seal(format!("cannot encode finding: {e}")))?;
     let envelope = dsse::sign(&payload, key);
     let bytes = envelope.to_json().into_bytes();
     let host = finding.host.hostname.as_deref().unwrap_or("unknown-host");
@@ -125,9 +143,9 @@ fn seal(
         &digest[..12],
     );
     let path = spool::write(spool_dir, &name, &bytes)
-        .map_err(|e| CliError::scan(format!("finding not written: {e}")))?;
+        .map_err(|e| ScanError::Seal(format!("finding not written: {e}")))?;
     chain_state::commit(state_dir, finding.sequence, &digest).map_err(|e| {
-        CliError::scan(format!(
+        ScanError::Seal(format!(
             "finding written to {} but the chain state was not saved: {e}",
             path.display()
         ))
@@ -135,30 +153,29 @@ fn seal(
     Ok(path)
 }
 
-pub fn run(opts: &Options) -> Result<Outcome, CliError> {
+pub fn run(opts: &Options) -> Result<Outcome, ScanError> {
     let key = match &opts.key {
-        Some(path) => {
-            Some(keys::load_private_key(path).map_err(|e| CliError::usage(e.to_string()))?)
-        }
+        Some(path) => Some(keys::load_private_key(path).map_err(ScanError::Key)?),
         None => None,
     };
     if key.is_some() && opts.spool.is_none() {
-        return Err(CliError::usage(
-            "--key needs --spool (or `spool` in the config file): where should the finding go?",
+        return Err(ScanError::Usage(
+            "--key needs --spool (or `spool` in the config file): where should the finding go?"
+                .to_string(),
         ));
     }
     if key.is_none() && opts.spool.is_some() {
-        return Err(CliError::usage(
-            "--spool needs --key: findings are only written signed",
+        return Err(ScanError::Usage(
+            "--spool needs --key: findings are only written signed".to_string(),
         ));
     }
     let state_dir = opts
         .state
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE));
-    let opened = crate::cli::open_root(opts.root.as_deref())?;
+    let opened = platform::open(opts.root.as_deref()).map_err(ScanError::Root)?;
     let now = SystemTime::now();
-    let time = spool::rfc3339_utc(now);
+    let time = crate::time::rfc3339_utc(now);
 
     let loaded = load_policy(opts);
     let chain = if key.is_some() {
@@ -173,24 +190,19 @@ pub fn run(opts: &Options) -> Result<Outcome, CliError> {
 
     let (finding, diagnostics) = match loaded {
         Err(errors) => {
-            let identity = crate::host::identity::read(&opened.host);
+            let identity = platform::identity(&opened.machine);
             let failure = PolicyFailure {
                 source: errors.file.clone(),
                 sha256: (!errors.source.is_empty())
                     .then(|| policy::sha256_hex(errors.source.as_bytes())),
                 message: format!("policy could not be loaded:\n{}", errors.render()),
             };
-            let finding = build::policy_error_finding(
-                &identity,
-                &failure,
-                time,
-                opts.trigger.as_str(),
-                &chain,
-            );
+            let finding =
+                build::policy_error_finding(&identity, &failure, time, opts.trigger, &chain);
             (finding, Some(errors.render()))
         }
         Ok(policy) => {
-            let inventory = Inventory::collect(&opened.host);
+            let inventory = platform::collect(&opened.machine);
             let probes: Option<ProbeReport> = probe_plan(&policy).map(|(targets, deadline)| {
                 if targets.is_empty() {
                     return ProbeReport::default();
@@ -216,10 +228,7 @@ pub fn run(opts: &Options) -> Result<Outcome, CliError> {
                 results: &results,
                 probes: probes.as_ref(),
             };
-            (
-                build::finding(&judged, time, opts.trigger.as_str(), &chain),
-                None,
-            )
+            (build::finding(&judged, time, opts.trigger, &chain), None)
         }
     };
 
@@ -228,24 +237,24 @@ pub fn run(opts: &Options) -> Result<Outcome, CliError> {
         _ => None,
     };
     let output = if opts.json {
-        crate::cli::to_json(&finding)?
+        let mut text = serde_json::to_string_pretty(&finding)
+            .map_err(|e| ScanError::Seal(format!("cannot encode finding: {e}")))?;
+        text.push('\n');
+        text
     } else {
         report::render(&finding, opts.lang, opts.color)
     };
-    let exit_code = if diagnostics.is_some() {
-        exit::USAGE
-    } else {
-        match finding.verdict.as_str() {
-            v if v == Verdict::Compliant.as_str() => exit::OK,
-            v if v == Verdict::Violation.as_str() => exit::VIOLATION,
-            _ => exit::SCAN_ERROR,
-        }
+    let conclusion = match (&diagnostics, finding.verdict.known()) {
+        (Some(_), _) => Conclusion::PolicyRefused,
+        (None, Some(verdict)) => Conclusion::Verdict(verdict),
+        // This program only writes known verdicts.
+        (None, None) => Conclusion::Verdict(Verdict::Error),
     };
     Ok(Outcome {
         output,
         finding,
         written,
-        exit_code,
+        conclusion,
         diagnostics,
     })
 }

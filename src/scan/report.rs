@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::finding::v1;
+use crate::finding::v1::{self, Status, Verdict};
 use crate::policy::Lang;
 use crate::text::{display_safe, DISPLAY_CHARS};
 
@@ -97,9 +97,9 @@ pub fn render(f: &v1::Finding, lang: Lang, color: bool) -> String {
         Lang::En => t.en.clone(),
     };
     let mut o = String::new();
-    let verdict = match f.verdict.as_str() {
-        "compliant" => paint(l.compliant, "1;32", color),
-        "violation" => paint(l.violation, "1;31", color),
+    let verdict = match f.verdict.known() {
+        Some(Verdict::Compliant) => paint(l.compliant, "1;32", color),
+        Some(Verdict::Violation) => paint(l.violation, "1;31", color),
         _ => paint(l.error, "1;33", color),
     };
     let _ = writeln!(o, "{}: {verdict}", l.verdict);
@@ -134,11 +134,11 @@ pub fn render(f: &v1::Finding, lang: Lang, color: bool) -> String {
         );
     }
     for (status, tag, code) in [
-        ("fail", "FAIL", "1;31"),
-        ("error", "ERROR", "1;33"),
-        ("skip", "SKIP", "2"),
+        (Status::Fail, "FAIL", "1;31"),
+        (Status::Error, "ERROR", "1;33"),
+        (Status::Skip, "SKIP", "2"),
     ] {
-        for r in f.results.iter().filter(|r| r.status == status) {
+        for r in f.results.iter().filter(|r| r.status.is(status)) {
             let _ = writeln!(
                 o,
                 "\n{} [{}] {} — {}",
@@ -153,7 +153,7 @@ pub fn render(f: &v1::Finding, lang: Lang, color: bool) -> String {
             for e in &r.evidence {
                 let _ = writeln!(o, "  - {}", evidence_line(e));
             }
-            if status == "fail" {
+            if status == Status::Fail {
                 let _ = writeln!(o, "  {}: {}", l.fix, pick(&r.remediation));
             }
         }
@@ -161,7 +161,7 @@ pub fn render(f: &v1::Finding, lang: Lang, color: bool) -> String {
     let passed: Vec<String> = f
         .results
         .iter()
-        .filter(|r| r.status == "pass")
+        .filter(|r| r.status.is(Status::Pass))
         .map(|r| {
             let mut line = format!("{} — {}", r.rule, pick(&r.title));
             if let Some(m) = &r.message {

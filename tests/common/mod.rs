@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use isoguard::fixture::{materialize_temp, Materialized};
-use isoguard::host::HostRoot;
 use isoguard::inventory::network::NetInterface;
 use isoguard::inventory::storage::BlockDevice;
 use isoguard::inventory::usb::UsbDevice;
 use isoguard::inventory::Inventory;
+use isoguard::platform::linux::fixture::{materialize_temp, Materialized};
+use isoguard::platform::linux::HostRoot;
 
 pub fn fixture_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -62,14 +62,14 @@ pub fn tree(name: &str) -> PathBuf {
     let out = base.join(name);
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&base).unwrap();
-    isoguard::fixture::materialize(&fixture_dir(name), &out)
+    isoguard::platform::linux::fixture::materialize(&fixture_dir(name), &out)
         .unwrap_or_else(|e| panic!("fixture {name}: {e}"));
     trees.insert(name.to_string(), out.clone());
     out
 }
 
 pub fn inventory(name: &str) -> Inventory {
-    Inventory::collect(&HostRoot::at(tree(name)))
+    isoguard::platform::collect(&HostRoot::at(tree(name)))
 }
 
 pub fn disk<'a>(inv: &'a Inventory, name: &str) -> &'a BlockDevice {

@@ -48,7 +48,7 @@ pub fn enroll(trust: &Path, hosts: &[Host]) {
 
 fn evidence(i: u64) -> v1::Evidence {
     v1::Evidence {
-        kind: "usb-storage".into(),
+        kind: v1::EvidenceKind::BlockDevice.into(),
         detail: format!("USB mass storage sdb on port 1-{i}: unregistered medium"),
         name: Some("sdb".into()),
         device_path: Some(format!(
@@ -66,7 +66,7 @@ fn evidence(i: u64) -> v1::Evidence {
     }
 }
 
-fn rule(id: &str, status: &str, evidence: Vec<v1::Evidence>) -> v1::RuleResult {
+fn rule(id: &str, status: v1::Status, evidence: Vec<v1::Evidence>) -> v1::RuleResult {
     v1::RuleResult {
         rule: id.into(),
         check: id.into(),
@@ -74,7 +74,7 @@ fn rule(id: &str, status: &str, evidence: Vec<v1::Evidence>) -> v1::RuleResult {
             zh: format!("规则 {id}"),
             en: format!("Rule {id}"),
         },
-        severity: "high".into(),
+        severity: v1::Severity::High.into(),
         status: status.into(),
         evidence,
         message: None,
@@ -144,17 +144,21 @@ pub fn next_finding(host: &Host, time: SystemTime) -> v1::Finding {
     let results = vec![
         rule(
             "removable-storage",
-            if violation { "fail" } else { "pass" },
+            if violation {
+                v1::Status::Fail
+            } else {
+                v1::Status::Pass
+            },
             if violation {
                 vec![evidence(1), evidence(2)]
             } else {
                 vec![]
             },
         ),
-        rule("wireless", "pass", vec![]),
-        rule("external-network", "pass", vec![]),
-        rule("audio-capture", "pass", vec![]),
-        rule("camera", "pass", vec![]),
+        rule("wireless", v1::Status::Pass, vec![]),
+        rule("external-network", v1::Status::Pass, vec![]),
+        rule("audio-capture", v1::Status::Pass, vec![]),
+        rule("camera", v1::Status::Pass, vec![]),
     ];
     v1::Finding {
         schema: v1::SCHEMA.into(),
@@ -166,8 +170,8 @@ pub fn next_finding(host: &Host, time: SystemTime) -> v1::Finding {
             kernel: Some("5.4.18-85-generic".into()),
             agent_version: "0.1.0".into(),
         },
-        time: spool::rfc3339_utc(time),
-        trigger: "boot".into(),
+        time: isoguard::time::rfc3339_utc(time),
+        trigger: v1::Trigger::Boot.into(),
         policy: v1::PolicyRef {
             id: Some("classified".into()),
             version: Some("1".into()),
@@ -175,7 +179,12 @@ pub fn next_finding(host: &Host, time: SystemTime) -> v1::Finding {
             source: "builtin:classified".into(),
             override_sha256: None,
         },
-        verdict: if violation { "violation" } else { "compliant" }.into(),
+        verdict: if violation {
+            v1::Verdict::Violation
+        } else {
+            v1::Verdict::Compliant
+        }
+        .into(),
         summary: v1::Summary {
             pass: if violation { 4 } else { 5 },
             fail: u32::from(violation),

@@ -13,13 +13,13 @@
 
 use std::collections::HashSet;
 
-use crate::collector::model::{EvidenceRow, HostRow, ReportData, Violation};
+use crate::collector::model::{Evidence, HostRow, ReportData, Violation};
 
 use super::clean;
 
 const BOM: &str = "\u{feff}";
 
-const HEADER: [&str; 25] = [
+const HEADER: [&str; 27] = [
     "主机 Host ID",
     "主机名 Hostname",
     "最后上报 Last finding",
@@ -44,6 +44,8 @@ const HEADER: [&str; 25] = [
     "MAC",
     "端口 Port",
     "设备路径 Device path",
+    "驱动 Driver",
+    "总线 Bus",
     "详情 Detail",
 ];
 
@@ -86,9 +88,10 @@ fn violation_rows(out: &mut String, host: Option<&HostRow>, violation: &Violatio
 fn row(
     host: Option<&HostRow>,
     violation: Option<&Violation>,
-    evidence: Option<&EvidenceRow>,
+    evidence: Option<&Evidence>,
 ) -> impl Iterator<Item = String> {
     let opt = |v: Option<&String>| v.cloned().unwrap_or_default();
+    let name = |v: Option<&dyn std::fmt::Display>| v.map(|v| v.to_string()).unwrap_or_default();
     let host_id = host
         .map(|h| h.host_id.clone())
         .or_else(|| violation.map(|v| v.host_id.clone()))
@@ -97,11 +100,14 @@ fn row(
         .and_then(|h| h.hostname.clone())
         .or_else(|| violation.and_then(|v| v.hostname.clone()))
         .unwrap_or_default();
-    let fields: [String; 25] = [
+    let fields: [String; 27] = [
         host_id,
         hostname,
         opt(host.and_then(|h| h.last_time.as_ref())),
-        opt(host.and_then(|h| h.last_verdict.as_ref())),
+        name(
+            host.and_then(|h| h.last_verdict.as_ref())
+                .map(|v| v as &dyn std::fmt::Display),
+        ),
         match host.map(|h| h.stale) {
             Some(true) => "yes".to_string(),
             Some(false) => "no".to_string(),
@@ -113,12 +119,12 @@ fn row(
         opt(violation.map(|v| &v.rule)),
         opt(violation.map(|v| &v.title.zh)),
         opt(violation.map(|v| &v.title.en)),
-        opt(violation.map(|v| &v.severity)),
+        name(violation.map(|v| &v.severity as &dyn std::fmt::Display)),
         opt(violation.map(|v| &v.time)),
         violation
             .map(|v| v.sequence.to_string())
             .unwrap_or_default(),
-        opt(evidence.map(|e| &e.kind)),
+        name(evidence.map(|e| &e.kind as &dyn std::fmt::Display)),
         opt(evidence.and_then(|e| e.name.as_ref())),
         opt(evidence.and_then(|e| e.vendor_id.as_ref())),
         opt(evidence.and_then(|e| e.product_id.as_ref())),
@@ -128,6 +134,8 @@ fn row(
         opt(evidence.and_then(|e| e.mac.as_ref())),
         opt(evidence.and_then(|e| e.port.as_ref())),
         opt(evidence.and_then(|e| e.device_path.as_ref())),
+        opt(evidence.and_then(|e| e.driver.as_ref())),
+        opt(evidence.and_then(|e| e.bus.as_ref())),
         opt(evidence.map(|e| &e.detail)),
     ];
     fields.into_iter()

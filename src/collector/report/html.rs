@@ -15,7 +15,8 @@
 use std::fmt::Write as _;
 
 use crate::collector::model::{
-    ChainProblem, ChainProblemKind, EvidenceRow, HostRow, ReportData, Violation,
+    ChainProblem, ChainProblemKind, Evidence, HostRow, Open, ReportData, Severity, Verdict,
+    Violation,
 };
 
 use super::clean;
@@ -234,13 +235,13 @@ fn time_cell(time: Option<&String>) -> Cell {
     }
 }
 
-fn verdict_cell(verdict: Option<&str>) -> Cell {
+fn verdict_cell(verdict: Option<&Open<Verdict>>) -> Cell {
     let (class, zh, en, key) = match verdict {
-        Some("violation") => ("v-violation", "违规", "violation", "0"),
-        Some("error") => ("v-error", "出错", "error", "1"),
+        Some(Open::Known(Verdict::Violation)) => ("v-violation", "违规", "violation", "0"),
+        Some(Open::Known(Verdict::Error)) => ("v-error", "出错", "error", "1"),
         None => ("v-none", "无结果", "none", "2"),
-        Some("compliant") => ("v-compliant", "合规", "compliant", "3"),
-        Some(other) => {
+        Some(Open::Known(Verdict::Compliant)) => ("v-compliant", "合规", "compliant", "3"),
+        Some(Open::Other(other)) => {
             return Cell::html(format!(
                 "<span class=\"badge v-other\">{}</span>",
                 text(other)
@@ -255,14 +256,14 @@ fn verdict_cell(verdict: Option<&str>) -> Cell {
     .sort(key)
 }
 
-fn severity_cell(severity: &str) -> Cell {
+fn severity_cell(severity: &Open<Severity>) -> Cell {
     let (class, zh, key) = match severity {
-        "critical" => ("s-critical", "严重", "0"),
-        "high" => ("s-high", "高", "1"),
-        "medium" => ("s-medium", "中", "2"),
-        "low" => ("s-low", "低", "3"),
-        "info" => ("s-info", "提示", "4"),
-        other => {
+        Open::Known(Severity::Critical) => ("s-critical", "严重", "0"),
+        Open::Known(Severity::High) => ("s-high", "高", "1"),
+        Open::Known(Severity::Medium) => ("s-medium", "中", "2"),
+        Open::Known(Severity::Low) => ("s-low", "低", "3"),
+        Open::Known(Severity::Info) => ("s-info", "提示", "4"),
+        Open::Other(other) => {
             return Cell::html(format!(
                 "<span class=\"badge s-other\">{}</span>",
                 text(other)
@@ -272,7 +273,7 @@ fn severity_cell(severity: &str) -> Cell {
     };
     Cell::html(format!(
         "<span class=\"badge {class}\">{}</span>",
-        label(zh, severity)
+        label(zh, severity.as_str())
     ))
     .sort(key)
 }
@@ -429,7 +430,7 @@ fn host_row(h: &HostRow) -> Row {
         cells: vec![
             host_cell(&h.host_id, h.hostname.as_ref(), h.machine_id.as_ref()),
             time_cell(h.last_time.as_ref()),
-            verdict_cell(h.last_verdict.as_deref()),
+            verdict_cell(h.last_verdict.as_ref()),
             Cell::html(failed),
             Cell::html(policy),
             Cell::html(mono(h.agent_version.as_ref())),
@@ -534,7 +535,7 @@ fn by_host(out: &mut String, data: &ReportData) {
     );
 }
 
-fn violation_row(v: &Violation, e: Option<&EvidenceRow>) -> Row {
+fn violation_row(v: &Violation, e: Option<&Evidence>) -> Row {
     let time = format!(
         "<span class=\"mono\">{}</span><span class=\"sub\">#{}</span>",
         text(&v.time),
@@ -556,7 +557,7 @@ fn violation_row(v: &Violation, e: Option<&EvidenceRow>) -> Row {
     let mut device = format!(
         "{}<span class=\"sub mono\">{}</span>",
         opt_text(e.name.as_ref()),
-        text(&e.kind)
+        text(e.kind.as_str())
     );
     let made: Vec<String> = [&e.manufacturer, &e.product]
         .into_iter()
@@ -590,7 +591,7 @@ fn violation_row(v: &Violation, e: Option<&EvidenceRow>) -> Row {
         let _ = write!(place, "<span class=\"sub mono\">{}</span>", text(path));
     }
     cells.extend([
-        Cell::html(device).sort(clean(e.name.as_deref().unwrap_or(&e.kind))),
+        Cell::html(device).sort(clean(e.name.as_deref().unwrap_or(e.kind.as_str()))),
         Cell::html(ids),
         Cell::html(serial),
         Cell::html(place),
@@ -613,7 +614,7 @@ fn stale(out: &mut String, data: &ReportData) {
             cells: vec![
                 host_cell(&h.host_id, h.hostname.as_ref(), h.machine_id.as_ref()),
                 time_cell(h.last_time.as_ref()),
-                verdict_cell(h.last_verdict.as_deref()),
+                verdict_cell(h.last_verdict.as_ref()),
                 opt_num_cell(h.last_sequence),
                 Cell::num(h.findings),
             ],
@@ -644,13 +645,14 @@ fn stale(out: &mut String, data: &ReportData) {
 }
 
 fn chain_kind_cell(kind: ChainProblemKind) -> Cell {
-    let (zh, en, key) = match kind {
-        ChainProblemKind::Gap => ("缺号", "gap", "gap"),
-        ChainProblemKind::Replay => ("重放", "replay", "replay"),
-        ChainProblemKind::Fork => ("分叉", "fork", "fork"),
-        ChainProblemKind::BrokenLink => ("链接断裂", "broken link", "broken-link"),
-        ChainProblemKind::Reset => ("链重置", "reset", "reset"),
+    let (zh, en) = match kind {
+        ChainProblemKind::Gap => ("缺号", "gap"),
+        ChainProblemKind::Replay => ("重放", "replay"),
+        ChainProblemKind::Fork => ("分叉", "fork"),
+        ChainProblemKind::BrokenLink => ("链接断裂", "broken link"),
+        ChainProblemKind::Reset => ("链重置", "reset"),
     };
+    let key = kind.as_str();
     Cell::html(format!(
         "<span class=\"badge k-chain\">{}</span>",
         label(zh, en)

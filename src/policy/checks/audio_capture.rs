@@ -1,9 +1,11 @@
-//! `audio-capture`: no microphones (音频设备). A sound card fails when it has a capture PCM;
-//! playback-only cards (HDMI audio) pass. A USB audio interface with no card bound is a
-//! possible microphone someone can bind a driver to, so it fails too.
+//! `audio-capture`: no microphones (音频设备). A sound card fails when it has a capture
+//! stream; playback-only cards (HDMI audio) pass. A USB audio interface with no card bound is
+//! a possible microphone someone can bind a driver to, so it fails too.
 
-use super::removable_storage::usb_evidence;
-use super::{parse_allow, parse_mode, problems_of, Context, Evidence, Mode, Outcome};
+use super::evidence::unbound_usb;
+use super::{
+    parse_allow, parse_mode, problems_of, Context, Evidence, EvidenceKind, Mode, NameField, Outcome,
+};
 use crate::inventory::usb::UsbKind;
 use crate::policy::model::{DeviceMatch, Identifiers};
 use crate::policy::reader::Table;
@@ -20,7 +22,7 @@ impl Settings {
     pub fn parse(t: &Table) -> Settings {
         Settings {
             mode: parse_mode(t),
-            allow: parse_allow(t),
+            allow: parse_allow(t, NameField::CardId),
         }
     }
 
@@ -31,7 +33,7 @@ impl Settings {
             let usb = card.usb.as_ref();
             let ids = Identifiers {
                 model: card.name.as_deref(),
-                name: card.id.as_deref(),
+                card_id: card.id.as_deref(),
                 driver: card.driver.as_deref(),
                 ..Identifiers::from_usb(usb)
             };
@@ -39,7 +41,7 @@ impl Settings {
                 continue;
             }
             let mut e = Evidence::new(
-                "sound-card",
+                EvidenceKind::SoundCard,
                 format!("audio capture device: {}", card.capture.join(", ")),
             )
             .named(&format!("card{}", card.index), &card.device_path)
@@ -57,24 +59,13 @@ impl Settings {
             .iter()
             .filter_map(|c| c.usb.as_ref().map(|u| u.device_path.as_str()))
             .collect();
-        for usb in inv
-            .usb
-            .devices
-            .iter()
-            .filter(|u| u.kinds.contains(&UsbKind::Audio))
-        {
-            if !with_card.contains(&usb.device_path.as_str())
-                && !self
-                    .allow
-                    .iter()
-                    .any(|a| a.matches(&super::removable_storage::usb_ids(usb)))
-            {
-                evidence.push(usb_evidence(
-                    usb,
-                    "USB audio device with no sound card bound (possible microphone)",
-                ));
-            }
-        }
+        evidence.extend(unbound_usb(
+            inv,
+            UsbKind::Audio,
+            &with_card,
+            &self.allow,
+            "USB audio device with no sound card bound (possible microphone)",
+        ));
         let problems = problems_of(&[&inv.audio.problems, &inv.usb.problems]);
         self.mode.conclude(evidence, &problems)
     }

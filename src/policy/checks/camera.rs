@@ -1,9 +1,11 @@
-//! `camera`: no video capture devices (视频设备). A video4linux node that can capture, or
-//! that nothing proves cannot, fails; UVC metadata nodes pass. A USB video-class device with
-//! no node bound fails too.
+//! `camera`: no video capture devices (视频设备). A video node that can capture, or that
+//! nothing proves cannot, fails; UVC metadata nodes pass. A USB video-class device with no
+//! node bound fails too.
 
-use super::removable_storage::{usb_evidence, usb_ids};
-use super::{parse_allow, parse_mode, problems_of, Context, Evidence, Mode, Outcome};
+use super::evidence::unbound_usb;
+use super::{
+    parse_allow, parse_mode, problems_of, Context, Evidence, EvidenceKind, Mode, NameField, Outcome,
+};
 use crate::inventory::usb::UsbKind;
 use crate::inventory::video::Capture;
 use crate::policy::model::{DeviceMatch, Identifiers};
@@ -21,7 +23,7 @@ impl Settings {
     pub fn parse(t: &Table) -> Settings {
         Settings {
             mode: parse_mode(t),
-            allow: parse_allow(t),
+            allow: parse_allow(t, NameField::VideoNode),
         }
     }
 
@@ -32,7 +34,7 @@ impl Settings {
             let usb = node.usb.as_ref();
             let ids = Identifiers {
                 model: node.label.as_deref(),
-                name: Some(&node.name),
+                video_node: Some(&node.name),
                 driver: node.driver.as_deref(),
                 ..Identifiers::from_usb(usb)
             };
@@ -43,7 +45,7 @@ impl Settings {
                 Capture::Yes => "video capture device (camera)",
                 _ => "video device that may capture (capabilities unknown)",
             };
-            let mut e = Evidence::new("video-device", detail)
+            let mut e = Evidence::new(EvidenceKind::VideoDevice, detail)
                 .named(&node.name, &node.device_path)
                 .with_usb(usb);
             if usb.is_none() {
@@ -59,21 +61,13 @@ impl Settings {
             .iter()
             .filter_map(|v| v.usb.as_ref().map(|u| u.device_path.as_str()))
             .collect();
-        for usb in inv
-            .usb
-            .devices
-            .iter()
-            .filter(|u| u.kinds.contains(&UsbKind::Video))
-        {
-            if !with_node.contains(&usb.device_path.as_str())
-                && !self.allow.iter().any(|a| a.matches(&usb_ids(usb)))
-            {
-                evidence.push(usb_evidence(
-                    usb,
-                    "USB video-class device with no video node bound (camera)",
-                ));
-            }
-        }
+        evidence.extend(unbound_usb(
+            inv,
+            UsbKind::Video,
+            &with_node,
+            &self.allow,
+            "USB video-class device with no video node bound (camera)",
+        ));
         let problems = problems_of(&[&inv.video.problems, &inv.usb.problems]);
         self.mode.conclude(evidence, &problems)
     }

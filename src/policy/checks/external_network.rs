@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{problems_of, Context, Evidence, Outcome};
+use super::{problems_of, Context, Evidence, EvidenceKind, NameField, Outcome};
 use crate::inventory::network::{AddrScope, NetInterface};
 use crate::policy::model::{DeviceMatch, Identifiers};
 use crate::policy::reader::Table;
@@ -78,7 +78,7 @@ impl Settings {
             )
             .into_iter()
             .filter_map(|entry| {
-                let found = super::parse_device_match(&entry);
+                let found = super::parse_device_match(&entry, NameField::Interface);
                 entry.finish();
                 found
             })
@@ -130,7 +130,7 @@ impl Settings {
     fn interface_allowed(&self, iface: &NetInterface) -> bool {
         let ids = Identifiers {
             mac: iface.mac.as_deref(),
-            name: Some(&iface.name),
+            interface: Some(&iface.name),
             driver: iface.driver.as_deref(),
             ..Identifiers::from_usb(iface.usb.as_ref())
         };
@@ -160,7 +160,7 @@ impl Settings {
                 .gateway
                 .map_or("no gateway".to_string(), |g| format!("via {g}"));
             let mut e = Evidence::new(
-                "default-route",
+                EvidenceKind::DefaultRoute,
                 format!(
                     "{} default route {gateway} dev {}",
                     route.family, route.interface
@@ -185,7 +185,7 @@ impl Settings {
                 .filter(|a| self.is_public(a.scope) && !self.in_lan(&a.address))
             {
                 let mut e = Evidence::new(
-                    "address",
+                    EvidenceKind::Address,
                     format!(
                         "public address {}/{} on {}",
                         a.address, a.prefix_len, i.name
@@ -198,14 +198,14 @@ impl Settings {
             let up = matches!(i.oper_state.as_deref(), Some("up") | Some("unknown"));
             if i.kind.reaches_outside() && up {
                 let mut e = Evidence::new(
-                    "network-interface",
-                    format!("{} interface {} is up", i.kind.as_str(), i.name),
+                    EvidenceKind::NetworkInterface,
+                    format!("{} interface {} is up", i.kind, i.name),
                 )
                 .named(&i.name, &i.device_path)
                 .with_usb(i.usb.as_ref());
                 e.mac = i.mac.clone();
                 e.driver = i.driver.clone();
-                e.bus = Some(i.bus.as_str().to_string());
+                e.bus = Some(i.bus.to_string());
                 evidence.push(e);
             }
         }
@@ -216,7 +216,7 @@ impl Settings {
                     continue;
                 }
                 let mut e = Evidence::new(
-                    "dns-resolver",
+                    EvidenceKind::DnsResolver,
                     format!("DNS resolver {server} outside the allowed prefixes"),
                 );
                 e.name = Some(server.to_string());
@@ -229,7 +229,7 @@ impl Settings {
             Some(report) => {
                 for result in &report.results {
                     if matches!(result.status, ProbeStatus::Reachable | ProbeStatus::Refused) {
-                        let mut e = Evidence::new("probe", result.describe());
+                        let mut e = Evidence::new(EvidenceKind::Probe, result.describe());
                         e.name = Some(result.target.clone());
                         evidence.push(e);
                     }
@@ -242,11 +242,13 @@ impl Settings {
         }
 
         let mut problems = problems_of(&[&net.problems]);
-        let unknown_routes = crate::host::Problem {
-            path: "/proc/net/route".to_string(),
-            error: "routing table unknown".to_string(),
+        // The backend records why routes could not be read; this only guards against a
+        // backend that says "unknown" without saying why.
+        let unknown_routes = crate::inventory::Problem {
+            path: "routing table".to_string(),
+            error: "routes could not be read".to_string(),
         };
-        if !net.routes_known && !problems.iter().any(|p| p.path == unknown_routes.path) {
+        if !net.routes_known && problems.is_empty() {
             problems.push(&unknown_routes);
         }
         let mut outcome = Outcome::decide(evidence, &problems);

@@ -10,19 +10,18 @@
 
 pub mod audio_capture;
 pub mod camera;
+pub mod evidence;
 pub mod external_network;
 pub mod one_way_import;
 pub mod removable_storage;
 pub mod wireless;
 
-use serde::{Deserialize, Serialize};
-
 use super::model::{DeviceMatch, MediaEntry};
 use super::reader::Table;
-use crate::host::Problem;
-use crate::inventory::usb::UsbRef;
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, Problem};
 use crate::probe::ProbeReport;
+
+pub use crate::finding::v1::{Evidence, EvidenceKind, Status};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Check {
@@ -105,95 +104,6 @@ pub struct Context<'a> {
     pub probes: Option<&'a ProbeReport>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    Pass,
-    Fail,
-    Error,
-    Skip,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Error => "error",
-            Status::Skip => "skip",
-        }
-    }
-}
-
-/// One offending (or, for report-only rules, observed) thing, named by what identifies it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Evidence {
-    /// `block-device`, `usb-device`, `network-interface`, `default-route`, `address`,
-    /// `radio`, `sound-card`, `video-device`, `mount`, `probe`, `dns-resolver`, `unreadable`.
-    pub kind: String,
-    pub detail: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vendor_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub product_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub manufacturer: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub product: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub serial: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mac: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bus: Option<String>,
-}
-
-impl Evidence {
-    pub fn new(kind: &str, detail: impl Into<String>) -> Self {
-        Evidence {
-            kind: kind.to_string(),
-            detail: detail.into(),
-            ..Evidence::default()
-        }
-    }
-
-    /// Fills the USB identifiers (vendor, product, serial, port) from a USB parent.
-    pub fn with_usb(mut self, usb: Option<&UsbRef>) -> Self {
-        if let Some(usb) = usb {
-            self.vendor_id = usb.vendor_id.clone();
-            self.product_id = usb.product_id.clone();
-            self.manufacturer = usb.manufacturer.clone();
-            self.product = usb.product.clone();
-            self.serial = self.serial.take().or_else(|| usb.serial.clone());
-            self.port = Some(usb.port.clone());
-        }
-        self
-    }
-
-    pub fn named(mut self, name: &str, device_path: &str) -> Self {
-        self.name = Some(name.to_string());
-        self.device_path = Some(device_path.to_string());
-        self
-    }
-
-    pub fn unreadable(problem: &Problem) -> Self {
-        Evidence {
-            kind: "unreadable".to_string(),
-            detail: problem.error.clone(),
-            device_path: Some(problem.path.clone()),
-            ..Evidence::default()
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub status: Status,
@@ -242,8 +152,36 @@ impl Outcome {
     }
 }
 
+/// What the policy key `name` means in an allowlist entry: it names a different kind of
+/// thing in each check, so each check says which field it fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameField {
+    Interface,
+    BlockDevice,
+    VideoNode,
+    CardId,
+    Radio,
+}
+
+impl NameField {
+    fn key(self) -> &'static str {
+        match self {
+            NameField::Interface => "interface",
+            NameField::BlockDevice => "block_device",
+            NameField::VideoNode => "video_node",
+            NameField::CardId => "card_id",
+            NameField::Radio => "radio",
+        }
+    }
+}
+
+/// The keys an allowlist entry may have, for the "identifies no device" message.
+const MATCH_KEYS: &str = "vendor_id, product_id, serial, model, mac, driver, interface, port, \
+     block_device, video_node, card_id, radio (or name)";
+
 /// Reads an allowlist entry (`{ vendor_id = "0951", product_id = "1666", serial = "…" }`).
-pub fn parse_device_match(table: &Table) -> Option<DeviceMatch> {
+/// `name` is accepted as the check's own kind of name (`name_means`).
+pub fn parse_device_match(table: &Table, name_means: NameField) -> Option<DeviceMatch> {
     let text = |key: &'static str| table.string(key).map(|s| s.into_inner());
     let hex4 = |key: &'static str| {
         let value = table.string(key)?;
@@ -257,21 +195,45 @@ pub fn parse_device_match(table: &Table) -> Option<DeviceMatch> {
         }
         Some(value.into_inner().to_ascii_lowercase())
     };
-    let found = DeviceMatch {
+    let mut found = DeviceMatch {
         vendor_id: hex4("vendor_id"),
         product_id: hex4("product_id"),
         serial: text("serial"),
         model: text("model"),
         mac: text("mac").map(|m| m.to_ascii_lowercase()),
-        name: text("name"),
         driver: text("driver"),
+        interface: text("interface"),
+        port: text("port"),
+        block_device: text("block_device"),
+        video_node: text("video_node"),
+        card_id: text("card_id"),
+        radio: text("radio"),
         label: text("label"),
     };
+    if let Some(name) = table.string("name") {
+        let field = match name_means {
+            NameField::Interface => &mut found.interface,
+            NameField::BlockDevice => &mut found.block_device,
+            NameField::VideoNode => &mut found.video_node,
+            NameField::CardId => &mut found.card_id,
+            NameField::Radio => &mut found.radio,
+        };
+        if field.is_some() {
+            table.diags().error(
+                name.span(),
+                format!(
+                    "`name` here means `{}`, which is given too; keep one",
+                    name_means.key()
+                ),
+            );
+        }
+        *field = Some(name.into_inner());
+    }
     if found.is_empty() {
         table.diags().error(
             table.span(),
             format!(
-                "{} identifies no device: give at least one of vendor_id, product_id, serial, model, mac, name, driver",
+                "{} identifies no device: give at least one of {MATCH_KEYS}",
                 table.context
             ),
         );
@@ -281,12 +243,12 @@ pub fn parse_device_match(table: &Table) -> Option<DeviceMatch> {
 }
 
 /// An `allow = [ {...}, ... ]` list in a check's settings.
-pub fn parse_allow(settings: &Table) -> Vec<DeviceMatch> {
+pub fn parse_allow(settings: &Table, name_means: NameField) -> Vec<DeviceMatch> {
     settings
         .tables("allow", &format!("{} allow entry", settings.context))
         .into_iter()
         .filter_map(|entry| {
-            let found = parse_device_match(&entry);
+            let found = parse_device_match(&entry, name_means);
             entry.finish();
             found
         })
@@ -294,11 +256,14 @@ pub fn parse_allow(settings: &Table) -> Vec<DeviceMatch> {
 }
 
 /// `mode = "forbid" | "report"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Mode {
     Forbid,
     Report,
 }
+
+crate::vocab::unit_names!(Mode);
 
 impl Mode {
     /// The outcome of a check in this mode: forbid fails on evidence, report only lists it.
@@ -313,17 +278,18 @@ impl Mode {
 pub fn parse_mode(settings: &Table) -> Mode {
     match settings.string("mode") {
         None => Mode::Forbid,
-        Some(value) => match value.get_ref().as_str() {
-            "forbid" => Mode::Forbid,
-            "report" => Mode::Report,
-            other => {
-                settings.diags().error(
-                    value.span(),
-                    format!("unknown mode `{other}`; expected \"forbid\" or \"report\""),
-                );
-                Mode::Forbid
-            }
-        },
+        Some(value) => crate::vocab::parse_unit(value.get_ref()).unwrap_or_else(|| {
+            settings.diags().error(
+                value.span(),
+                format!(
+                    "unknown mode `{}`; expected \"{}\" or \"{}\"",
+                    value.get_ref(),
+                    Mode::Forbid,
+                    Mode::Report
+                ),
+            );
+            Mode::Forbid
+        }),
     }
 }
 

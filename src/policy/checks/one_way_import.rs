@@ -3,8 +3,8 @@
 //! filesystem of it that is mounted is mounted read-only; a read-write mount fails with the
 //! mount point and options. An unmounted import medium offers no write path and passes.
 
-use super::removable_storage::{block_evidence, block_ids, registered};
-use super::{problems_of, Context, Outcome};
+use super::evidence::{block_evidence, block_ids, registered};
+use super::{problems_of, Context, EvidenceKind, Outcome};
 use crate::policy::model::MediaRole;
 use crate::policy::reader::Table;
 
@@ -28,12 +28,12 @@ impl Settings {
             if entry.role != MediaRole::Import || dev.read_only == Some(true) {
                 continue;
             }
-            for part in std::iter::once((dev.name.as_str(), dev.read_only, &dev.mounts)).chain(
+            for part in std::iter::once((&dev.name, &dev.node, dev.read_only, &dev.mounts)).chain(
                 dev.partitions
                     .iter()
-                    .map(|p| (p.name.as_str(), p.read_only, &p.mounts)),
+                    .map(|p| (&p.name, &p.node, p.read_only, &p.mounts)),
             ) {
-                let (name, read_only, mounts) = part;
+                let (name, node, read_only, mounts) = part;
                 if read_only == Some(true) {
                     continue;
                 }
@@ -42,13 +42,14 @@ impl Settings {
                     let mut e = block_evidence(
                         dev,
                         &format!(
-                            "{label}: /dev/{name} is mounted read-write on {} ({}) with options {}",
+                            "{label}: {} is mounted read-write on {} ({}) with options {}",
+                            node.as_deref().unwrap_or(name),
                             mount.mount_point,
                             mount.fs_type,
                             mount.options.join(",")
                         ),
                     );
-                    e.kind = "mount".to_string();
+                    e.kind = EvidenceKind::Mount.into();
                     evidence.push(e);
                 }
             }

@@ -5,10 +5,10 @@
 //! drives), MTP/PTP phones and cameras (no block device at all), and USB mass-storage
 //! devices whose driver is not bound (blocking `usb-storage` does not make a stick harmless).
 
-use super::{parse_mode, problems_of, Context, Evidence, Mode, Outcome};
+use super::evidence::{block_evidence, block_ids, registered, usb_evidence, usb_ids};
+use super::{parse_mode, problems_of, Context, Mode, Outcome};
 use crate::inventory::storage::{BlockDevice, BlockKind};
-use crate::inventory::usb::{UsbDevice, UsbKind};
-use crate::policy::model::{Identifiers, MediaEntry};
+use crate::inventory::usb::UsbKind;
 use crate::policy::reader::Table;
 
 pub const NAME: &str = "removable-storage";
@@ -74,55 +74,4 @@ impl Settings {
             BlockKind::Disk => dev.hotplug || dev.removable == Some(true),
         }
     }
-}
-
-/// The first registered medium matching these identifiers.
-pub fn registered<'m>(media: &'m [MediaEntry], ids: &Identifiers) -> Option<&'m MediaEntry> {
-    media.iter().find(|m| m.device.matches(ids))
-}
-
-pub fn block_ids(dev: &BlockDevice) -> Identifiers<'_> {
-    let usb = dev.usb.as_ref();
-    let mut serials: Vec<&str> = Vec::new();
-    serials.extend(usb.and_then(|u| u.serial.as_deref()));
-    serials.extend(dev.serial.as_deref());
-    Identifiers {
-        vendor_id: usb.and_then(|u| u.vendor_id.as_deref()),
-        product_id: usb.and_then(|u| u.product_id.as_deref()),
-        serials,
-        model: dev.model.as_deref(),
-        name: Some(&dev.name),
-        ..Identifiers::default()
-    }
-}
-
-pub fn usb_ids(usb: &UsbDevice) -> Identifiers<'_> {
-    Identifiers {
-        vendor_id: usb.vendor_id.as_deref(),
-        product_id: usb.product_id.as_deref(),
-        serials: usb.serial.as_deref().into_iter().collect(),
-        model: usb.product.as_deref(),
-        name: Some(&usb.port),
-        ..Identifiers::default()
-    }
-}
-
-pub fn block_evidence(dev: &BlockDevice, detail: &str) -> Evidence {
-    let mut e = Evidence::new("block-device", detail).named(&dev.name, &dev.device_path);
-    e.serial = dev.serial.clone();
-    e.product = dev.model.clone();
-    e.bus = Some(dev.bus.as_str().to_string());
-    e.with_usb(dev.usb.as_ref())
-}
-
-pub fn usb_evidence(usb: &UsbDevice, detail: &str) -> Evidence {
-    let mut e = Evidence::new("usb-device", detail).named(&usb.port, &usb.device_path);
-    e.vendor_id = usb.vendor_id.clone();
-    e.product_id = usb.product_id.clone();
-    e.manufacturer = usb.manufacturer.clone();
-    e.product = usb.product.clone();
-    e.serial = usb.serial.clone();
-    e.port = Some(usb.port.clone());
-    e.bus = Some("usb".to_string());
-    e
 }

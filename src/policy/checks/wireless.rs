@@ -2,53 +2,52 @@
 //! and NFC. An rfkill block does not excuse a radio (it is one command away from being
 //! lifted); it is shown in the evidence so a technician knows the state it was found in.
 
-use super::removable_storage::usb_evidence;
-use super::{parse_allow, parse_mode, problems_of, Context, Evidence, Mode, Outcome};
+use super::evidence::usb_evidence;
+use super::{
+    parse_allow, parse_mode, problems_of, Context, Evidence, EvidenceKind, Mode, NameField, Outcome,
+};
 use crate::inventory::network::NetKind;
-use crate::inventory::wireless::Radio;
+use crate::inventory::wireless::{Radio, RadioKind};
 use crate::policy::model::{DeviceMatch, Identifiers};
 use crate::policy::reader::Table;
 
 pub const NAME: &str = "wireless";
 
-const KINDS: &[&str] = &["wifi", "bluetooth", "wwan", "usb-tethering", "nfc"];
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub mode: Mode,
-    pub kinds: Vec<String>,
+    pub kinds: Vec<RadioKind>,
     pub allow: Vec<DeviceMatch>,
 }
 
 impl Settings {
     pub fn parse(t: &Table) -> Settings {
-        let mut kinds: Vec<String> = Vec::new();
+        let mut kinds: Vec<RadioKind> = Vec::new();
         for kind in t.strings("kinds") {
-            if KINDS.contains(&kind.get_ref().as_str()) {
-                kinds.push(kind.into_inner());
-            } else {
-                t.diags().error(
+            match crate::vocab::parse_unit(kind.get_ref()) {
+                Some(known) => kinds.push(known),
+                None => t.diags().error(
                     kind.span(),
                     format!(
                         "unknown radio kind `{}`; expected one of: {}",
                         kind.get_ref(),
-                        KINDS.join(", ")
+                        RadioKind::ALL.map(|k| k.as_str()).join(", ")
                     ),
-                );
+                ),
             }
         }
         if !t.has("kinds") {
-            kinds = KINDS.iter().map(|k| k.to_string()).collect();
+            kinds = RadioKind::ALL.to_vec();
         }
         Settings {
             mode: parse_mode(t),
             kinds,
-            allow: parse_allow(t),
+            allow: parse_allow(t, NameField::Radio),
         }
     }
 
-    fn wants(&self, kind: &str) -> bool {
-        self.kinds.iter().any(|k| k == kind)
+    fn wants(&self, kind: RadioKind) -> bool {
+        self.kinds.contains(&kind)
     }
 
     fn allowed(&self, ids: &Identifiers) -> bool {
@@ -59,12 +58,7 @@ impl Settings {
         let inv = ctx.inventory;
         let w = &inv.wireless;
         let mut evidence = Vec::new();
-        for (kind, radios) in [
-            ("wifi", &w.wifi),
-            ("bluetooth", &w.bluetooth),
-            ("wwan", &w.wwan),
-            ("nfc", &w.nfc),
-        ] {
+        for (kind, radios) in w.by_kind() {
             if !self.wants(kind) {
                 continue;
             }
@@ -74,7 +68,7 @@ impl Settings {
                 }
             }
         }
-        if self.wants("usb-tethering") {
+        if self.wants(RadioKind::UsbTethering) {
             for iface in inv
                 .network
                 .interfaces
@@ -83,13 +77,14 @@ impl Settings {
             {
                 let ids = Identifiers {
                     mac: iface.mac.as_deref(),
-                    name: Some(&iface.name),
+                    interface: Some(&iface.name),
+                    radio: vec![iface.name.as_str()],
                     driver: iface.driver.as_deref(),
                     ..Identifiers::from_usb(iface.usb.as_ref())
                 };
                 if !self.allowed(&ids) {
                     let mut e = Evidence::new(
-                        "network-interface",
+                        EvidenceKind::NetworkInterface,
                         format!(
                             "USB tethering interface ({})",
                             iface.driver.as_deref().unwrap_or("?")
@@ -133,13 +128,16 @@ fn radio_ids(radio: &Radio) -> Identifiers<'_> {
     let usb = radio.usb.as_ref();
     Identifiers {
         mac: radio.address.as_deref(),
-        name: radio.interface.as_deref().or(Some(&radio.name)),
+        interface: radio.interface.as_deref(),
+        radio: std::iter::once(radio.name.as_str())
+            .chain(radio.interface.as_deref())
+            .collect(),
         driver: radio.driver.as_deref(),
         ..Identifiers::from_usb(usb)
     }
 }
 
-fn radio_evidence(kind: &str, radio: &Radio, ctx: &Context) -> Evidence {
+fn radio_evidence(kind: RadioKind, radio: &Radio, ctx: &Context) -> Evidence {
     let rfkill = ctx
         .inventory
         .wireless
@@ -159,7 +157,7 @@ fn radio_evidence(kind: &str, radio: &Radio, ctx: &Context) -> Evidence {
     if !rfkill.is_empty() {
         detail.push_str(&format!("; rfkill: {}", rfkill.join(", ")));
     }
-    let mut e = Evidence::new("radio", detail)
+    let mut e = Evidence::new(EvidenceKind::Radio, detail)
         .named(
             radio.interface.as_deref().unwrap_or(&radio.name),
             &radio.device_path,

@@ -10,22 +10,13 @@
 //! is recorded as a [`Problem`] so the rules that needed it report `error`, never `pass`.
 
 use std::cell::RefCell;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io;
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
+use crate::files::{self, Links, ReadError};
 
+pub use crate::inventory::Problem;
 use crate::text;
-
-/// Something on the machine that exists but could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Problem {
-    /// Root-relative path, as `/sys/...`.
-    pub path: String,
-    pub error: String,
-}
 
 /// How many symlinks one resolution may pass through before we call it a loop.
 const MAX_LINK_HOPS: usize = 40;
@@ -84,25 +75,22 @@ impl HostRoot {
     }
 
     /// Reads up to `limit` bytes of a regular file. `Ok(None)` when it does not exist.
-    fn read_raw(&self, rel: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
-        let file = match OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-            .open(self.full(rel))
-        {
-            Ok(file) => file,
-            Err(err) if is_absent(&err) => return Ok(None),
-            Err(err) => return Err(err),
+    fn read_raw(&self, rel: &str, limit: u64) -> Result<Option<Vec<u8>>, String> {
+        let (file, meta) = match files::open_regular(&self.full(rel), Links::Refuse) {
+            Ok(opened) => opened,
+            Err(ReadError::NotFound) => return Ok(None),
+            Err(ReadError::Io { source, .. }) if is_absent(&source) => return Ok(None),
+            Err(ReadError::Io { source, .. }) => return Err(describe(&source)),
+            Err(ReadError::Symlink) => {
+                return Err("is a symbolic link where a file was expected".to_string())
+            }
+            Err(other) => return Err(other.to_string()),
         };
-        let meta = file.metadata()?;
-        if !meta.is_file() {
-            return Err(io::Error::other("not a regular file"));
-        }
         // sysfs reports 4096 for every attribute; a right-sized buffer saves read calls.
         let expected = usize::try_from(meta.len().min(limit)).unwrap_or(0);
-        let mut buf = Vec::with_capacity(expected + 1);
-        read_bounded(file, limit, &mut buf)?;
-        Ok(Some(buf))
+        files::read_prefix(file, limit, expected + 1)
+            .map(Some)
+            .map_err(|err| describe(&err))
     }
 
     /// Reads a file, noting a failure. `None` when absent or unreadable.
@@ -110,7 +98,7 @@ impl HostRoot {
         match self.read_raw(rel, limit) {
             Ok(found) => found,
             Err(err) => {
-                self.note(rel, describe(&err));
+                self.note(rel, err);
                 None
             }
         }
@@ -251,15 +239,6 @@ impl HostRoot {
         }
         self.note(rel, "too many levels of symbolic links");
         None
-    }
-}
-
-fn read_bounded(file: File, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {
-    match file.take(limit).read_to_end(buf) {
-        Ok(_) => Ok(()),
-        // An O_NONBLOCK regular file never blocks; this only guards odd special files.
-        Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(()),
-        Err(err) => Err(err),
     }
 }
 

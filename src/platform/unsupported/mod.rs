@@ -1,0 +1,84 @@
+//! The backend for operating systems isoguard cannot read yet.
+//!
+//! It compiles everywhere and reads nothing: every inventory section carries one problem
+//! saying so, so every rule reports `error` and no scan can pass a machine it never looked
+//! at. A real backend for another system is a sibling folder that fills the same types.
+
+use std::path::{Path, PathBuf};
+
+use crate::inventory::{HostIdentity, Inventory, Problem, INVENTORY_SCHEMA};
+
+/// What would be read: the live system or a tree laid out like its root.
+#[derive(Debug)]
+pub struct Machine {
+    root: Option<PathBuf>,
+}
+
+impl Machine {
+    pub fn live() -> Self {
+        Machine { root: None }
+    }
+
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Machine {
+            root: Some(dir.into()),
+        }
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.root.is_none()
+    }
+
+    fn shown(&self) -> String {
+        self.root
+            .as_deref()
+            .map_or_else(|| "/".to_string(), |p: &Path| p.display().to_string())
+    }
+}
+
+fn unsupported(machine: &Machine) -> Problem {
+    Problem {
+        path: machine.shown(),
+        error: format!(
+            "isoguard has no backend for this operating system ({}): nothing could be read",
+            std::env::consts::OS
+        ),
+    }
+}
+
+pub fn identity(machine: &Machine) -> HostIdentity {
+    HostIdentity {
+        hostname: None,
+        machine_id: None,
+        boot_id: None,
+        os: Some(std::env::consts::OS.to_string()),
+        kernel: None,
+        agent_version: env!("CARGO_PKG_VERSION").to_string(),
+        problems: vec![unsupported(machine)],
+    }
+}
+
+pub fn collect(machine: &Machine) -> Inventory {
+    let mut inventory = Inventory {
+        schema: INVENTORY_SCHEMA.to_string(),
+        host: identity(machine),
+        network: Default::default(),
+        storage: Default::default(),
+        usb: Default::default(),
+        audio: Default::default(),
+        video: Default::default(),
+        wireless: Default::default(),
+    };
+    let problem = unsupported(machine);
+    for (i, list) in inventory.section_problems_mut().into_iter().enumerate() {
+        // The host section already says it.
+        if i > 0 {
+            list.push(problem.clone());
+        }
+    }
+    inventory
+}
+
+pub fn open_fixture(dir: &Path) -> Result<(Machine, Box<dyn std::any::Any>), String> {
+    Err(super::no_fixture_builder(dir))
+}
