@@ -41,7 +41,7 @@ macro_rules! unit_names {
 
             impl ::std::fmt::Display for $ty {
                 fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                    f.write_str(self.as_str())
+                    f.pad(self.as_str())
                 }
             }
         )*
@@ -91,7 +91,7 @@ impl<T> From<T> for Open<T> {
 
 impl<T: Serialize + Copy + PartialEq> fmt::Display for Open<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

@@ -50,10 +50,13 @@ pub const DEFAULT_BATCH: usize = 500;
 pub const ARCHIVE_DIR: &str = "archive";
 pub const REJECTED_DIR: &str = "rejected";
 
-/// Why a file was refused. The text form names the `.reason` file's first word and the
-/// summary's groups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Why a file was refused. The name starts the `.reason` file and groups the summary.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum RejectKind {
+    #[serde(rename = "not-a-regular-file")]
     NotRegularFile,
     TooLarge,
     Unreadable,
@@ -64,20 +67,7 @@ pub enum RejectKind {
     HostMismatch,
 }
 
-impl RejectKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RejectKind::NotRegularFile => "not-a-regular-file",
-            RejectKind::TooLarge => "too-large",
-            RejectKind::Unreadable => "unreadable",
-            RejectKind::Malformed => "malformed",
-            RejectKind::UnknownSchema => "unknown-schema",
-            RejectKind::UnknownKey => "unknown-key",
-            RejectKind::BadSignature => "bad-signature",
-            RejectKind::HostMismatch => "host-mismatch",
-        }
-    }
-}
+crate::vocab::unit_names!(RejectKind);
 
 /// How to run one pass over the inbox.
 #[derive(Debug, Clone)]

@@ -49,17 +49,7 @@ pub fn size(bytes: Option<u64>) -> String {
 
 fn addresses(list: &[IfAddress]) -> String {
     list.iter()
-        .map(|a| {
-            format!(
-                "{}/{} ({})",
-                a.address,
-                a.prefix_len,
-                serde_json::to_value(a.scope)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            )
-        })
+        .map(|a| format!("{}/{} ({})", a.address, a.prefix_len, a.scope))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -121,10 +111,7 @@ pub fn render(inv: &Inventory) -> String {
             o,
             "  {:<10} {:<8} {:<13} {:<11} {:<15} {:<9} {} {} serial {}",
             shown(Some(&d.name)),
-            serde_json::to_value(d.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            d.kind.as_str(),
             d.bus.as_str(),
             if d.hotplug { "hotplug" } else { "not-hotplug" },
             removable,
@@ -150,12 +137,7 @@ pub fn render(inv: &Inventory) -> String {
 
     let _ = writeln!(o, "\nUSB devices");
     for u in inv.usb.devices.iter().filter(|u| !u.root_hub) {
-        let kinds: Vec<String> = u
-            .kinds
-            .iter()
-            .filter_map(|k| serde_json::to_value(k).ok())
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
+        let kinds: Vec<&str> = u.kinds.iter().map(|k| k.as_str()).collect();
         let _ = writeln!(o, "  {}  [{}]", usb_ids(&u.ids()), kinds.join(", "));
     }
 
@@ -186,7 +168,7 @@ pub fn render(inv: &Inventory) -> String {
     for v in &inv.video.devices {
         let _ = writeln!(
             o,
-            "  {:<8} {:<32} {:<5} {:<10} capture: {:?}",
+            "  {:<8} {:<32} {:<5} {:<10} capture: {}",
             shown(Some(&v.name)),
             shown(v.label.as_deref()),
             v.bus.as_str(),
@@ -197,12 +179,7 @@ pub fn render(inv: &Inventory) -> String {
 
     let _ = writeln!(o, "\nRadios");
     let w = &inv.wireless;
-    for (kind, list) in [
-        ("wifi", &w.wifi),
-        ("bluetooth", &w.bluetooth),
-        ("wwan", &w.wwan),
-        ("nfc", &w.nfc),
-    ] {
+    for (kind, list) in w.by_kind() {
         for r in list {
             let _ = writeln!(
                 o,
