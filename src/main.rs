@@ -86,11 +86,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                 key: key.or(file.key),
                 spool: spool.or(file.spool),
                 state: state.or(file.state),
-                trigger: match trigger {
-                    TriggerArg::Boot => Trigger::Boot,
-                    TriggerArg::Manual => Trigger::Manual,
-                    TriggerArg::Timer => Trigger::Timer,
-                },
+                trigger: trigger_of(trigger),
                 lang,
                 color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
             };
@@ -173,6 +169,14 @@ fn run(cli: Cli) -> Result<u8, CliError> {
     }
 }
 
+fn trigger_of(arg: TriggerArg) -> Trigger {
+    match arg {
+        TriggerArg::Boot => Trigger::Boot,
+        TriggerArg::Manual => Trigger::Manual,
+        TriggerArg::Timer => Trigger::Timer,
+    }
+}
+
 /// Exit codes of a scan that could not run or could not leave its finding: asking for the
 /// impossible is a usage error (2); failing to read or write what should work is 3.
 fn scan_failure(err: ScanError) -> CliError {
@@ -180,5 +184,22 @@ fn scan_failure(err: ScanError) -> CliError {
     match err {
         ScanError::Usage(_) | ScanError::Key(_) | ScanError::Root(_) => CliError::usage(message),
         ScanError::Seal(_) => CliError::scan(message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::*;
+
+    /// `--trigger` names are clap's (args.rs depends on clap alone, for build.rs); they must be
+    /// the names the finding writes.
+    #[test]
+    fn trigger_names_match_the_finding() {
+        for arg in TriggerArg::value_variants() {
+            let name = arg.to_possible_value().map(|v| v.get_name().to_string());
+            assert_eq!(name.as_deref(), Some(trigger_of(*arg).as_str()));
+        }
     }
 }

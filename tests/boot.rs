@@ -17,8 +17,9 @@
 //! A second test installs the agent's `.rpm` into another copy of the tree with `rpm --root`
 //! and checks that its scriptlets do what the Debian maintainer scripts do.
 //!
-//! Runs only as root with ISOGUARD_BOOT_TEST=1 (CI sets it in .ci/run); elsewhere SKIP. It
-//! needs debootstrap and systemd-container (systemd-nspawn), and rpm for the second test. It
+//! Both tests are `#[ignore]`d (slow, and they cache a Debian tree): they run as root with
+//! `--ignored` (.ci/run runs them) and fail without root. They need debootstrap and
+//! systemd-container (systemd-nspawn), and rpm for the second test. It
 //! changes nothing on this machine outside the cache folder and the target folder.
 
 // Test helpers fail loudly by design: a panic is a failed test.
@@ -53,16 +54,11 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-fn opted_in() -> bool {
-    if std::env::var("ISOGUARD_BOOT_TEST").as_deref() != Ok("1") {
-        eprintln!("SKIP: boots a container and caches a Debian tree; set ISOGUARD_BOOT_TEST=1 (as root) to run it");
-        return false;
-    }
-    if !is_root() {
-        eprintln!("SKIP: the boot test needs root (debootstrap, systemd-nspawn)");
-        return false;
-    }
-    true
+fn require_root() {
+    assert!(
+        is_root(),
+        "the boot test needs root (debootstrap, systemd-nspawn)"
+    );
 }
 
 fn run(program: &str, args: &[&str]) -> Output {
@@ -309,10 +305,9 @@ WantedBy=multi-user.target
 ";
 
 #[test]
+#[ignore = "boots a Debian container (debootstrap, systemd-nspawn; cached in /var/cache/isoguard-test): run as root with `cargo test --all-features --test boot -- --ignored` (.ci/run does)"]
 fn boot_unit_writes_a_verified_finding_and_logs_the_summary() {
-    if !opted_in() {
-        return;
-    }
+    require_root();
     let deb = last_line_ending(&cargo_in_repo(&["deb", "--locked"]), ".deb");
     let collector_deb = last_line_ending(
         &cargo_in_repo(&["deb", "--locked", "--variant", "collector"]),
@@ -533,10 +528,9 @@ fn boot_unit_writes_a_verified_finding_and_logs_the_summary() {
 }
 
 #[test]
+#[ignore = "installs the .rpm into a cached Debian tree with rpm --root: run as root with `cargo test --all-features --test boot -- --ignored` (.ci/run does)"]
 fn rpm_scriptlets_do_what_the_deb_scripts_do() {
-    if !opted_in() {
-        return;
-    }
+    require_root();
     let probe = Command::new("rpm").arg("--version").output();
     assert!(
         probe.is_ok_and(|o| o.status.success()),

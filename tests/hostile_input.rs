@@ -1379,12 +1379,22 @@ fn class_folder_that_loops_is_reported() {
 }
 
 #[test]
-fn class_folder_replaced_by_a_file_or_fifo_does_not_hang() {
-    let tree = Tree::stick("class-folder-file");
-    tree.write("sys/class/sound", "not a folder\n");
+fn class_folder_and_table_replaced_by_fifos_do_not_hang() {
+    // Listing a FIFO where a folder belongs fails at once (ENOTDIR); opening one where a file
+    // belongs blocks until a writer comes unless the open is non-blocking. Both are here, with
+    // no writer, so a reader that loses O_NONBLOCK hangs and HANG_GUARD fails the test.
+    let tree = Tree::stick("class-folder-fifo");
     tree.fifo("sys/class/video4linux");
-    let inv = collect(&tree);
-    assert!(inv.audio.cards.is_empty() && inv.video.devices.is_empty());
+    tree.fifo("proc/asound/cards");
+    let (inv, took) = collect_within(&tree.root, Duration::from_secs(5));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(
+        has_problem(&inv.video.problems, "/sys/class/video4linux")
+            && has_problem(&inv.audio.problems, "/proc/asound/cards"),
+        "video {:?} audio {:?}",
+        inv.video.problems,
+        inv.audio.problems
+    );
     assert_terminal_safe("render", &render(&inv));
 }
 

@@ -19,28 +19,14 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+mod common;
+
 static NEXT: AtomicU32 = AtomicU32::new(1);
 
-fn can_run() -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false);
-    if !root {
-        eprintln!("SKIP: network-namespace tests need root (CI runs them as root)");
-        return false;
-    }
-    let ip = Command::new("ip")
-        .arg("-V")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ip {
-        eprintln!("SKIP: the `ip` command (iproute2) is not installed");
-    }
-    ip
+/// These tests make network namespaces: they need root and iproute2, and fail without them.
+fn require_lab() {
+    common::require_root("network-namespace tests");
+    common::require_command("ip", &["-V"], "iproute2");
 }
 
 fn sh(args: &[&str]) {
@@ -246,9 +232,7 @@ fn probe_statuses(f: &Value) -> Vec<(String, String)> {
 
 #[test]
 fn reachable_listener_fails_with_the_target_in_the_evidence() {
-    if !can_run() {
-        return;
-    }
+    require_lab();
     let mut lab = Lab::new("10.231.1", "10.231.1");
     lab.serve(SERVER, &["10.231.1.2", "8080,8088", "5353"]);
     let policy = lab.policy(
@@ -290,9 +274,7 @@ fn reachable_listener_fails_with_the_target_in_the_evidence() {
 
 #[test]
 fn refused_connection_proves_a_path() {
-    if !can_run() {
-        return;
-    }
+    require_lab();
     let lab = Lab::new("10.231.2", "10.231.2");
     // Nothing listens on port 9 in "outside": the kernel there answers with a reset.
     let policy = lab.policy("check_dns = false\nprobes = [\"tcp://10.231.2.2:9\"]");
@@ -307,9 +289,7 @@ fn refused_connection_proves_a_path() {
 
 #[test]
 fn no_route_passes() {
-    if !can_run() {
-        return;
-    }
+    require_lab();
     // The two ends are on different subnets and "workstation" has no route to "outside".
     let lab = Lab::new("10.231.3", "10.232.3");
     let policy = lab.policy("check_dns = false\nprobes = [\"tcp://10.232.3.2:8080\"]");
@@ -327,9 +307,7 @@ fn no_route_passes() {
 
 #[test]
 fn dropped_packets_time_out_within_the_deadline() {
-    if !can_run() {
-        return;
-    }
+    require_lab();
     let nft = Command::new("nft")
         .arg("--version")
         .stdout(Stdio::null())
@@ -384,9 +362,7 @@ fn dropped_packets_time_out_within_the_deadline() {
 
 #[test]
 fn default_route_without_probes_is_a_passive_failure() {
-    if !can_run() {
-        return;
-    }
+    require_lab();
     let lab = Lab::new("10.231.5", "10.231.5");
     let ws = lab.ws.clone();
     lab.exec_ok(&ws, &["ip", "route", "add", "default", "via", "10.231.5.2"]);
@@ -416,9 +392,7 @@ fn default_route_without_probes_is_a_passive_failure() {
 
 #[test]
 fn resolvers_outside_the_lan_are_a_passive_signal() {
-    if !can_run() {
-        return;
-    }
+    require_lab();
     let lab = Lab::new("10.231.6", "10.231.6");
     std::fs::write(
         format!("/etc/netns/{}/resolv.conf", lab.ws),

@@ -8,9 +8,8 @@
 //! guide: the key this package generated goes (with its chain state), a key the site provided
 //! stays, and findings still in the outbox always stay.
 //!
-//! This changes the machine (the dpkg database, /etc, /var/lib, a system user), so it runs only
-//! as root and only with ISOGUARD_PACKAGE_TEST=1 (CI sets it in .ci/run); anywhere else it
-//! prints SKIP. It refuses to start if isoguard is already installed or its folders exist, and
+//! This changes the machine (the dpkg database, /etc, /var/lib, a system user), so it is
+//! `#[ignore]`d: it runs as root with `--ignored` (.ci/run runs it), and fails without root. It refuses to start if isoguard is already installed or its folders exist, and
 //! puts the machine back as it found it, pass or fail. Needs cargo-deb and systemd-analyze.
 
 // Test helpers fail loudly by design: a panic is a failed test.
@@ -159,16 +158,10 @@ impl Drop for Restore {
 }
 
 #[test]
+#[ignore = "installs the packages on this machine (dpkg -i, a system user): run as root with `cargo test --all-features --test packaging -- --ignored` (.ci/run does)"]
 fn deb_install_scan_collect_remove_purge() {
-    if std::env::var("ISOGUARD_PACKAGE_TEST").as_deref() != Ok("1") {
-        eprintln!("SKIP: installs packages on this machine; set ISOGUARD_PACKAGE_TEST=1 (as root) to run it");
-        return;
-    }
-    if !is_root() {
-        eprintln!("SKIP: the package test needs root (dpkg -i)");
-        return;
-    }
-    // Opted in: from here on a missing tool or a machine in use is a failure, not a skip.
+    assert!(is_root(), "the package test needs root (dpkg -i)");
+    // From here on a missing tool or a machine in use is a failure, not a skip.
     for pkg in ["isoguard", "isoguard-collector"] {
         let status = package_status(pkg);
         assert!(
@@ -238,10 +231,11 @@ fn deb_install_scan_collect_remove_purge() {
 
     // The installed agent, with the installed config (policy, key, spool, state), on a
     // recorded machine.
+    // Packages carry no fixture builder; this test's own build of the agent makes the tree.
     let tree = scratch.join("thinkpad-t61");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/thinkpad-t61");
     ok(
-        "/usr/bin/isoguard",
+        env!("CARGO_BIN_EXE_isoguard"),
         &[
             "fixture",
             "build",

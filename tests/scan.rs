@@ -655,13 +655,12 @@ fn config_file_supplies_policy_key_and_spool() {
 fn live_scan_reports_this_machines_default_route() {
     // The routing table as iproute2 sees it, compared with what the scan reports. Reading the
     // table sends nothing; the classified policy has no probe targets.
+    common::require_command("ip", &["-V"], "iproute2");
     let ip = Command::new("ip")
         .args(["-4", "route", "show", "default"])
-        .output();
-    let Ok(ip) = ip else {
-        eprintln!("SKIP: iproute2 not installed");
-        return;
-    };
+        .output()
+        .expect("run ip route");
+    assert!(ip.status.success(), "ip route failed: {ip:?}");
     let routes = String::from_utf8_lossy(&ip.stdout).into_owned();
     let out = run(bin().args(["scan", "--policy", "classified", "--format", "json"]));
     let f: Value = serde_json::from_slice(&out.stdout).unwrap();

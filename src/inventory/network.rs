@@ -86,10 +86,26 @@ pub struct NetInterface {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefaultRoute {
-    pub family: String,
+    pub family: IpFamily,
     pub interface: String,
     pub gateway: Option<IpAddr>,
     pub metric: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IpFamily {
+    Ipv4,
+    Ipv6,
+}
+
+impl IpFamily {
+    pub fn of(addr: &IpAddr) -> IpFamily {
+        match addr {
+            IpAddr::V4(_) => IpFamily::Ipv4,
+            IpAddr::V6(_) => IpFamily::Ipv6,
+        }
+    }
 }
 
 /// How far an address reaches: loopback, link-local, private, shared (CGNAT), public.
@@ -139,7 +155,7 @@ pub fn scope_of(addr: &IpAddr) -> AddrScope {
     }
 }
 
-crate::vocab::unit_names!(NetKind, AddrScope);
+crate::vocab::unit_names!(NetKind, AddrScope, IpFamily);
 
 #[cfg(test)]
 mod tests {

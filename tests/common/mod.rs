@@ -187,3 +187,36 @@ pub fn agent() -> std::process::Command {
 pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
     cmd.output().expect("run a binary")
 }
+
+/// Whether this process runs as root (network namespaces, package and container tests).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Fails the test, saying why, when it cannot run here: a test that cannot check what it
+/// claims must not pass.
+pub fn require_root(what: &str) {
+    assert!(
+        is_root(),
+        "{what} need root (CI runs the tests as root); run the tests as root"
+    );
+}
+
+/// Fails the test when a command it relies on is missing.
+pub fn require_command(program: &str, args: &[&str], package: &str) {
+    let found = std::process::Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        found,
+        "`{program}` is needed and not installed (Debian package {package}; .ci/install-test-deps installs it)"
+    );
+}

@@ -11,7 +11,7 @@ use super::netsource::{self, NetState};
 use super::root::HostRoot;
 use super::usb::usb_parent;
 use crate::inventory::network::{
-    scope_of, DefaultRoute, IfAddress, NetInterface, NetKind, NetworkSection,
+    scope_of, DefaultRoute, IfAddress, IpFamily, NetInterface, NetKind, NetworkSection,
 };
 use crate::inventory::Bus;
 
@@ -38,12 +38,7 @@ pub fn collect(host: &HostRoot) -> NetworkSection {
         .iter()
         .filter(|r| r.is_default())
         .map(|r| DefaultRoute {
-            family: if r.destination.is_ipv4() {
-                "ipv4"
-            } else {
-                "ipv6"
-            }
-            .to_string(),
+            family: IpFamily::of(&r.destination),
             interface: r.interface.clone(),
             gateway: r.gateway,
             metric: r.metric,

@@ -70,3 +70,58 @@ impl Settings {
         self.mode.conclude(evidence, &problems)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{judge, machine, named, sound_card, usb};
+    use crate::finding::v1::Status;
+
+    const RULE: &str = "id = \"audio-capture\"";
+
+    #[test]
+    fn capture_cards_fail_playback_cards_pass_and_allowlists_excuse() {
+        let mut inv = machine();
+        inv.audio.cards.push(sound_card(0, "HDMI", false, None));
+        assert_eq!(judge(RULE, "", &inv).status, Status::Pass);
+        let headset = usb(
+            "1-3",
+            ("046d", "0a8f"),
+            None,
+            &[("01", "01", "00", Some("snd-usb-audio"))],
+        );
+        inv.audio
+            .cards
+            .push(sound_card(1, "Headset", true, Some(headset.ids())));
+        inv.usb.devices.push(headset);
+        let r = judge(RULE, "", &inv);
+        assert_eq!((r.status, named(&r)), (Status::Fail, vec!["card1".into()]));
+        for allow in [
+            "name = \"Headset\"",
+            "card_id = \"Headset\"",
+            "vendor_id = \"046d\"",
+        ] {
+            let rule = format!("{RULE}\n[rule.settings]\nallow = [ {{ {allow} }} ]");
+            assert_eq!(judge(&rule, "", &inv).status, Status::Pass, "{allow}");
+        }
+        let rule = format!("{RULE}\n[rule.settings]\nallow = [ {{ card_id = \"HDMI\" }} ]");
+        assert_eq!(judge(&rule, "", &inv).status, Status::Fail);
+    }
+
+    #[test]
+    fn a_usb_audio_function_without_a_card_is_a_possible_microphone() {
+        let mut inv = machine();
+        inv.usb.devices.push(usb(
+            "1-3",
+            ("046d", "0a8f"),
+            None,
+            &[("01", "01", "00", None)],
+        ));
+        let r = judge(RULE, "", &inv);
+        assert_eq!(named(&r), vec!["1-3".to_string()]);
+        let report = format!("{RULE}\n[rule.settings]\nmode = \"report\"");
+        let r = judge(&report, "", &inv);
+        assert_eq!((r.status, named(&r)), (Status::Pass, vec!["1-3".into()]));
+        let allowed = format!("{RULE}\n[rule.settings]\nallow = [ {{ port = \"1-3\" }} ]");
+        assert_eq!(judge(&allowed, "", &inv).status, Status::Pass);
+    }
+}

@@ -72,3 +72,48 @@ impl Settings {
         self.mode.conclude(evidence, &problems)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{judge, machine, named, problem, usb, video_node};
+    use crate::finding::v1::Status;
+    use crate::inventory::video::Capture;
+
+    const RULE: &str = "id = \"camera\"";
+
+    #[test]
+    fn nodes_that_capture_or_might_fail_metadata_nodes_pass() {
+        let mut inv = machine();
+        inv.video
+            .devices
+            .push(video_node("video1", Capture::No, None));
+        assert_eq!(judge(RULE, "", &inv).status, Status::Pass);
+        inv.video
+            .devices
+            .push(video_node("video0", Capture::Yes, None));
+        inv.video
+            .devices
+            .push(video_node("video2", Capture::Unknown, None));
+        let r = judge(RULE, "", &inv);
+        assert_eq!(named(&r), vec!["video0".to_string(), "video2".to_string()]);
+        let rule = format!("{RULE}\n[rule.settings]\nallow = [ {{ name = \"video0\" }} ]");
+        assert_eq!(named(&judge(&rule, "", &inv)), vec!["video2".to_string()]);
+        let report = format!("{RULE}\n[rule.settings]\nmode = \"report\"");
+        assert_eq!(judge(&report, "", &inv).status, Status::Pass);
+    }
+
+    #[test]
+    fn an_unbound_video_function_fails_and_unread_video_is_an_error() {
+        let mut inv = machine();
+        inv.video.problems.push(problem("/sys/class/video4linux"));
+        assert_eq!(judge(RULE, "", &inv).status, Status::Error);
+        inv.usb.devices.push(usb(
+            "1-6",
+            ("04f2", "b221"),
+            None,
+            &[("0e", "01", "00", None)],
+        ));
+        let r = judge(RULE, "", &inv);
+        assert_eq!((r.status, named(&r)), (Status::Fail, vec!["1-6".into()]));
+    }
+}

@@ -278,3 +278,78 @@ mod tests {
         assert_eq!(Prefix::parse("192.0.2.7").map(|p| p.len), Some(32));
     }
 }
+
+#[cfg(test)]
+mod route_tests {
+    use super::super::testing::{interface, judge, machine, named, problem};
+    use crate::finding::v1::Status;
+    use crate::inventory::network::{DefaultRoute, IpFamily, NetKind};
+
+    const RULE: &str = "id = \"external-network\"\n[rule.settings]\ncheck_dns = true";
+
+    fn lan_machine() -> crate::inventory::Inventory {
+        let mut inv = machine();
+        inv.network.routes_known = true;
+        inv.network.interfaces.push(interface(
+            "eth0",
+            NetKind::Ethernet,
+            true,
+            &[("10.20.0.5", 16)],
+        ));
+        inv
+    }
+
+    #[test]
+    fn a_default_route_fails_unless_its_gateway_is_in_the_lan() {
+        let mut inv = lan_machine();
+        assert_eq!(judge(RULE, "", &inv).status, Status::Pass);
+        inv.network.default_routes.push(DefaultRoute {
+            family: IpFamily::Ipv4,
+            interface: "eth0".into(),
+            gateway: Some("10.20.0.1".parse().unwrap()),
+            metric: 0,
+        });
+        let r = judge(RULE, "", &inv);
+        assert_eq!((r.status, named(&r)), (Status::Fail, vec!["eth0".into()]));
+        let lan = format!("{RULE}\nallowed_prefixes = [\"10.20.0.0/16\"]");
+        assert_eq!(judge(&lan, "", &inv).status, Status::Pass);
+        let by_name = format!("{RULE}\nallowed_interfaces = [ {{ name = \"eth0\" }} ]");
+        assert_eq!(judge(&by_name, "", &inv).status, Status::Pass);
+    }
+
+    #[test]
+    fn public_addresses_outward_interfaces_and_resolvers_fail() {
+        let mut inv = lan_machine();
+        inv.network.interfaces.push(interface(
+            "wwan0",
+            NetKind::Wwan,
+            true,
+            &[("100.70.1.2", 30)],
+        ));
+        inv.network.dns_servers.push("8.8.8.8".parse().unwrap());
+        let r = judge(RULE, "", &inv);
+        assert_eq!(r.status, Status::Fail);
+        let kinds: Vec<&str> = r.evidence.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["address", "network-interface", "dns-resolver"]);
+        let no_cgnat = format!("{RULE}\ncgnat_is_public = false\ncheck_dns = false");
+        let kinds: Vec<String> = judge(&no_cgnat.replace("check_dns = true\n", ""), "", &inv)
+            .evidence
+            .iter()
+            .map(|e| e.kind.to_string())
+            .collect();
+        assert_eq!(kinds, ["network-interface"]);
+    }
+
+    #[test]
+    fn routes_that_could_not_be_read_are_an_error() {
+        let mut inv = lan_machine();
+        inv.network.routes_known = false;
+        inv.network.problems.push(problem("/proc/net/route"));
+        let r = judge(RULE, "", &inv);
+        assert_eq!(r.status, Status::Error);
+        assert_eq!(
+            r.evidence[0].device_path.as_deref(),
+            Some("/proc/net/route")
+        );
+    }
+}

@@ -14,6 +14,8 @@ pub mod evidence;
 pub mod external_network;
 pub mod one_way_import;
 pub mod removable_storage;
+#[cfg(test)]
+mod testing;
 pub mod wireless;
 
 use super::model::{DeviceMatch, MediaEntry};

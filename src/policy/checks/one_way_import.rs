@@ -57,3 +57,34 @@ impl Settings {
         Outcome::decide(evidence, &problems_of(&[&inv.storage.problems]))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{judge, machine, mount, named, stick};
+    use crate::finding::v1::Status;
+
+    const RULE: &str = "id = \"one-way-import\"";
+    const IMPORT: &str = "[[media]]\nserial = \"4C530001\"\nrole = \"import\"\n";
+
+    #[test]
+    fn an_import_medium_mounted_read_write_fails_naming_its_node() {
+        let mut inv = machine();
+        let (device, mut disk) = stick("sdb", "1-2", "4C530001");
+        disk.mounts.push(mount("/media/in", false));
+        inv.usb.devices.push(device);
+        inv.storage.devices.push(disk.clone());
+        let r = judge(RULE, IMPORT, &inv);
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(named(&r), vec!["sdb".to_string()]);
+        assert!(r.evidence[0]
+            .detail
+            .contains("/dev/sdb is mounted read-write on /media/in"));
+
+        // A transfer medium may be written; a read-only import mount passes.
+        let transfer = IMPORT.replace("import", "transfer");
+        assert_eq!(judge(RULE, &transfer, &inv).status, Status::Pass);
+        disk.mounts = vec![mount("/media/in", true)];
+        inv.storage.devices = vec![disk];
+        assert_eq!(judge(RULE, IMPORT, &inv).status, Status::Pass);
+    }
+}

@@ -75,3 +75,117 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{judge, machine, named, problem, stick, usb};
+    use crate::finding::v1::Status;
+
+    const RULE: &str = "id = \"removable-storage\"";
+
+    #[test]
+    fn an_unregistered_stick_fails_and_a_registered_one_passes() {
+        let mut inv = machine();
+        let (device, disk) = stick("sdb", "1-2", "4C530001");
+        inv.usb.devices.push(device);
+        inv.storage.devices.push(disk);
+        let r = judge(RULE, "", &inv);
+        assert_eq!((r.status, named(&r)), (Status::Fail, vec!["sdb".into()]));
+
+        for entry in [
+            "serial = \"4C530001\"",
+            "vendor_id = \"0781\", product_id = \"5583\", serial = \"4C530001\"",
+            "name = \"sdb\"",
+            "block_device = \"sdb\"",
+            "port = \"1-2\"",
+        ] {
+            let media = format!("[[media]]\n{}\n", entry.replace(", ", "\n"));
+            let r = judge(RULE, &media, &inv);
+            assert_eq!(r.status, Status::Pass, "{entry}: {:?}", r.evidence);
+        }
+        for entry in [
+            "serial = \"OTHER\"",
+            "port = \"1-3\"",
+            "block_device = \"sdc\"",
+        ] {
+            let r = judge(RULE, &format!("[[media]]\n{entry}\n"), &inv);
+            assert_eq!(r.status, Status::Fail, "{entry}");
+        }
+    }
+
+    #[test]
+    fn report_mode_lists_without_failing() {
+        let mut inv = machine();
+        let (device, disk) = stick("sdb", "1-2", "4C530001");
+        inv.usb.devices.push(device);
+        inv.storage.devices.push(disk);
+        let r = judge(
+            &format!("{RULE}\n[rule.settings]\nmode = \"report\""),
+            "",
+            &inv,
+        );
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(named(&r), vec!["sdb".to_string()]);
+        assert_eq!(
+            r.message.as_deref(),
+            Some("1 item(s) observed (report only)")
+        );
+    }
+
+    #[test]
+    fn phones_and_sticks_without_a_driver_are_storage_too() {
+        let mut inv = machine();
+        let mut phone = usb(
+            "1-4",
+            ("18d1", "4ee1"),
+            Some("PHONE1"),
+            &[("ff", "ff", "00", None)],
+        );
+        phone.kinds.push(crate::inventory::usb::UsbKind::Mtp);
+        inv.usb.devices.push(phone);
+        inv.usb.devices.push(usb(
+            "1-5",
+            ("0951", "1666"),
+            Some("K1"),
+            &[("08", "06", "50", None)],
+        ));
+        let r = judge(RULE, "", &inv);
+        assert_eq!(named(&r), vec!["1-4".to_string(), "1-5".to_string()]);
+        let r = judge(RULE, "[[media]]\nserial = \"PHONE1\"\n", &inv);
+        assert_eq!(named(&r), vec!["1-5".to_string()]);
+    }
+
+    #[test]
+    fn unread_storage_is_an_error_unless_something_already_fails() {
+        let mut inv = machine();
+        inv.storage.problems.push(problem("/sys/class/block"));
+        let r = judge(RULE, "", &inv);
+        assert_eq!(r.status, Status::Error);
+        let (device, disk) = stick("sdb", "1-2", "4C530001");
+        inv.usb.devices.push(device);
+        inv.storage.devices.push(disk);
+        let r = judge(RULE, "", &inv);
+        assert_eq!(r.status, Status::Fail);
+        assert!(r
+            .evidence
+            .iter()
+            .any(|e| e.device_path.as_deref() == Some("/sys/class/block")));
+    }
+
+    #[test]
+    fn a_name_and_the_field_it_stands_for_cannot_both_be_given() {
+        let err = crate::policy::load_str(
+            "p.toml",
+            "[policy]\nid = \"p\"\nversion = \"1\"\ntitle = { zh = \"p\", en = \"p\" }\n\
+             [[media]]\nname = \"sdb\"\nblock_device = \"sdc\"\n\
+             [[rule]]\nid = \"removable-storage\"\nseverity = \"high\"\n\
+             title = { zh = \"t\", en = \"t\" }\nremediation = { zh = \"t\", en = \"t\" }\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.render().contains("`name` here means `block_device`"),
+            "{}",
+            err.render()
+        );
+    }
+}

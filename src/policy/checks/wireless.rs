@@ -168,3 +168,63 @@ fn radio_evidence(kind: RadioKind, radio: &Radio, ctx: &Context) -> Evidence {
     e.bus = Some(radio.bus.as_str().to_string());
     e
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{interface, judge, machine, named, radio, usb};
+    use crate::finding::v1::Status;
+    use crate::inventory::network::NetKind;
+
+    const RULE: &str = "id = \"wireless\"";
+
+    #[test]
+    fn radios_fail_unless_allowed_by_name_interface_or_kind() {
+        let mut inv = machine();
+        inv.wireless
+            .wifi
+            .push(radio("phy0", Some("wlan0"), "a0:b1:c2:d3:e4:f5"));
+        inv.wireless
+            .bluetooth
+            .push(radio("hci0", None, "00:1a:7d:da:71:13"));
+        let r = judge(RULE, "", &inv);
+        assert_eq!(named(&r), vec!["wlan0".to_string(), "hci0".to_string()]);
+        for (allow, left) in [
+            ("radio = \"phy0\"", "hci0"),
+            ("name = \"wlan0\"", "hci0"),
+            ("interface = \"wlan0\"", "hci0"),
+            ("mac = \"00:1A:7D:DA:71:13\"", "wlan0"),
+        ] {
+            let rule = format!("{RULE}\n[rule.settings]\nallow = [ {{ {allow} }} ]");
+            assert_eq!(
+                named(&judge(&rule, "", &inv)),
+                vec![left.to_string()],
+                "{allow}"
+            );
+        }
+        let only_bt = format!("{RULE}\n[rule.settings]\nkinds = [\"bluetooth\"]");
+        assert_eq!(named(&judge(&only_bt, "", &inv)), vec!["hci0".to_string()]);
+        let report = format!("{RULE}\n[rule.settings]\nmode = \"report\"");
+        assert_eq!(judge(&report, "", &inv).status, Status::Pass);
+    }
+
+    #[test]
+    fn tethering_with_or_without_an_interface_fails() {
+        let mut inv = machine();
+        let phone = usb(
+            "1-4",
+            ("18d1", "4ee3"),
+            Some("P1"),
+            &[("e0", "01", "03", None)],
+        );
+        inv.usb.devices.push(phone);
+        let r = judge(RULE, "", &inv);
+        assert_eq!(named(&r), vec!["1-4".to_string()]);
+        let mut usb0 = interface("usb0", NetKind::UsbTethering, true, &[]);
+        usb0.usb = Some(inv.usb.devices[0].ids());
+        inv.network.interfaces.push(usb0);
+        let r = judge(RULE, "", &inv);
+        assert_eq!((r.status, named(&r)), (Status::Fail, vec!["usb0".into()]));
+        let no_tethering = format!("{RULE}\n[rule.settings]\nkinds = [\"wifi\"]");
+        assert_eq!(judge(&no_tethering, "", &inv).status, Status::Pass);
+    }
+}
