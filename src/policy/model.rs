@@ -116,38 +116,13 @@ impl DeviceMatch {
             && self.radio.as_deref().is_none_or(|w| ids.radio.contains(&w))
     }
 
+    /// Whether the entry names nothing to match (a label alone identifies no device).
     pub fn is_empty(&self) -> bool {
-        let DeviceMatch {
-            vendor_id,
-            product_id,
-            serial,
-            model,
-            mac,
-            driver,
-            interface,
-            port,
-            block_device,
-            video_node,
-            card_id,
-            radio,
-            label: _,
-        } = self;
-        [
-            vendor_id,
-            product_id,
-            serial,
-            model,
-            mac,
-            driver,
-            interface,
-            port,
-            block_device,
-            video_node,
-            card_id,
-            radio,
-        ]
-        .iter()
-        .all(|field| field.is_none())
+        *self
+            == DeviceMatch {
+                label: self.label.clone(),
+                ..DeviceMatch::default()
+            }
     }
 }
 

@@ -2,27 +2,22 @@
 //! stream; playback-only cards (HDMI audio) pass. A USB audio interface with no card bound is
 //! a possible microphone someone can bind a driver to, so it fails too.
 
-use super::evidence::unbound_usb;
-use super::{
-    parse_allow, parse_mode, problems_of, Context, Evidence, EvidenceKind, Mode, NameField, Outcome,
-};
+use super::evidence::{unbound_usb, ClassDevice};
+use super::{problems_of, Context, DeviceRule, EvidenceKind, NameField, Outcome};
 use crate::inventory::usb::UsbKind;
-use crate::policy::model::{DeviceMatch, Identifiers};
 use crate::policy::reader::Table;
 
 pub const NAME: &str = "audio-capture";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    pub mode: Mode,
-    pub allow: Vec<DeviceMatch>,
+    pub rule: DeviceRule,
 }
 
 impl Settings {
     pub fn parse(t: &Table) -> Settings {
         Settings {
-            mode: parse_mode(t),
-            allow: parse_allow(t, NameField::CardId),
+            rule: DeviceRule::parse(t, NameField::CardId),
         }
     }
 
@@ -30,28 +25,23 @@ impl Settings {
         let inv = ctx.inventory;
         let mut evidence = Vec::new();
         for card in inv.audio.cards.iter().filter(|c| !c.capture.is_empty()) {
-            let usb = card.usb.as_ref();
-            let ids = Identifiers {
-                model: card.name.as_deref(),
-                card_id: card.id.as_deref(),
-                driver: card.driver.as_deref(),
-                ..Identifiers::from_usb(usb)
+            let name = format!("card{}", card.index);
+            let device = ClassDevice {
+                name: &name,
+                device_path: &card.device_path,
+                usb: card.usb.as_ref(),
+                label: card.name.as_ref(),
+                driver: card.driver.as_ref(),
+                bus: card.bus,
             };
-            if self.allow.iter().any(|a| a.matches(&ids)) {
-                continue;
+            let mut ids = device.ids();
+            ids.card_id = card.id.as_deref();
+            if !self.rule.allows(&ids) {
+                evidence.push(device.evidence(
+                    EvidenceKind::SoundCard,
+                    format!("audio capture device: {}", card.capture.join(", ")),
+                ));
             }
-            let mut e = Evidence::new(
-                EvidenceKind::SoundCard,
-                format!("audio capture device: {}", card.capture.join(", ")),
-            )
-            .named(&format!("card{}", card.index), &card.device_path)
-            .with_usb(usb);
-            if usb.is_none() {
-                e.product = card.name.clone();
-            }
-            e.driver = card.driver.clone();
-            e.bus = Some(card.bus.as_str().to_string());
-            evidence.push(e);
         }
         let with_card: Vec<&str> = inv
             .audio
@@ -63,11 +53,11 @@ impl Settings {
             inv,
             UsbKind::Audio,
             &with_card,
-            &self.allow,
+            &self.rule.allow,
             "USB audio device with no sound card bound (possible microphone)",
         ));
         let problems = problems_of(&[&inv.audio.problems, &inv.usb.problems]);
-        self.mode.conclude(evidence, &problems)
+        self.rule.mode.conclude(evidence, &problems)
     }
 }
 

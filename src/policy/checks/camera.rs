@@ -2,28 +2,23 @@
 //! nothing proves cannot, fails; UVC metadata nodes pass. A USB video-class device with no
 //! node bound fails too.
 
-use super::evidence::unbound_usb;
-use super::{
-    parse_allow, parse_mode, problems_of, Context, Evidence, EvidenceKind, Mode, NameField, Outcome,
-};
+use super::evidence::{unbound_usb, ClassDevice};
+use super::{problems_of, Context, DeviceRule, EvidenceKind, NameField, Outcome};
 use crate::inventory::usb::UsbKind;
 use crate::inventory::video::Capture;
-use crate::policy::model::{DeviceMatch, Identifiers};
 use crate::policy::reader::Table;
 
 pub const NAME: &str = "camera";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    pub mode: Mode,
-    pub allow: Vec<DeviceMatch>,
+    pub rule: DeviceRule,
 }
 
 impl Settings {
     pub fn parse(t: &Table) -> Settings {
         Settings {
-            mode: parse_mode(t),
-            allow: parse_allow(t, NameField::VideoNode),
+            rule: DeviceRule::parse(t, NameField::VideoNode),
         }
     }
 
@@ -31,29 +26,24 @@ impl Settings {
         let inv = ctx.inventory;
         let mut evidence = Vec::new();
         for node in inv.video.devices.iter().filter(|v| v.may_capture()) {
-            let usb = node.usb.as_ref();
-            let ids = Identifiers {
-                model: node.label.as_deref(),
-                video_node: Some(&node.name),
-                driver: node.driver.as_deref(),
-                ..Identifiers::from_usb(usb)
+            let device = ClassDevice {
+                name: &node.name,
+                device_path: &node.device_path,
+                usb: node.usb.as_ref(),
+                label: node.label.as_ref(),
+                driver: node.driver.as_ref(),
+                bus: node.bus,
             };
-            if self.allow.iter().any(|a| a.matches(&ids)) {
+            let mut ids = device.ids();
+            ids.video_node = Some(&node.name);
+            if self.rule.allows(&ids) {
                 continue;
             }
             let detail = match node.capture {
                 Capture::Yes => "video capture device (camera)",
                 _ => "video device that may capture (capabilities unknown)",
             };
-            let mut e = Evidence::new(EvidenceKind::VideoDevice, detail)
-                .named(&node.name, &node.device_path)
-                .with_usb(usb);
-            if usb.is_none() {
-                e.product = node.label.clone();
-            }
-            e.driver = node.driver.clone();
-            e.bus = Some(node.bus.as_str().to_string());
-            evidence.push(e);
+            evidence.push(device.evidence(EvidenceKind::VideoDevice, detail));
         }
         let with_node: Vec<&str> = inv
             .video
@@ -65,11 +55,11 @@ impl Settings {
             inv,
             UsbKind::Video,
             &with_node,
-            &self.allow,
+            &self.rule.allow,
             "USB video-class device with no video node bound (camera)",
         ));
         let problems = problems_of(&[&inv.video.problems, &inv.usb.problems]);
-        self.mode.conclude(evidence, &problems)
+        self.rule.mode.conclude(evidence, &problems)
     }
 }
 

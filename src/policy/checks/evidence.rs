@@ -5,7 +5,7 @@
 use super::{Evidence, EvidenceKind};
 use crate::inventory::storage::BlockDevice;
 use crate::inventory::usb::{UsbDevice, UsbKind, UsbRef};
-use crate::inventory::{Inventory, Problem};
+use crate::inventory::{Bus, Inventory, Problem};
 use crate::policy::model::{DeviceMatch, Identifiers, MediaEntry};
 
 impl Evidence {
@@ -116,4 +116,38 @@ pub fn unbound_usb<'a>(
         .filter(move |u| u.kinds.contains(&kind) && !bound.contains(&u.device_path))
         .filter(move |u| !allow.iter().any(|a| a.matches(&usb_ids(u))))
         .map(move |u| usb_evidence(u, detail))
+}
+
+/// A device a check found through its class (a sound card, a video node): named by its class
+/// device, identified by its USB parent when it has one, else by its own label.
+pub struct ClassDevice<'a> {
+    pub name: &'a str,
+    pub device_path: &'a str,
+    pub usb: Option<&'a UsbRef>,
+    pub label: Option<&'a String>,
+    pub driver: Option<&'a String>,
+    pub bus: Bus,
+}
+
+impl<'a> ClassDevice<'a> {
+    /// What it offers an allowlist; the check adds its own kind of name.
+    pub fn ids(&self) -> Identifiers<'a> {
+        Identifiers {
+            model: self.label.map(String::as_str),
+            driver: self.driver.map(String::as_str),
+            ..Identifiers::from_usb(self.usb)
+        }
+    }
+
+    pub fn evidence(&self, kind: EvidenceKind, detail: impl Into<String>) -> Evidence {
+        let mut e = Evidence::new(kind, detail)
+            .named(self.name, self.device_path)
+            .with_usb(self.usb);
+        if self.usb.is_none() {
+            e.product = self.label.cloned();
+        }
+        e.driver = self.driver.cloned();
+        e.bus = Some(self.bus.as_str().to_string());
+        e
+    }
 }

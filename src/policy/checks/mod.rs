@@ -257,6 +257,27 @@ pub fn parse_allow(settings: &Table, name_means: NameField) -> Vec<DeviceMatch> 
         .collect()
 }
 
+/// The settings every device rule has: forbid or only report, and an allowlist whose `name`
+/// means the rule's kind of name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceRule {
+    pub mode: Mode,
+    pub allow: Vec<DeviceMatch>,
+}
+
+impl DeviceRule {
+    pub fn parse(t: &Table, name_means: NameField) -> DeviceRule {
+        DeviceRule {
+            mode: parse_mode(t),
+            allow: parse_allow(t, name_means),
+        }
+    }
+
+    pub fn allows(&self, ids: &crate::policy::model::Identifiers) -> bool {
+        self.allow.iter().any(|a| a.matches(ids))
+    }
+}
+
 /// `mode = "forbid" | "report"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]

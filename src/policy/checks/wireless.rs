@@ -3,21 +3,18 @@
 //! lifted); it is shown in the evidence so a technician knows the state it was found in.
 
 use super::evidence::usb_evidence;
-use super::{
-    parse_allow, parse_mode, problems_of, Context, Evidence, EvidenceKind, Mode, NameField, Outcome,
-};
+use super::{problems_of, Context, DeviceRule, Evidence, EvidenceKind, NameField, Outcome};
 use crate::inventory::network::NetKind;
 use crate::inventory::wireless::{Radio, RadioKind};
-use crate::policy::model::{DeviceMatch, Identifiers};
+use crate::policy::model::Identifiers;
 use crate::policy::reader::Table;
 
 pub const NAME: &str = "wireless";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    pub mode: Mode,
+    pub rule: DeviceRule,
     pub kinds: Vec<RadioKind>,
-    pub allow: Vec<DeviceMatch>,
 }
 
 impl Settings {
@@ -40,9 +37,8 @@ impl Settings {
             kinds = RadioKind::ALL.to_vec();
         }
         Settings {
-            mode: parse_mode(t),
+            rule: DeviceRule::parse(t, NameField::Radio),
             kinds,
-            allow: parse_allow(t, NameField::Radio),
         }
     }
 
@@ -51,7 +47,7 @@ impl Settings {
     }
 
     fn allowed(&self, ids: &Identifiers) -> bool {
-        self.allow.iter().any(|a| a.matches(ids))
+        self.rule.allows(ids)
     }
 
     pub fn evaluate(&self, ctx: &Context) -> Outcome {
@@ -120,7 +116,7 @@ impl Settings {
             }
         }
         let problems = problems_of(&[&w.problems, &inv.network.problems, &inv.usb.problems]);
-        self.mode.conclude(evidence, &problems)
+        self.rule.mode.conclude(evidence, &problems)
     }
 }
 
