@@ -1726,3 +1726,111 @@ fn random_attribute_contents_never_panic_or_reach_the_terminal() {
         "only {differed} of 200 mutations changed the inventory"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// 11. Links every distribution has (/etc/os-release, /etc/resolv.conf, /proc/net)
+// ---------------------------------------------------------------------------------------
+
+/// `/etc/resolv.conf` as systemd-resolved leaves it: a link to its stub file (127.0.0.53),
+/// the upstream servers in its own resolv.conf; `/etc/os-release` into /usr/lib; `/proc/net`
+/// and `/proc/mounts` into `/proc/self`, itself a link to the reading process.
+fn distro_links(tag: &str) -> Tree {
+    let tree = Tree::stick(tag);
+    tree.write(
+        "usr/lib/os-release",
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n",
+    );
+    tree.raw_link("etc/os-release", "../usr/lib/os-release");
+    tree.write(
+        "run/systemd/resolve/stub-resolv.conf",
+        "nameserver 127.0.0.53\noptions edns0 trust-ad\n",
+    );
+    tree.write("run/systemd/resolve/resolv.conf", "nameserver 10.20.0.53\n");
+    tree.raw_link("etc/resolv.conf", "../run/systemd/resolve/stub-resolv.conf");
+    let route = fs::read(tree.path("proc/net/route")).unwrap_or_else(|_| {
+        b"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+            .to_vec()
+    });
+    tree.remove("proc/net");
+    tree.write("proc/4242/net/route", route);
+    tree.write("proc/4242/mounts", "/dev/sda1 / ext4 rw 0 0\n");
+    tree.raw_link("proc/self", "4242");
+    tree.raw_link("proc/net", "self/net");
+    tree.raw_link("proc/mounts", "self/mounts");
+    tree
+}
+
+#[test]
+fn distribution_links_are_followed_inside_the_root() {
+    let tree = distro_links("distro-links");
+    let inv = collect(&tree);
+    assert!(inv.problems().is_empty(), "{:?}", inv.problems());
+    assert_eq!(
+        inv.host.os.as_deref(),
+        Some("Debian GNU/Linux 12 (bookworm)")
+    );
+    let resolvers: Vec<String> = inv
+        .network
+        .dns_servers
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(resolvers, ["127.0.0.53", "10.20.0.53"]);
+    assert!(inv.network.routes_known);
+}
+
+#[test]
+fn absolute_and_climbing_links_stay_inside_the_root() {
+    let tree = distro_links("distro-links-absolute");
+    // As written on the machine itself: absolute, or climbing past the root.
+    tree.raw_link("etc/resolv.conf", "/run/systemd/resolve/stub-resolv.conf");
+    tree.raw_link("etc/os-release", "../../../../../usr/lib/os-release");
+    let inv = collect(&tree);
+    assert!(inv.problems().is_empty(), "{:?}", inv.problems());
+    assert_eq!(
+        inv.network.dns_servers.len(),
+        2,
+        "{:?}",
+        inv.network.dns_servers
+    );
+    assert_eq!(
+        inv.host.os.as_deref(),
+        Some("Debian GNU/Linux 12 (bookworm)")
+    );
+}
+
+#[test]
+fn a_link_to_a_fifo_a_device_or_nowhere_is_refused_for_its_fact_only() {
+    for (tag, target) in [
+        ("fifo", "../run/resolv.fifo"),
+        ("device", "/dev/zero"),
+        ("dangling", "../run/NetworkManager/no-such-file"),
+        ("loop", "resolv.conf"),
+    ] {
+        let tree = distro_links(&format!("distro-links-{tag}"));
+        tree.fifo("run/resolv.fifo");
+        tree.raw_link("etc/resolv.conf", target);
+        let (inv, took) = collect_within(&tree.root, Duration::from_secs(5));
+        assert!(took < Duration::from_secs(5));
+        let problems: Vec<_> = inv.problems();
+        assert_eq!(problems.len(), 1, "{tag}: {problems:?}");
+        let (section, problem) = problems[0];
+        assert_eq!(
+            (section, problem.path.as_str(), problem.fact),
+            (
+                "network",
+                "/etc/resolv.conf",
+                Some(isoguard::inventory::Fact::Dns)
+            ),
+            "{tag}"
+        );
+        // DNS is external-network's business; radios were read in full.
+        let finding = scan_json(&tree, Some(&tree.register_stick()));
+        assert_ne!(rule_status(&finding, "external-network"), "pass", "{tag}");
+        assert_eq!(
+            rule_status(&finding, "wireless"),
+            "pass",
+            "{tag}: {finding}"
+        );
+    }
+}

@@ -30,6 +30,58 @@ pub struct Problem {
     /// Where, as the operating system names it (a path on Linux).
     pub path: String,
     pub error: String,
+    /// The fact that could not be read; none means it may concern anything in its section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fact: Option<Fact>,
+}
+
+/// What a problem keeps from being known, finer than an inventory section: an unreadable
+/// resolver list concerns DNS, not which radios the machine has. Each rule names the facts
+/// it depends on, and only their problems make it `error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fact {
+    Identity,
+    Interfaces,
+    Addresses,
+    Routes,
+    Dns,
+    BlockDevices,
+    Mounts,
+    UsbDevices,
+    SoundCards,
+    VideoNodes,
+    Radios,
+    Rfkill,
+}
+
+crate::vocab::unit_names!(Fact);
+
+/// The inventory sections, by the name their problems are listed under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Section {
+    Host,
+    Network,
+    Storage,
+    Usb,
+    Audio,
+    Video,
+    Wireless,
+}
+
+impl Fact {
+    /// The section whose problems list holds this fact's problems.
+    pub fn section(self) -> Section {
+        match self {
+            Fact::Identity => Section::Host,
+            Fact::Interfaces | Fact::Addresses | Fact::Routes | Fact::Dns => Section::Network,
+            Fact::BlockDevices | Fact::Mounts => Section::Storage,
+            Fact::UsbDevices => Section::Usb,
+            Fact::SoundCards => Section::Audio,
+            Fact::VideoNodes => Section::Video,
+            Fact::Radios | Fact::Rfkill => Section::Wireless,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +109,26 @@ pub struct HostIdentity {
 }
 
 impl Inventory {
+    /// The problems that keep any of `facts` from being known: those recorded for one of
+    /// them, and those of their sections recorded for no fact in particular.
+    pub fn problems_of(&self, facts: &[Fact]) -> Vec<&Problem> {
+        let sections: [(Section, &Vec<Problem>); 7] = [
+            (Section::Host, &self.host.problems),
+            (Section::Network, &self.network.problems),
+            (Section::Storage, &self.storage.problems),
+            (Section::Usb, &self.usb.problems),
+            (Section::Audio, &self.audio.problems),
+            (Section::Video, &self.video.problems),
+            (Section::Wireless, &self.wireless.problems),
+        ];
+        sections
+            .into_iter()
+            .filter(|(section, _)| facts.iter().any(|f| f.section() == *section))
+            .flat_map(|(_, list)| list.iter())
+            .filter(|p| p.fact.is_none_or(|fact| facts.contains(&fact)))
+            .collect()
+    }
+
     /// Every problem in every section, with the section's name.
     pub fn problems(&self) -> Vec<(&'static str, &Problem)> {
         let sections: [(&'static str, &Vec<Problem>); 7] = [

@@ -7,7 +7,7 @@
 
 use super::bus::bus_of;
 use super::device::SysDevice;
-use super::root::HostRoot;
+use super::root::{Fact, HostRoot};
 use super::usb::usb_parent;
 use crate::inventory::audio::{AudioSection, SoundCard};
 use crate::inventory::Bus;
@@ -54,6 +54,10 @@ fn pcm_card(name: &str) -> Option<(u32, bool)> {
 }
 
 pub fn collect(host: &HostRoot) -> AudioSection {
+    host.reading(Fact::SoundCards, || read(host))
+}
+
+fn read(host: &HostRoot) -> AudioSection {
     let proc_cards = host
         .read_text("proc/asound/cards")
         .map(|text| parse_proc_cards(&text))

@@ -3,10 +3,14 @@
 //! Live, the names come from sysinfo (which reads `uname` and os-release); under a fixture
 //! root, from the tree's own `etc/` and `proc/` files, so a recording names its own machine.
 
-use super::root::HostRoot;
+use super::root::{Fact, HostRoot};
 use crate::inventory::HostIdentity;
 
 pub fn read(host: &HostRoot) -> HostIdentity {
+    host.reading(Fact::Identity, || read_identity(host))
+}
+
+fn read_identity(host: &HostRoot) -> HostIdentity {
     let machine_id = host.read_attr("etc/machine-id").filter(|id| !id.is_empty());
     let boot_id = host.read_attr("proc/sys/kernel/random/boot_id");
     let (hostname, os, kernel) = if host.is_live() {

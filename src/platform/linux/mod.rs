@@ -45,6 +45,7 @@ pub fn collect(host: &HostRoot) -> Inventory {
         let missing = Problem {
             path: "/sys/devices".to_string(),
             error: "sysfs is not mounted or not readable: devices cannot be listed".to_string(),
+            fact: None,
         };
         for problems in [
             &mut usb.problems,

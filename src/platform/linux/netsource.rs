@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::procnet::{self, RouteRow};
-use super::root::HostRoot;
+use super::root::{Fact, HostRoot};
 
 #[derive(Debug, Default)]
 pub struct NetState {
@@ -25,6 +25,18 @@ pub struct NetState {
 }
 
 pub fn read(host: &HostRoot) -> NetState {
+    let (routes, routes_known) = host.reading(Fact::Routes, || read_routes(host));
+    let addresses = host.reading(Fact::Addresses, || read_addresses(host, &routes));
+    let dns_servers = host.reading(Fact::Dns, || read_resolvers(host));
+    NetState {
+        addresses,
+        routes,
+        routes_known,
+        dns_servers,
+    }
+}
+
+fn read_routes(host: &HostRoot) -> (Vec<RouteRow>, bool) {
     let v4 = host.read_text("proc/net/route");
     let v6 = host.read_text("proc/net/ipv6_route");
     let routes_known = v4.is_some();
@@ -37,13 +49,16 @@ pub fn read(host: &HostRoot) -> NetState {
             .map(procnet::parse_ipv6_route)
             .unwrap_or_default(),
     );
+    (routes, routes_known)
+}
 
-    let addresses = if host.is_live() {
+fn read_addresses(host: &HostRoot, routes: &[RouteRow]) -> BTreeMap<String, Vec<(IpAddr, u8)>> {
+    if host.is_live() {
         live_addresses()
     } else {
         let mut map = host
             .read_text("proc/net/fib_trie")
-            .map(|text| procnet::parse_fib_trie_locals(&text, &routes))
+            .map(|text| procnet::parse_fib_trie_locals(&text, routes))
             .unwrap_or_default();
         for (name, addrs) in host
             .read_text("proc/net/if_inet6")
@@ -53,7 +68,12 @@ pub fn read(host: &HostRoot) -> NetState {
             map.entry(name).or_default().extend(addrs);
         }
         map
-    };
+    }
+}
+
+/// Resolvers from resolv.conf, plus systemd-resolved's upstream servers when the stub
+/// (127.0.0.53) is configured.
+fn read_resolvers(host: &HostRoot) -> Vec<IpAddr> {
     let mut dns_servers = host
         .read_text("etc/resolv.conf")
         .map(|text| parse_resolv_conf(&text))
@@ -69,12 +89,7 @@ pub fn read(host: &HostRoot) -> NetState {
             }
         }
     }
-    NetState {
-        addresses,
-        routes,
-        routes_known,
-        dns_servers,
-    }
+    dns_servers
 }
 
 /// `nameserver` lines of a resolv.conf (a `%scope` suffix on IPv6 is dropped).

@@ -8,7 +8,7 @@
 use super::bus::bus_of;
 use super::device::SysDevice;
 use super::netsource::{self, NetState};
-use super::root::HostRoot;
+use super::root::{Fact, HostRoot};
 use super::usb::usb_parent;
 use crate::inventory::network::{
     scope_of, DefaultRoute, IfAddress, IpFamily, NetInterface, NetKind, NetworkSection,
@@ -28,10 +28,12 @@ const WWAN_DRIVERS: &[&str] = &[
 
 pub fn collect(host: &HostRoot) -> NetworkSection {
     let state = netsource::read(host);
-    let mut interfaces: Vec<NetInterface> = SysDevice::list(host, "sys/class/net")
-        .iter()
-        .map(|dev| read_interface(dev, &state))
-        .collect();
+    let mut interfaces: Vec<NetInterface> = host.reading(Fact::Interfaces, || {
+        SysDevice::list(host, "sys/class/net")
+            .iter()
+            .map(|dev| read_interface(dev, &state))
+            .collect()
+    });
     interfaces.sort_by(|a, b| a.name.cmp(&b.name));
     let default_routes = state
         .routes

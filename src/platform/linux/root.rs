@@ -9,13 +9,14 @@
 //! did not create it, so there is nothing there), while a file that exists but cannot be read
 //! is recorded as a [`Problem`] so the rules that needed it report `error`, never `pass`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::io;
 use std::path::PathBuf;
 
 use crate::files::{self, Links, ReadError};
 
-pub use crate::inventory::Problem;
+pub use crate::inventory::{Fact, Problem};
 use crate::text;
 
 /// How many symlinks one resolution may pass through before we call it a loop.
@@ -31,6 +32,8 @@ pub struct HostRoot {
     root: PathBuf,
     live: bool,
     problems: RefCell<Vec<Problem>>,
+    /// The fact being read, recorded with each problem (see [`HostRoot::reading`]).
+    fact: Cell<Option<Fact>>,
 }
 
 impl HostRoot {
@@ -40,6 +43,7 @@ impl HostRoot {
             root: PathBuf::from("/"),
             live: true,
             problems: RefCell::default(),
+            fact: Cell::new(None),
         }
     }
 
@@ -49,6 +53,7 @@ impl HostRoot {
             root: dir.into(),
             live: false,
             problems: RefCell::default(),
+            fact: Cell::new(None),
         }
     }
 
@@ -62,11 +67,21 @@ impl HostRoot {
         std::mem::take(&mut self.problems.borrow_mut())
     }
 
+    /// Runs `read` with every problem it meets attributed to `fact`, so a rule only turns
+    /// `error` when a fact it depends on could not be read.
+    pub fn reading<T>(&self, fact: Fact, read: impl FnOnce() -> T) -> T {
+        let outer = self.fact.replace(Some(fact));
+        let result = read();
+        self.fact.set(outer);
+        result
+    }
+
     /// Records a failure that is not a file read (a live API that returned an error).
     pub fn note(&self, path: &str, error: impl Into<String>) {
         self.problems.borrow_mut().push(Problem {
             path: display_path(path),
             error: error.into(),
+            fact: self.fact.get(),
         });
     }
 
@@ -75,8 +90,23 @@ impl HostRoot {
     }
 
     /// Reads up to `limit` bytes of a regular file. `Ok(None)` when it does not exist.
+    ///
+    /// A sysfs attribute is never a link, so one there is refused. Anywhere else (`etc/`,
+    /// `proc/`, `run/`) links are what every distribution has (`/etc/os-release` links to
+    /// `../usr/lib/os-release`, `/etc/resolv.conf` to systemd-resolved's file, `/proc/net` into
+    /// `/proc/self`), so they are followed, inside the root, and the file type is checked on
+    /// what they lead to.
     fn read_raw(&self, rel: &str, limit: u64) -> Result<Option<Vec<u8>>, String> {
-        let (file, meta) = match files::open_regular(&self.full(rel), Links::Refuse) {
+        let rel = if rel.trim_start_matches('/').starts_with("sys/") {
+            normalize(rel)
+        } else {
+            match self.resolve_in_root(rel) {
+                Resolved::Found(path) => path,
+                Resolved::Absent => return Ok(None),
+                Resolved::Unreadable(why) => return Err(why),
+            }
+        };
+        let (file, meta) = match files::open_regular(&self.full(&rel), Links::Refuse) {
             Ok(opened) => opened,
             Err(ReadError::NotFound) => return Ok(None),
             Err(ReadError::Io { source, .. }) if is_absent(&source) => return Ok(None),
@@ -239,6 +269,81 @@ impl HostRoot {
         }
         self.note(rel, "too many levels of symbolic links");
         None
+    }
+}
+
+/// Where a path leads once every link in it is followed inside the root.
+enum Resolved {
+    Found(String),
+    /// Nothing is there (and no link pointed at it).
+    Absent,
+    /// Something is there but leads nowhere readable (a dangling link, a loop).
+    Unreadable(String),
+}
+
+impl HostRoot {
+    /// Resolves every component of `rel` inside the root, the way the kernel would on the
+    /// machine the tree came from: absolute link targets start at the root, `..` is clamped at
+    /// it, and at most [`MAX_LINK_HOPS`] links are followed in all.
+    fn resolve_in_root(&self, rel: &str) -> Resolved {
+        // Each component remembers whether a link's target put it there: a missing one of
+        // those is a dangling link (something there, leading nowhere); a missing one of the
+        // path asked for is plain absence, even inside a linked folder (`/proc/net/x`).
+        let mut pending: VecDeque<(String, bool)> = normalize(rel)
+            .split('/')
+            .map(|part| (part.to_string(), false))
+            .collect();
+        let mut done: Vec<String> = Vec::new();
+        let mut hops = 0usize;
+        while let Some((part, from_link)) = pending.pop_front() {
+            match part.as_str() {
+                "" | "." => continue,
+                ".." => {
+                    done.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            let candidate = if done.is_empty() {
+                part.clone()
+            } else {
+                format!("{}/{part}", done.join("/"))
+            };
+            match std::fs::symlink_metadata(self.full(&candidate)) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    hops += 1;
+                    if hops > MAX_LINK_HOPS {
+                        return Resolved::Unreadable("too many levels of symbolic links".into());
+                    }
+                    let target = match std::fs::read_link(self.full(&candidate)) {
+                        Ok(target) => target,
+                        Err(err) => return Resolved::Unreadable(describe(&err)),
+                    };
+                    let Some(target) = target.to_str() else {
+                        return Resolved::Unreadable(format!(
+                            "link {} has a target that is not UTF-8",
+                            display_path(&candidate)
+                        ));
+                    };
+                    if target.starts_with('/') {
+                        done.clear();
+                    }
+                    for component in target.split('/').rev() {
+                        pending.push_front((component.to_string(), true));
+                    }
+                }
+                Ok(_) => done.push(part),
+                Err(err) if is_absent(&err) && !from_link => return Resolved::Absent,
+                Err(err) if is_absent(&err) => {
+                    return Resolved::Unreadable(format!(
+                        "link target {} does not exist",
+                        display_path(&candidate)
+                    ))
+                }
+                Err(err) => return Resolved::Unreadable(describe(&err)),
+            }
+        }
+        Resolved::Found(done.join("/"))
     }
 }
 

@@ -8,7 +8,7 @@
 use super::bus::bus_of;
 use super::device::SysDevice;
 use super::mounts::{self, MountEntry};
-use super::root::HostRoot;
+use super::root::{Fact, HostRoot};
 use super::usb::usb_parent;
 use crate::inventory::storage::{BlockDevice, BlockKind, Mount, Partition, StorageSection};
 use crate::inventory::Bus;
@@ -20,24 +20,30 @@ pub fn collect(host: &HostRoot) -> StorageSection {
     } else {
         "sys/block"
     };
-    let table = mounts::read(host);
-    if table.is_none() {
-        host.note(
-            "proc/self/mountinfo",
-            "no mount table readable: mount state unknown",
-        );
-    }
-    let table = table.unwrap_or_default();
+    let table = host.reading(Fact::Mounts, || {
+        let table = mounts::read(host);
+        if table.is_none() {
+            host.note(
+                "proc/self/mountinfo",
+                "no mount table readable: mount state unknown",
+            );
+        }
+        table.unwrap_or_default()
+    });
+    host.reading(Fact::BlockDevices, || read_devices(host, folder, &table))
+}
+
+fn read_devices(host: &HostRoot, folder: &str, table: &[MountEntry]) -> StorageSection {
     let all = SysDevice::list(host, folder);
     let (partitions, disks): (Vec<_>, Vec<_>) = all.iter().partition(|dev| is_partition(dev));
     let mut devices: Vec<BlockDevice> = disks
         .iter()
         .map(|disk| {
-            let mut device = read_disk(disk, &table);
+            let mut device = read_disk(disk, table);
             device.partitions = partitions
                 .iter()
                 .filter(|p| p.rel_path().starts_with(&format!("{}/", disk.rel_path())))
-                .map(|p| read_partition(p, &table))
+                .map(|p| read_partition(p, table))
                 .collect();
             device
         })

@@ -6,11 +6,15 @@
 //! webcam or a Bluetooth dongle announces itself there whatever its device class says.
 
 use super::device::SysDevice;
-use super::root::HostRoot;
+use super::root::{Fact, HostRoot};
 use crate::inventory::usb::{kinds_of, PortRemovable, UsbDevice, UsbInterface, UsbRef, UsbSection};
 use crate::text::udev_unescape;
 
 pub fn collect(host: &HostRoot) -> UsbSection {
+    host.reading(Fact::UsbDevices, || read(host))
+}
+
+fn read(host: &HostRoot) -> UsbSection {
     // Interfaces (`1-4:1.0`) share the bus folder with devices; skipping them by name saves
     // resolving and reading each one only to drop it.
     let mut devices: Vec<UsbDevice> =

@@ -7,12 +7,16 @@
 
 use super::bus::bus_of;
 use super::device::SysDevice;
-use super::root::HostRoot;
+use super::root::{Fact, HostRoot};
 use super::usb::usb_parent;
 use crate::inventory::video::{Capture, VideoDevice, VideoSection};
 use crate::inventory::Bus;
 
 pub fn collect(host: &HostRoot) -> VideoSection {
+    host.reading(Fact::VideoNodes, || read(host))
+}
+
+fn read(host: &HostRoot) -> VideoSection {
     let mut devices: Vec<VideoDevice> = SysDevice::list(host, "sys/class/video4linux")
         .iter()
         .filter(|dev| dev.sysname().starts_with("video"))

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use super::bus::bus_of;
 use super::device::SysDevice;
-use super::root::HostRoot;
+use super::root::{Fact, HostRoot};
 use super::usb::usb_parent;
 use crate::inventory::network::{NetKind, NetworkSection};
 use crate::inventory::usb::UsbSection;
@@ -24,17 +24,23 @@ struct Found {
 }
 
 pub fn collect(host: &HostRoot, network: &NetworkSection, usb: &UsbSection) -> WirelessSection {
-    let wifi = radios(wifi(host, network));
-    let bluetooth = radios(bluetooth(host, usb));
-    let wwan = radios(wwan(host, network));
-    let nfc = SysDevice::list(host, "sys/class/nfc")
-        .iter()
-        .map(|dev| found(dev, None, "nfc-class").radio)
-        .collect();
-    let rfkill = SysDevice::list(host, "sys/class/rfkill")
-        .iter()
-        .map(read_rfkill)
-        .collect();
+    let (wifi, bluetooth, wwan, nfc) = host.reading(Fact::Radios, || {
+        (
+            radios(wifi(host, network)),
+            radios(bluetooth(host, usb)),
+            radios(wwan(host, network)),
+            SysDevice::list(host, "sys/class/nfc")
+                .iter()
+                .map(|dev| found(dev, None, "nfc-class").radio)
+                .collect(),
+        )
+    });
+    let rfkill = host.reading(Fact::Rfkill, || {
+        SysDevice::list(host, "sys/class/rfkill")
+            .iter()
+            .map(read_rfkill)
+            .collect()
+    });
     WirelessSection {
         wifi,
         bluetooth,

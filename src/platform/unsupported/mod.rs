@@ -43,6 +43,7 @@ fn unsupported(machine: &Machine) -> Problem {
             "isoguard has no backend for this operating system ({}): nothing could be read",
             std::env::consts::OS
         ),
+        fact: None,
     }
 }
 

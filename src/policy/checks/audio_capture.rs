@@ -3,8 +3,9 @@
 //! a possible microphone someone can bind a driver to, so it fails too.
 
 use super::evidence::{unbound_usb, ClassDevice};
-use super::{problems_of, Context, DeviceRule, EvidenceKind, NameField, Outcome};
+use super::{Context, DeviceRule, EvidenceKind, NameField, Outcome};
 use crate::inventory::usb::UsbKind;
+use crate::inventory::Fact;
 use crate::policy::reader::Table;
 
 pub const NAME: &str = "audio-capture";
@@ -56,7 +57,7 @@ impl Settings {
             &self.rule.allow,
             "USB audio device with no sound card bound (possible microphone)",
         ));
-        let problems = problems_of(&[&inv.audio.problems, &inv.usb.problems]);
+        let problems = inv.problems_of(&[Fact::SoundCards, Fact::UsbDevices]);
         self.rule.mode.conclude(evidence, &problems)
     }
 }

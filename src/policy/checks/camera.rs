@@ -3,9 +3,10 @@
 //! node bound fails too.
 
 use super::evidence::{unbound_usb, ClassDevice};
-use super::{problems_of, Context, DeviceRule, EvidenceKind, NameField, Outcome};
+use super::{Context, DeviceRule, EvidenceKind, NameField, Outcome};
 use crate::inventory::usb::UsbKind;
 use crate::inventory::video::Capture;
+use crate::inventory::Fact;
 use crate::policy::reader::Table;
 
 pub const NAME: &str = "camera";
@@ -58,7 +59,7 @@ impl Settings {
             &self.rule.allow,
             "USB video-class device with no video node bound (camera)",
         ));
-        let problems = problems_of(&[&inv.video.problems, &inv.usb.problems]);
+        let problems = inv.problems_of(&[Fact::VideoNodes, Fact::UsbDevices]);
         self.rule.mode.conclude(evidence, &problems)
     }
 }
@@ -68,6 +69,7 @@ mod tests {
     use super::super::testing::{judge, machine, named, problem, usb, video_node};
     use crate::finding::v1::Status;
     use crate::inventory::video::Capture;
+    use crate::inventory::Fact;
 
     const RULE: &str = "id = \"camera\"";
 
@@ -95,7 +97,9 @@ mod tests {
     #[test]
     fn an_unbound_video_function_fails_and_unread_video_is_an_error() {
         let mut inv = machine();
-        inv.video.problems.push(problem("/sys/class/video4linux"));
+        inv.video
+            .problems
+            .push(problem("/sys/class/video4linux", Some(Fact::VideoNodes)));
         assert_eq!(judge(RULE, "", &inv).status, Status::Error);
         inv.usb.devices.push(usb(
             "1-6",

@@ -11,8 +11,9 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{problems_of, Context, Evidence, EvidenceKind, NameField, Outcome};
+use super::{Context, Evidence, EvidenceKind, NameField, Outcome};
 use crate::inventory::network::{AddrScope, NetInterface};
+use crate::inventory::Fact;
 use crate::policy::model::{DeviceMatch, Identifiers};
 use crate::policy::reader::Table;
 use crate::probe::{ProbeStatus, ProbeTarget};
@@ -241,14 +242,19 @@ impl Settings {
             None => message = Some("probes were not configured".to_string()),
         }
 
-        let mut problems = problems_of(&[&net.problems]);
+        let mut facts = vec![Fact::Interfaces, Fact::Addresses, Fact::Routes];
+        if self.check_dns {
+            facts.push(Fact::Dns);
+        }
+        let mut problems = ctx.inventory.problems_of(&facts);
         // The backend records why routes could not be read; this only guards against a
         // backend that says "unknown" without saying why.
         let unknown_routes = crate::inventory::Problem {
             path: "routing table".to_string(),
             error: "routes could not be read".to_string(),
+            fact: Some(Fact::Routes),
         };
-        if !net.routes_known && problems.is_empty() {
+        if !net.routes_known && !problems.iter().any(|p| p.fact == Some(Fact::Routes)) {
             problems.push(&unknown_routes);
         }
         let mut outcome = Outcome::decide(evidence, &problems);
@@ -284,6 +290,7 @@ mod route_tests {
     use super::super::testing::{interface, judge, machine, named, problem};
     use crate::finding::v1::Status;
     use crate::inventory::network::{DefaultRoute, IpFamily, NetKind};
+    use crate::inventory::Fact;
 
     const RULE: &str = "id = \"external-network\"\n[rule.settings]\ncheck_dns = true";
 
@@ -344,7 +351,9 @@ mod route_tests {
     fn routes_that_could_not_be_read_are_an_error() {
         let mut inv = lan_machine();
         inv.network.routes_known = false;
-        inv.network.problems.push(problem("/proc/net/route"));
+        inv.network
+            .problems
+            .push(problem("/proc/net/route", Some(Fact::Routes)));
         let r = judge(RULE, "", &inv);
         assert_eq!(r.status, Status::Error);
         assert_eq!(

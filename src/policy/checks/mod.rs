@@ -315,8 +315,3 @@ pub fn parse_mode(settings: &Table) -> Mode {
         }),
     }
 }
-
-/// The problems of the inventory sections a check depends on.
-pub fn problems_of<'a>(lists: &[&'a Vec<Problem>]) -> Vec<&'a Problem> {
-    lists.iter().flat_map(|l| l.iter()).collect()
-}

@@ -4,7 +4,8 @@
 //! mount point and options. An unmounted import medium offers no write path and passes.
 
 use super::evidence::{block_evidence, block_ids, registered};
-use super::{problems_of, Context, EvidenceKind, Outcome};
+use super::{Context, EvidenceKind, Outcome};
+use crate::inventory::Fact;
 use crate::policy::model::MediaRole;
 use crate::policy::reader::Table;
 
@@ -54,7 +55,10 @@ impl Settings {
                 }
             }
         }
-        Outcome::decide(evidence, &problems_of(&[&inv.storage.problems]))
+        Outcome::decide(
+            evidence,
+            &inv.problems_of(&[Fact::BlockDevices, Fact::Mounts]),
+        )
     }
 }
 

@@ -6,9 +6,10 @@
 //! devices whose driver is not bound (blocking `usb-storage` does not make a stick harmless).
 
 use super::evidence::{block_evidence, block_ids, registered, usb_evidence, usb_ids};
-use super::{parse_mode, problems_of, Context, Mode, Outcome};
+use super::{parse_mode, Context, Mode, Outcome};
 use crate::inventory::storage::{BlockDevice, BlockKind};
 use crate::inventory::usb::UsbKind;
+use crate::inventory::Fact;
 use crate::policy::reader::Table;
 
 pub const NAME: &str = "removable-storage";
@@ -58,7 +59,7 @@ impl Settings {
                 evidence.push(usb_evidence(usb, what));
             }
         }
-        let problems = problems_of(&[&inv.storage.problems, &inv.usb.problems]);
+        let problems = inv.problems_of(&[Fact::BlockDevices, Fact::UsbDevices]);
         self.mode.conclude(evidence, &problems)
     }
 
@@ -158,7 +159,7 @@ mod tests {
     #[test]
     fn unread_storage_is_an_error_unless_something_already_fails() {
         let mut inv = machine();
-        inv.storage.problems.push(problem("/sys/class/block"));
+        inv.storage.problems.push(problem("/sys/class/block", None));
         let r = judge(RULE, "", &inv);
         assert_eq!(r.status, Status::Error);
         let (device, disk) = stick("sdb", "1-2", "4C530001");

@@ -33,10 +33,11 @@ pub fn machine() -> Inventory {
     }
 }
 
-pub fn problem(path: &str) -> Problem {
+pub fn problem(path: &str, fact: Option<crate::inventory::Fact>) -> Problem {
     Problem {
         path: path.to_string(),
         error: "permission denied".to_string(),
+        fact,
     }
 }
 

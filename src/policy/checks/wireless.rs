@@ -3,9 +3,10 @@
 //! lifted); it is shown in the evidence so a technician knows the state it was found in.
 
 use super::evidence::usb_evidence;
-use super::{problems_of, Context, DeviceRule, Evidence, EvidenceKind, NameField, Outcome};
+use super::{Context, DeviceRule, Evidence, EvidenceKind, NameField, Outcome};
 use crate::inventory::network::NetKind;
 use crate::inventory::wireless::{Radio, RadioKind};
+use crate::inventory::Fact;
 use crate::policy::model::Identifiers;
 use crate::policy::reader::Table;
 
@@ -115,7 +116,7 @@ impl Settings {
                 }
             }
         }
-        let problems = problems_of(&[&w.problems, &inv.network.problems, &inv.usb.problems]);
+        let problems = inv.problems_of(&[Fact::Radios, Fact::Interfaces, Fact::UsbDevices]);
         self.rule.mode.conclude(evidence, &problems)
     }
 }
