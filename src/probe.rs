@@ -157,7 +157,7 @@ pub struct ProbeReport {
 pub fn run(targets: &[ProbeTarget], deadline: Duration) -> ProbeReport {
     let start = Instant::now();
     let until = start + deadline;
-    let (tx, rx) = mpsc::channel::<(usize, ProbeResult)>();
+    let (tx, rx) = mpsc::channel::<Update>();
     for (index, target) in targets.iter().enumerate() {
         let tx = tx.clone();
         let target = target.clone();
@@ -166,7 +166,19 @@ pub fn run(targets: &[ProbeTarget], deadline: Duration) -> ProbeReport {
         let _ = std::thread::Builder::new()
             .name(format!("probe-{index}"))
             .spawn(move || {
-                let _ = tx.send((index, probe_one(&target, until)));
+                let interim = |result: ProbeResult| {
+                    let _ = tx.send(Update {
+                        index,
+                        result,
+                        last: false,
+                    });
+                };
+                let result = probe_one(&target, until, &interim);
+                let _ = tx.send(Update {
+                    index,
+                    result,
+                    last: true,
+                });
             });
     }
     drop(tx);
@@ -175,11 +187,13 @@ pub fn run(targets: &[ProbeTarget], deadline: Duration) -> ProbeReport {
     while pending > 0 {
         let left = until.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
-            Ok((index, result)) => {
-                if let Some(slot) = results.get_mut(index) {
-                    *slot = Some(result);
+            Ok(update) => {
+                if let Some(slot) = results.get_mut(update.index) {
+                    *slot = Some(update.result);
                 }
-                pending -= 1;
+                if update.last {
+                    pending -= 1;
+                }
             }
             Err(_) => break,
         }
@@ -206,6 +220,14 @@ pub fn run(targets: &[ProbeTarget], deadline: Duration) -> ProbeReport {
     }
 }
 
+/// What a probe thread reports: a result so far (a completed TCP handshake already proves a
+/// path, whatever comes after it) or its last word.
+struct Update {
+    index: usize,
+    result: ProbeResult,
+    last: bool,
+}
+
 /// The source address the kernel would use toward `remote`: a connected UDP socket asks the
 /// routing table without sending anything.
 fn route_source(remote: &SocketAddr) -> Option<IpAddr> {
@@ -219,7 +241,7 @@ fn route_source(remote: &SocketAddr) -> Option<IpAddr> {
     socket.local_addr().ok().map(|a| a.ip())
 }
 
-fn probe_one(target: &ProbeTarget, until: Instant) -> ProbeResult {
+fn probe_one(target: &ProbeTarget, until: Instant, interim: &dyn Fn(ProbeResult)) -> ProbeResult {
     let start = Instant::now();
     let mut result = ProbeResult {
         target: target.url.clone(),
@@ -251,11 +273,22 @@ fn probe_one(target: &ProbeTarget, until: Instant) -> ProbeResult {
         return result;
     }
     let outcome = match target.kind {
-        ProbeKind::Tcp => tcp_connect(&remote, left).map(|_| String::new()),
-        ProbeKind::Http => http_get(&remote, target, left, until),
+        ProbeKind::Tcp => tcp_connect(&remote, left).map(|stream| {
+            note_local(&mut result, &stream);
+            String::new()
+        }),
+        ProbeKind::Http => tcp_connect(&remote, left).map(|stream| {
+            note_local(&mut result, &stream);
+            let mut connected = result.clone();
+            connected.status = ProbeStatus::Reachable;
+            connected.latency_ms = Some(elapsed_ms(start));
+            connected.detail = "TCP handshake completed; no HTTP answer before the deadline".into();
+            interim(connected);
+            http_get(stream, target, until)
+        }),
         ProbeKind::Dns => dns_query(&remote, &target.query, left),
     };
-    result.latency_ms = Some(u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX));
+    result.latency_ms = Some(elapsed_ms(start));
     match outcome {
         Ok(detail) => {
             result.status = ProbeStatus::Reachable;
@@ -279,13 +312,32 @@ fn tcp_connect(remote: &SocketAddr, timeout: Duration) -> std::io::Result<TcpStr
     TcpStream::connect_timeout(remote, timeout)
 }
 
-fn http_get(
-    remote: &SocketAddr,
+fn elapsed_ms(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The address the connection actually left from (better than the routing guess).
+fn note_local(result: &mut ProbeResult, stream: &TcpStream) {
+    if let Ok(local) = stream.local_addr() {
+        result.local_address = Some(local.ip().to_string());
+    }
+}
+
+/// After the handshake: sends a GET and shows the status line. Whatever happens now, the
+/// path is proven; a silent or broken server only changes the detail.
+fn http_get(mut stream: TcpStream, target: &ProbeTarget, until: Instant) -> String {
+    match http_exchange(&mut stream, target, until) {
+        Ok(line) if !line.is_empty() => line,
+        Ok(_) => "TCP handshake completed; the server closed without an HTTP answer".into(),
+        Err(err) => format!("TCP handshake completed; no HTTP answer ({err})"),
+    }
+}
+
+fn http_exchange(
+    stream: &mut TcpStream,
     target: &ProbeTarget,
-    timeout: Duration,
     until: Instant,
 ) -> std::io::Result<String> {
-    let mut stream = tcp_connect(remote, timeout)?;
     let left = until
         .saturating_duration_since(Instant::now())
         .max(Duration::from_millis(1));
@@ -297,10 +349,12 @@ fn http_get(
     );
     stream.write_all(request.as_bytes())?;
     let mut head = [0u8; 64];
-    // The connection already proves the path; the status line is only shown as detail.
-    let read = stream.read(&mut head).unwrap_or(0);
+    let read = stream.read(&mut head)?;
     let line = String::from_utf8_lossy(&head[..read]);
-    Ok(line.lines().next().unwrap_or("connected").to_string())
+    Ok(crate::text::display_safe(
+        line.lines().next().unwrap_or(""),
+        64,
+    ))
 }
 
 /// One A query over UDP; any well-formed answer with our id proves the resolver is reachable.

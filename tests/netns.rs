@@ -412,3 +412,150 @@ fn resolvers_outside_the_lan_are_a_passive_signal() {
     let (code, _, _) = lab.scan(&lab.policy("allowed_prefixes = [\"10.231.6.0/24\"]"));
     assert_eq!(code, 0);
 }
+
+/// The routes of `forms`, each in a fresh lab, judged with no probes and no allowed LAN.
+fn route_forms_fail(net: &str, forms: &[&[&str]], expect_kind: &str, expect_detail: &str) {
+    let lab = Lab::new(net, net);
+    let ws = lab.ws.clone();
+    for form in forms {
+        lab.exec_ok(&ws, form);
+    }
+    let (code, f, _) = lab.scan(&lab.policy("check_dns = false"));
+    assert_eq!(code, 1, "{f}");
+    let evidence = rule(&f)["evidence"].as_array().unwrap().clone();
+    let found: Vec<(&str, &str)> = evidence
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap(), e["detail"].as_str().unwrap()))
+        .collect();
+    assert!(
+        found
+            .iter()
+            .any(|(k, d)| *k == expect_kind && d.contains(expect_detail)),
+        "expected {expect_kind} `{expect_detail}` in {found:?}"
+    );
+    assert_eq!(f["inventory"]["network"]["route_source"], "netlink");
+    // The site's LAN, once named, allows the same routes through its own gateway.
+    let (code, f, _) = lab.scan(&lab.policy(&format!(
+        "check_dns = false\nallowed_prefixes = [\"{net}.0/24\"]"
+    )));
+    assert_eq!(
+        (code, rule(&f)["status"].as_str()),
+        (0, Some("pass")),
+        "{f}"
+    );
+}
+
+#[test]
+fn a_split_default_route_like_openvpn_def1_fails() {
+    require_lab();
+    route_forms_fail(
+        "10.231.7",
+        &[
+            &["ip", "route", "add", "0.0.0.0/1", "via", "10.231.7.2"],
+            &["ip", "route", "add", "128.0.0.0/1", "via", "10.231.7.2"],
+        ],
+        "route",
+        "ipv4 route 128.0.0.0/1 via 10.231.7.2 dev",
+    );
+}
+
+#[test]
+fn a_default_route_in_a_table_a_rule_selects_fails() {
+    require_lab();
+    route_forms_fail(
+        "10.231.8",
+        &[
+            &[
+                "ip",
+                "route",
+                "add",
+                "default",
+                "via",
+                "10.231.8.2",
+                "table",
+                "100",
+            ],
+            &["ip", "rule", "add", "from", "all", "lookup", "100"],
+        ],
+        "route",
+        "in table 100 (selected by rule 32765: from all lookup 100)",
+    );
+}
+
+#[test]
+fn a_route_to_one_public_prefix_fails() {
+    require_lab();
+    route_forms_fail(
+        "10.231.9",
+        &[&["ip", "route", "add", "8.0.0.0/8", "via", "10.231.9.2"]],
+        "route",
+        "ipv4 route 8.0.0.0/8 via 10.231.9.2 dev",
+    );
+}
+
+#[test]
+fn a_table_no_rule_selects_is_not_a_path() {
+    require_lab();
+    let lab = Lab::new("10.231.10", "10.231.10");
+    let ws = lab.ws.clone();
+    lab.exec_ok(
+        &ws,
+        &[
+            "ip",
+            "route",
+            "add",
+            "default",
+            "via",
+            "10.231.10.2",
+            "table",
+            "100",
+        ],
+    );
+    let (code, f, _) = lab.scan(&lab.policy("check_dns = false"));
+    assert_eq!(
+        (code, rule(&f)["status"].as_str()),
+        (0, Some("pass")),
+        "{f}"
+    );
+}
+
+/// Accepts connections and never answers: the handshake completes, no HTTP comes back.
+const SILENT: &str = r#"
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
+held = []
+def accept():
+    while True:
+        c, _ = s.accept(); held.append(c)
+threading.Thread(target=accept, daemon=True).start()
+print("READY", flush=True)
+threading.Event().wait()
+"#;
+
+#[test]
+fn an_http_listener_that_never_answers_still_proves_a_path() {
+    require_lab();
+    let mut lab = Lab::new("10.231.11", "10.231.11");
+    lab.serve(SILENT, &["10.231.11.2", "8090"]);
+    let policy = lab.policy(
+        "check_dns = false\nprobes = [\"http://10.231.11.2:8090/health\"]\nprobe_deadline_ms = 800",
+    );
+    let (code, f, _) = lab.scan(&policy);
+    assert_eq!(code, 1, "{f}");
+    let result = &f["probes"]["results"][0];
+    assert_eq!(result["status"], "reachable", "{f}");
+    assert_eq!(result["local_address"], "10.231.11.1", "{f}");
+    assert_eq!(result["interface"], lab.vw().as_str(), "{f}");
+    let probe = rule(&f)["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "probe")
+        .cloned()
+        .expect("probe evidence");
+    assert!(
+        probe["detail"].as_str().unwrap().contains("no HTTP answer"),
+        "{probe}"
+    );
+}

@@ -709,8 +709,10 @@ fn live_scan_reports_this_machines_default_route() {
 #[test]
 fn a_scan_with_a_bundled_policy_opens_no_network_connection() {
     // The agent that looks for outbound connections must not make any itself: with the
-    // bundled policies (no probe targets) no AF_INET/AF_INET6 socket is connected or sent on.
-    // strace sees every such syscall, including ones a library makes on our behalf.
+    // bundled policies (no probe targets) no AF_INET/AF_INET6 socket is even opened, and
+    // nothing is connected or sent to an internet address. Routes and rules are read over
+    // netlink (AF_NETLINK), a conversation with the local kernel. strace sees every such
+    // syscall, including ones a library makes on our behalf.
     let found = Command::new("strace")
         .arg("-V")
         .stdout(Stdio::null())
@@ -726,7 +728,7 @@ fn a_scan_with_a_bundled_policy_opens_no_network_connection() {
                 "-f",
                 "-qq",
                 "-e",
-                "trace=connect,sendto,sendmsg,sendmmsg",
+                "trace=socket,connect,sendto,sendmsg,sendmmsg",
                 "-o",
                 "/dev/stderr",
             ])
@@ -736,8 +738,15 @@ fn a_scan_with_a_bundled_policy_opens_no_network_connection() {
             .output()
             .unwrap();
         let trace = stderr(&out);
-        let inet: Vec<&str> = trace.lines().filter(|l| l.contains("AF_INET")).collect();
+        let inet: Vec<&str> = trace
+            .lines()
+            .filter(|l| l.contains("socket(AF_INET") || l.contains("sa_family=AF_INET"))
+            .collect();
         assert!(inet.is_empty(), "{policy}: network syscalls: {inet:?}");
+        assert!(
+            trace.contains("socket(AF_NETLINK"),
+            "{policy}: the trace saw no socket at all, so it proves nothing: {trace}"
+        );
         assert!(
             serde_json::from_slice::<Value>(&out.stdout).is_ok(),
             "{policy}: scan did not run: {trace}"

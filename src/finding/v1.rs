@@ -73,6 +73,8 @@ pub enum EvidenceKind {
     UsbDevice,
     NetworkInterface,
     DefaultRoute,
+    /// A route other than a main-table default route that leads to public addresses.
+    Route,
     Address,
     Radio,
     SoundCard,

@@ -6,6 +6,7 @@
 //! The inventory judges nothing: a USB stick is listed with its identifiers, and whether it
 //! is allowed is the policy's question.
 
+pub mod address_space;
 pub mod audio;
 pub mod bus;
 pub mod network;

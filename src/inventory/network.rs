@@ -1,4 +1,5 @@
-//! Network interfaces, their addresses, and the default routes.
+//! Network interfaces, their addresses, the routes of every table and the rules that choose
+//! between tables.
 //!
 //! The kind of an interface says whether it can reach outside: Wi-Fi, a WWAN modem, a phone
 //! tethered over USB, PPP and tunnels can; loopback, veth and bridges by themselves cannot.
@@ -17,9 +18,22 @@ use super::Problem;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkSection {
     pub interfaces: Vec<NetInterface>,
+    /// The main table's default routes (a view of `routes`, kept for readers of v1).
     pub default_routes: Vec<DefaultRoute>,
     /// False when the routing table could not be read.
     pub routes_known: bool,
+    /// Every route of every table the backend could read.
+    #[serde(default)]
+    pub routes: Vec<Route>,
+    /// The policy-routing rules that choose a table; empty when `rules_known` is false.
+    #[serde(default)]
+    pub rules: Vec<RoutingRule>,
+    /// False when the rules could not be read (then only the main table is known to be used).
+    #[serde(default)]
+    pub rules_known: bool,
+    /// Where routes and rules came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_source: Option<RouteSource>,
     pub dns_servers: Vec<IpAddr>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
@@ -92,6 +106,106 @@ pub struct DefaultRoute {
     pub metric: u32,
 }
 
+/// The kernel's main table, where routes go unless told otherwise.
+pub const TABLE_MAIN: u32 = 254;
+/// The table of local and broadcast addresses, looked up first.
+pub const TABLE_LOCAL: u32 = 255;
+/// The table the last standard rule looks up.
+pub const TABLE_DEFAULT: u32 = 253;
+
+/// A table as `ip route` names it.
+pub fn table_name(table: u32) -> String {
+    match table {
+        TABLE_MAIN => "main".to_string(),
+        TABLE_LOCAL => "local".to_string(),
+        TABLE_DEFAULT => "default".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// One route of one table (a multipath route is one `Route` per next hop).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    pub family: IpFamily,
+    pub table: u32,
+    pub destination: IpAddr,
+    pub prefix_len: u8,
+    pub kind: RouteKind,
+    pub gateway: Option<IpAddr>,
+    /// The interface it leaves by, when it names one.
+    pub interface: Option<String>,
+    pub metric: u32,
+}
+
+impl Route {
+    pub fn prefix(&self) -> super::address_space::Prefix {
+        super::address_space::Prefix::new(self.destination, self.prefix_len)
+    }
+}
+
+/// What a route does with matching packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouteKind {
+    /// Sends them on, through a gateway or straight onto a link.
+    Unicast,
+    Local,
+    Broadcast,
+    Anycast,
+    Multicast,
+    Blackhole,
+    Unreachable,
+    Prohibit,
+    /// Leaves this table, so the next rule's table is consulted.
+    Throw,
+    Other,
+}
+
+/// One policy-routing rule (`ip rule`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingRule {
+    pub family: IpFamily,
+    pub priority: u32,
+    pub action: RuleAction,
+    /// The table a `lookup` rule selects.
+    pub table: Option<u32>,
+    /// What traffic it applies to, as `ip rule` says it (`from all`, `from 10.0.0.0/8 fwmark 0x1`).
+    pub selector: String,
+}
+
+impl RoutingRule {
+    /// `32766: from all lookup main`.
+    pub fn describe(&self) -> String {
+        let action = match (self.action, self.table) {
+            (RuleAction::Lookup, Some(table)) => format!("lookup {}", table_name(table)),
+            (action, _) => action.to_string(),
+        };
+        format!("{}: {} {action}", self.priority, self.selector)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleAction {
+    Lookup,
+    Goto,
+    Nop,
+    Blackhole,
+    Unreachable,
+    Prohibit,
+    Other,
+}
+
+/// Where the routing information came from: the kernel itself, a recording of `ip -json`
+/// output (under `--root`), or procfs, which shows the main table only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouteSource {
+    Netlink,
+    RecordedIpJson,
+    Procfs,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IpFamily {
@@ -155,7 +269,33 @@ pub fn scope_of(addr: &IpAddr) -> AddrScope {
     }
 }
 
-crate::vocab::unit_names!(NetKind, AddrScope, IpFamily);
+crate::vocab::unit_names!(
+    NetKind,
+    AddrScope,
+    IpFamily,
+    RouteKind,
+    RuleAction,
+    RouteSource
+);
+
+impl NetworkSection {
+    /// The tables some rule can select: every `lookup` table when the rules are known, else
+    /// the main table alone.
+    pub fn selectable_tables(&self) -> Vec<(u32, Option<&RoutingRule>)> {
+        if !self.rules_known {
+            return vec![(TABLE_MAIN, None)];
+        }
+        let mut tables: Vec<(u32, Option<&RoutingRule>)> = Vec::new();
+        for rule in &self.rules {
+            if let (RuleAction::Lookup, Some(table)) = (rule.action, rule.table) {
+                if !tables.iter().any(|(t, _)| *t == table) {
+                    tables.push((table, Some(rule)));
+                }
+            }
+        }
+        tables
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::network::IfAddress;
+use super::network::{table_name, IfAddress, RouteKind};
 use super::usb::UsbRef;
 use super::Inventory;
 use crate::text::{display_safe, DISPLAY_CHARS};
@@ -84,21 +84,41 @@ pub fn render(inv: &Inventory) -> String {
             let _ = writeln!(o, "  {:<12} on USB {}", "", usb_ids(usb));
         }
     }
-    if !inv.network.routes_known {
-        let _ = writeln!(o, "  default routes: unknown (routing table not readable)");
+    let net = &inv.network;
+    if !net.routes_known {
+        let _ = writeln!(o, "  routes: unknown (routing table not readable)");
     }
-    for r in &inv.network.default_routes {
+    let source = net.route_source.map_or("-", |s| s.as_str());
+    for r in net.routes.iter().filter(|r| r.kind == RouteKind::Unicast) {
         let gateway = r
             .gateway
             .map_or("no gateway".to_string(), |g| format!("via {g}"));
         let _ = writeln!(
             o,
-            "  default route {} {gateway} dev {} metric {}",
+            "  route {} {} {gateway} dev {} table {} metric {}",
             r.family,
-            shown(Some(&r.interface)),
+            r.prefix(),
+            shown(r.interface.as_deref()),
+            table_name(r.table),
             r.metric
         );
     }
+    if net.rules_known {
+        for rule in &net.rules {
+            let _ = writeln!(
+                o,
+                "  rule {} {}",
+                rule.family,
+                shown(Some(&rule.describe()))
+            );
+        }
+    } else if net.routes_known {
+        let _ = writeln!(
+            o,
+            "  rules: unknown (only the main table is known to be used)"
+        );
+    }
+    let _ = writeln!(o, "  routes read from {source}");
 
     let _ = writeln!(o, "\nStorage");
     for d in &inv.storage.devices {

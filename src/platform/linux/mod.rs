@@ -16,6 +16,8 @@ pub mod netsource;
 pub mod network;
 pub mod procnet;
 pub mod root;
+pub mod routes;
+pub mod rtnetlink;
 pub mod storage;
 pub mod udev_db;
 pub mod usb;

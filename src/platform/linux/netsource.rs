@@ -1,58 +1,41 @@
-//! Interface addresses and default routes.
+//! Interface addresses, routes and resolvers.
 //!
-//! Live, addresses come from netdev (netlink). Default routes come from the kernel's own
-//! tables in `/proc/net/route` and `/proc/net/ipv6_route`, live and under a fixture root
-//! alike: netdev only reports routes that have a gateway, and a `default dev ppp0` or a WWAN
-//! point-to-point default route has none, yet is exactly the outbound path we look for.
-//! Under a fixture root, addresses come from `proc/net/if_inet6` and `proc/net/fib_trie`.
+//! Live, addresses come from netdev (netlink) and routes and rules from rtnetlink (see
+//! `routes.rs`; netdev only reports routes that have a gateway, and a `default dev ppp0` has
+//! none). Under a fixture root, addresses come from `proc/net/if_inet6` and
+//! `proc/net/fib_trie`, routes from recordings or `/proc/net`.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use super::procnet::{self, RouteRow};
+use super::procnet;
 use super::root::{Fact, HostRoot};
+use super::routes::{self, Routing};
+use crate::inventory::network::Route;
 
 #[derive(Debug, Default)]
 pub struct NetState {
     pub addresses: BTreeMap<String, Vec<(IpAddr, u8)>>,
-    pub routes: Vec<RouteRow>,
-    /// False when neither routing table could be read: callers must not read "no default
-    /// route" into an empty list.
-    pub routes_known: bool,
+    /// Routes and rules; `routing.routes_known` false means callers must not read "no
+    /// default route" into an empty list.
+    pub routing: Routing,
     /// Resolvers from resolv.conf, plus systemd-resolved's upstream servers when the
     /// stub (127.0.0.53) is configured.
     pub dns_servers: Vec<IpAddr>,
 }
 
 pub fn read(host: &HostRoot) -> NetState {
-    let (routes, routes_known) = host.reading(Fact::Routes, || read_routes(host));
-    let addresses = host.reading(Fact::Addresses, || read_addresses(host, &routes));
+    let routing = host.reading(Fact::Routes, || routes::read(host));
+    let addresses = host.reading(Fact::Addresses, || read_addresses(host, &routing.routes));
     let dns_servers = host.reading(Fact::Dns, || read_resolvers(host));
     NetState {
         addresses,
-        routes,
-        routes_known,
+        routing,
         dns_servers,
     }
 }
 
-fn read_routes(host: &HostRoot) -> (Vec<RouteRow>, bool) {
-    let v4 = host.read_text("proc/net/route");
-    let v6 = host.read_text("proc/net/ipv6_route");
-    let routes_known = v4.is_some();
-    if !routes_known {
-        host.note("proc/net/route", "IPv4 routing table not readable");
-    }
-    let mut routes = v4.as_deref().map(procnet::parse_route).unwrap_or_default();
-    routes.extend(
-        v6.as_deref()
-            .map(procnet::parse_ipv6_route)
-            .unwrap_or_default(),
-    );
-    (routes, routes_known)
-}
-
-fn read_addresses(host: &HostRoot, routes: &[RouteRow]) -> BTreeMap<String, Vec<(IpAddr, u8)>> {
+fn read_addresses(host: &HostRoot, routes: &[Route]) -> BTreeMap<String, Vec<(IpAddr, u8)>> {
     if host.is_live() {
         live_addresses()
     } else {

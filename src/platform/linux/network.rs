@@ -11,7 +11,7 @@ use super::netsource::{self, NetState};
 use super::root::{Fact, HostRoot};
 use super::usb::usb_parent;
 use crate::inventory::network::{
-    scope_of, DefaultRoute, IfAddress, IpFamily, NetInterface, NetKind, NetworkSection,
+    scope_of, DefaultRoute, IfAddress, NetInterface, NetKind, NetworkSection, RouteKind, TABLE_MAIN,
 };
 use crate::inventory::Bus;
 
@@ -35,13 +35,14 @@ pub fn collect(host: &HostRoot) -> NetworkSection {
             .collect()
     });
     interfaces.sort_by(|a, b| a.name.cmp(&b.name));
-    let default_routes = state
+    let routing = state.routing;
+    let default_routes = routing
         .routes
         .iter()
-        .filter(|r| r.is_default())
+        .filter(|r| r.table == TABLE_MAIN && r.prefix_len == 0 && r.kind == RouteKind::Unicast)
         .map(|r| DefaultRoute {
-            family: IpFamily::of(&r.destination),
-            interface: r.interface.clone(),
+            family: r.family,
+            interface: r.interface.clone().unwrap_or_default(),
             gateway: r.gateway,
             metric: r.metric,
         })
@@ -49,7 +50,11 @@ pub fn collect(host: &HostRoot) -> NetworkSection {
     NetworkSection {
         interfaces,
         default_routes,
-        routes_known: state.routes_known,
+        routes_known: routing.routes_known,
+        routes: routing.routes,
+        rules: routing.rules,
+        rules_known: routing.rules_known,
+        route_source: routing.source,
         dns_servers: state.dns_servers.clone(),
         problems: host.take_problems(),
     }

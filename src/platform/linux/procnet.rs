@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::inventory::network::{Route, TABLE_MAIN};
+
 const RTF_UP: u32 = 0x0001;
 const RTF_GATEWAY: u32 = 0x0002;
 const RTF_REJECT: u32 = 0x0200;
@@ -21,7 +23,20 @@ pub struct RouteRow {
     pub flags: u32,
 }
 
+/// IPv6 routes to the machine's own addresses carry this flag in `/proc/net/ipv6_route`.
+const RTF_LOCAL: u32 = 0x8000_0000;
+
 impl RouteRow {
+    /// A route that refuses traffic (`unreachable`, `prohibit`, `blackhole`).
+    pub fn rejects(&self) -> bool {
+        self.flags & RTF_REJECT != 0
+    }
+
+    /// A route to one of the machine's own addresses.
+    pub fn is_local(&self) -> bool {
+        self.destination.is_ipv6() && self.flags & RTF_LOCAL != 0
+    }
+
     pub fn is_default(&self) -> bool {
         self.prefix_len == 0
             && self.destination.is_unspecified()
@@ -107,10 +122,7 @@ pub fn parse_if_inet6(text: &str) -> BTreeMap<String, Vec<(IpAddr, u8)>> {
 /// Local IPv4 addresses from `/proc/net/fib_trie` (`/32 host LOCAL` leaves), given to the
 /// interface whose on-link route covers them. procfs has no per-interface IPv4 address list;
 /// this is how tools without netlink recover it.
-pub fn parse_fib_trie_locals(
-    text: &str,
-    routes: &[RouteRow],
-) -> BTreeMap<String, Vec<(IpAddr, u8)>> {
+pub fn parse_fib_trie_locals(text: &str, routes: &[Route]) -> BTreeMap<String, Vec<(IpAddr, u8)>> {
     let mut out: BTreeMap<String, Vec<(IpAddr, u8)>> = BTreeMap::new();
     let mut last: Option<Ipv4Addr> = None;
     for line in text.lines() {
@@ -123,7 +135,10 @@ pub fn parse_fib_trie_locals(
                 ("lo".to_string(), 8)
             } else {
                 match on_link_route(routes, addr) {
-                    Some(route) => (route.interface.clone(), route.prefix_len),
+                    Some(route) => (
+                        route.interface.clone().unwrap_or_else(|| "?".to_string()),
+                        route.prefix_len,
+                    ),
                     None => ("?".to_string(), 32),
                 }
             };
@@ -136,10 +151,15 @@ pub fn parse_fib_trie_locals(
     out
 }
 
-fn on_link_route(routes: &[RouteRow], addr: Ipv4Addr) -> Option<&RouteRow> {
+fn on_link_route(routes: &[Route], addr: Ipv4Addr) -> Option<&Route> {
     routes
         .iter()
-        .filter(|r| r.gateway.is_none() && r.prefix_len > 0)
+        .filter(|r| {
+            r.gateway.is_none()
+                && r.prefix_len > 0
+                && r.table == TABLE_MAIN
+                && r.interface.is_some()
+        })
         .filter(|r| match r.destination {
             IpAddr::V4(dest) => {
                 let mask = u32::MAX
@@ -196,7 +216,20 @@ mod tests {
     #[test]
     fn fib_trie_locals_map_to_on_link_interface() {
         let trie = "Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 0.0.0.0\n        /0 universe UNICAST\n     +-- 127.0.0.0/8 2 0 2\n           |-- 127.0.0.1\n              /32 host LOCAL\n        +-- 192.0.2.0/30 2 0 2\n           |-- 192.0.2.2\n              /32 host LOCAL\nLocal:\n           |-- 192.0.2.2\n              /32 host LOCAL\n";
-        let map = parse_fib_trie_locals(trie, &parse_route(ROUTE));
+        let routes: Vec<Route> = parse_route(ROUTE)
+            .iter()
+            .map(|r| Route {
+                family: crate::inventory::network::IpFamily::of(&r.destination),
+                table: TABLE_MAIN,
+                destination: r.destination,
+                prefix_len: r.prefix_len,
+                kind: crate::inventory::network::RouteKind::Unicast,
+                gateway: r.gateway,
+                interface: Some(r.interface.clone()),
+                metric: r.metric,
+            })
+            .collect();
+        let map = parse_fib_trie_locals(trie, &routes);
         assert_eq!(map["eth0"], vec![("192.0.2.2".parse().unwrap(), 24)]);
         assert_eq!(map["lo"], vec![("127.0.0.1".parse().unwrap(), 8)]);
     }

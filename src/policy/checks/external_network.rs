@@ -9,10 +9,11 @@
 
 use std::net::IpAddr;
 
-use serde::{Deserialize, Serialize};
-
 use super::{Context, Evidence, EvidenceKind, NameField, Outcome};
-use crate::inventory::network::{AddrScope, NetInterface};
+use crate::inventory::address_space::NotPublic;
+use crate::inventory::network::{
+    table_name, AddrScope, NetInterface, Route, RouteKind, RoutingRule, TABLE_MAIN,
+};
 use crate::inventory::Fact;
 use crate::policy::model::{DeviceMatch, Identifiers};
 use crate::policy::reader::Table;
@@ -23,41 +24,7 @@ pub const NAME: &str = "external-network";
 /// Default for the whole probe round, so a scan at boot never waits longer than this.
 pub const DEFAULT_PROBE_DEADLINE_MS: u64 = 2000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Prefix {
-    pub addr: IpAddr,
-    pub len: u8,
-}
-
-impl Prefix {
-    pub fn parse(text: &str) -> Option<Prefix> {
-        let (addr, len) = match text.split_once('/') {
-            Some((a, l)) => (a.parse::<IpAddr>().ok()?, l.parse::<u8>().ok()?),
-            None => {
-                let a: IpAddr = text.parse().ok()?;
-                (a, if a.is_ipv4() { 32 } else { 128 })
-            }
-        };
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        (len <= max).then_some(Prefix { addr, len })
-    }
-
-    pub fn contains(&self, ip: &IpAddr) -> bool {
-        match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.len)).unwrap_or(0);
-                u32::from(net) & mask == u32::from(*ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.len))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(*ip) & mask
-            }
-            _ => false,
-        }
-    }
-}
+pub use crate::inventory::address_space::Prefix;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -151,29 +118,27 @@ impl Settings {
         let iface = |name: &str| net.interfaces.iter().find(|i| i.name == name);
         let mut evidence = Vec::new();
 
-        for route in &net.default_routes {
-            let on_allowed = iface(&route.interface).is_some_and(|i| self.interface_allowed(i));
-            let via_lan = route.gateway.is_some_and(|g| self.in_lan(&g));
-            if on_allowed || via_lan {
-                continue;
+        let space = NotPublic::new(self.cgnat_is_public, &self.allowed_prefixes);
+        for (table, rule) in net.selectable_tables() {
+            for route in net
+                .routes
+                .iter()
+                .filter(|r| r.table == table && r.kind == RouteKind::Unicast)
+            {
+                let on = route.interface.as_deref().and_then(iface);
+                let on_allowed = on.is_some_and(|i| self.interface_allowed(i));
+                let via_lan = route.gateway.is_some_and(|g| self.in_lan(&g));
+                if on_allowed || via_lan || !space.covers_public(&route.prefix()) {
+                    continue;
+                }
+                let mut e = route_evidence(route, rule);
+                if let Some(i) = on {
+                    e.device_path = Some(i.device_path.clone());
+                    e.mac = i.mac.clone();
+                    e.driver = i.driver.clone();
+                }
+                evidence.push(e);
             }
-            let gateway = route
-                .gateway
-                .map_or("no gateway".to_string(), |g| format!("via {g}"));
-            let mut e = Evidence::new(
-                EvidenceKind::DefaultRoute,
-                format!(
-                    "{} default route {gateway} dev {}",
-                    route.family, route.interface
-                ),
-            );
-            e.name = Some(route.interface.clone());
-            if let Some(i) = iface(&route.interface) {
-                e.device_path = Some(i.device_path.clone());
-                e.mac = i.mac.clone();
-                e.driver = i.driver.clone();
-            }
-            evidence.push(e);
         }
 
         for i in &net.interfaces {
@@ -265,38 +230,82 @@ impl Settings {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefixes_contain() {
-        let lan = Prefix::parse("10.20.0.0/16").unwrap();
-        assert!(lan.contains(&"10.20.3.4".parse().unwrap()));
-        assert!(!lan.contains(&"10.21.0.1".parse().unwrap()));
-        assert!(!lan.contains(&"fd00::1".parse().unwrap()));
-        let all = Prefix::parse("0.0.0.0/0").unwrap();
-        assert!(all.contains(&"8.8.8.8".parse().unwrap()));
-        let v6 = Prefix::parse("fd00:1::/48").unwrap();
-        assert!(v6.contains(&"fd00:1:0:5::1".parse().unwrap()));
-        assert_eq!(Prefix::parse("10.0.0.0/33"), None);
-        assert_eq!(Prefix::parse("nonsense"), None);
-        assert_eq!(Prefix::parse("192.0.2.7").map(|p| p.len), Some(32));
+/// A route out, named by what `ip route` would print, and by its table and rule when it is
+/// not in the main table (policy routing is where such routes hide).
+fn route_evidence(route: &Route, rule: Option<&RoutingRule>) -> Evidence {
+    let gateway = route
+        .gateway
+        .map_or("no gateway".to_string(), |g| format!("via {g}"));
+    let dev = route.interface.as_deref().unwrap_or("?");
+    let default = route.prefix_len == 0;
+    let mut detail = if default {
+        format!("{} default route {gateway} dev {dev}", route.family)
+    } else {
+        format!(
+            "{} route {} {gateway} dev {dev}",
+            route.family,
+            route.prefix()
+        )
+    };
+    if route.table != TABLE_MAIN {
+        detail.push_str(&format!(" in table {}", table_name(route.table)));
+        if let Some(rule) = rule {
+            detail.push_str(&format!(" (selected by rule {})", rule.describe()));
+        }
     }
+    let kind = if default && route.table == TABLE_MAIN {
+        EvidenceKind::DefaultRoute
+    } else {
+        EvidenceKind::Route
+    };
+    let mut e = Evidence::new(kind, detail);
+    e.name = route.interface.clone();
+    e
 }
 
 #[cfg(test)]
 mod route_tests {
     use super::super::testing::{interface, judge, machine, named, problem};
     use crate::finding::v1::Status;
-    use crate::inventory::network::{DefaultRoute, IpFamily, NetKind};
+    use crate::inventory::network::{
+        IpFamily, NetKind, Route, RouteKind, RoutingRule, RuleAction, TABLE_LOCAL, TABLE_MAIN,
+    };
     use crate::inventory::Fact;
+
+    fn route(dest: &str, gateway: Option<&str>, table: u32) -> Route {
+        let prefix = crate::inventory::address_space::Prefix::parse(dest).unwrap();
+        Route {
+            family: IpFamily::of(&prefix.addr),
+            table,
+            destination: prefix.addr,
+            prefix_len: prefix.len,
+            kind: RouteKind::Unicast,
+            gateway: gateway.map(|g| g.parse().unwrap()),
+            interface: Some("eth0".into()),
+            metric: 0,
+        }
+    }
+
+    fn lookup(priority: u32, table: u32) -> RoutingRule {
+        RoutingRule {
+            family: IpFamily::Ipv4,
+            priority,
+            action: RuleAction::Lookup,
+            table: Some(table),
+            selector: "from all".into(),
+        }
+    }
 
     const RULE: &str = "id = \"external-network\"\n[rule.settings]\ncheck_dns = true";
 
     fn lan_machine() -> crate::inventory::Inventory {
         let mut inv = machine();
         inv.network.routes_known = true;
+        inv.network.rules_known = true;
+        inv.network.rules = vec![lookup(0, TABLE_LOCAL), lookup(32766, TABLE_MAIN)];
+        inv.network
+            .routes
+            .push(route("10.20.0.0/16", None, TABLE_MAIN));
         inv.network.interfaces.push(interface(
             "eth0",
             NetKind::Ethernet,
@@ -310,18 +319,86 @@ mod route_tests {
     fn a_default_route_fails_unless_its_gateway_is_in_the_lan() {
         let mut inv = lan_machine();
         assert_eq!(judge(RULE, "", &inv).status, Status::Pass);
-        inv.network.default_routes.push(DefaultRoute {
-            family: IpFamily::Ipv4,
-            interface: "eth0".into(),
-            gateway: Some("10.20.0.1".parse().unwrap()),
-            metric: 0,
-        });
+        inv.network
+            .routes
+            .push(route("0.0.0.0/0", Some("10.20.0.1"), TABLE_MAIN));
         let r = judge(RULE, "", &inv);
         assert_eq!((r.status, named(&r)), (Status::Fail, vec!["eth0".into()]));
         let lan = format!("{RULE}\nallowed_prefixes = [\"10.20.0.0/16\"]");
         assert_eq!(judge(&lan, "", &inv).status, Status::Pass);
         let by_name = format!("{RULE}\nallowed_interfaces = [ {{ name = \"eth0\" }} ]");
         assert_eq!(judge(&by_name, "", &inv).status, Status::Pass);
+    }
+
+    #[test]
+    fn every_route_that_covers_public_space_fails_in_any_table_a_rule_selects() {
+        let split_default = || {
+            let mut inv = lan_machine();
+            inv.network
+                .routes
+                .push(route("0.0.0.0/1", Some("10.20.0.1"), TABLE_MAIN));
+            inv.network
+                .routes
+                .push(route("128.0.0.0/1", Some("10.20.0.1"), TABLE_MAIN));
+            inv
+        };
+        let r = judge(RULE, "", &split_default());
+        let details: Vec<&str> = r.evidence.iter().map(|e| e.detail.as_str()).collect();
+        assert_eq!(
+            details,
+            [
+                "ipv4 route 0.0.0.0/1 via 10.20.0.1 dev eth0",
+                "ipv4 route 128.0.0.0/1 via 10.20.0.1 dev eth0"
+            ]
+        );
+
+        // A default route in table 100 counts only once a rule can select table 100.
+        let mut inv = lan_machine();
+        inv.network
+            .routes
+            .push(route("0.0.0.0/0", Some("10.20.0.1"), 100));
+        assert_eq!(judge(RULE, "", &inv).status, Status::Pass);
+        inv.network.rules.insert(1, lookup(32765, 100));
+        let r = judge(RULE, "", &inv);
+        assert_eq!(
+            r.evidence[0].detail,
+            "ipv4 default route via 10.20.0.1 dev eth0 in table 100 (selected by rule 32765: from all lookup 100)"
+        );
+        assert_eq!(r.evidence[0].kind.as_str(), "route");
+
+        // A public prefix on-link or via a gateway fails; the site's own space does not.
+        let mut inv = lan_machine();
+        inv.network
+            .routes
+            .push(route("8.0.0.0/8", Some("10.20.0.1"), TABLE_MAIN));
+        inv.network
+            .routes
+            .push(route("192.168.7.0/24", Some("10.20.0.1"), TABLE_MAIN));
+        assert_eq!(named(&judge(RULE, "", &inv)), vec!["eth0".to_string()]);
+        let own = format!("{RULE}\nallowed_prefixes = [\"8.0.0.0/8\"]");
+        assert_eq!(judge(&own, "", &inv).status, Status::Pass);
+
+        // Blackholes and local routes lead nowhere.
+        let mut inv = lan_machine();
+        let mut hole = route("0.0.0.0/0", None, TABLE_MAIN);
+        hole.kind = RouteKind::Blackhole;
+        inv.network.routes.push(hole);
+        assert_eq!(judge(RULE, "", &inv).status, Status::Pass);
+    }
+
+    #[test]
+    fn without_rules_only_the_main_table_is_known_to_be_used() {
+        let mut inv = lan_machine();
+        inv.network.rules_known = false;
+        inv.network.rules.clear();
+        inv.network
+            .routes
+            .push(route("0.0.0.0/0", Some("10.20.0.1"), 100));
+        assert_eq!(judge(RULE, "", &inv).status, Status::Pass);
+        inv.network
+            .routes
+            .push(route("0.0.0.0/0", Some("10.20.0.1"), TABLE_MAIN));
+        assert_eq!(judge(RULE, "", &inv).status, Status::Fail);
     }
 
     #[test]
