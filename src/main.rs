@@ -3,7 +3,6 @@
 //! Exit codes are part of the interface: 0 compliant (or complete), 1 violations, 2 usage or
 //! configuration error, 3 scan error (something could not be read or written).
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -95,6 +94,10 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             if let Some(diagnostics) = &outcome.diagnostics {
                 eprint!("{diagnostics}");
             }
+            if let Some(err) = outcome.seal_error {
+                // The report above stands; the finding it describes did not reach the spool.
+                return Err(scan_failure(err));
+            }
             let f = &outcome.finding;
             let summary = format!(
                 "verdict={} fail={} error={} pass={} skip={} finding={}",
@@ -163,7 +166,10 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         } => {
             isoguard::platform::linux::fixture::materialize(&fixture, &out)
                 .map_err(|e| CliError::usage(format!("{}: {e}", fixture.display())))?;
-            let _ = writeln!(std::io::stdout(), "{}", out.display());
+            let _ = std::io::Write::write_all(
+                &mut std::io::stdout(),
+                format!("{}\n", out.display()).as_bytes(),
+            );
             Ok(exit::OK)
         }
     }

@@ -483,10 +483,12 @@ fn a_fork_and_a_chain_reset_are_recorded() {
     let key = keygen(&dir, "t430s.key");
     assert!(enroll(&trust, &machine_id(T430S), &key).status.success());
     let state = dir.path("state");
-    let chain_file = state.join("chain.json");
 
     let spool = dir.path("spool");
     scan(T430S, &key, &spool, &state, "boot");
+    let chain_file = common::chain_files(&state)
+        .pop()
+        .expect("a chain state file");
     let after_first = fs::read(&chain_file).unwrap();
     scan(T430S, &key, &spool, &state, "boot");
     deliver(&spool, &inbox, "");

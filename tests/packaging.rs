@@ -357,7 +357,12 @@ fn deb_install_scan_collect_remove_purge() {
     assert!(Path::new(PUB).is_file());
     assert!(Path::new("/etc/isoguard/config.toml").is_file());
     assert_eq!(findings(OUTBOX), spooled);
-    assert!(Path::new(STATE).join("chain.json").is_file());
+    let chains: Vec<_> = std::fs::read_dir(STATE)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("chain-"))
+        .collect();
+    assert_eq!(chains.len(), 1, "one chain state for this machine and key");
 
     // Reinstall: the same key (never regenerated), the chain continues.
     let reinstalled = ok("dpkg", &["-i", agent_deb.to_str().unwrap()]);

@@ -477,7 +477,9 @@ fn signed_findings_chain_and_verify_independently() {
     assert!(stdout(&out).contains("FAIL"), "{}", stdout(&out));
 
     // A corrupt state file starts a new chain that the finding declares.
-    fs::write(state.join("chain.json"), "{not json").unwrap();
+    let chain = common::chain_files(&state);
+    assert_eq!(chain.len(), 1, "{chain:?}");
+    fs::write(&chain[0], "{not json").unwrap();
     scan("timer");
     let newest: Vec<PathBuf> = spooled(&spool)
         .into_iter()
@@ -556,7 +558,7 @@ fn unwritable_spool_is_exit_3_and_the_chain_does_not_advance() {
         stderr(&out)
     );
     assert!(
-        !state.join("chain.json").exists(),
+        common::chain_files(&state).is_empty(),
         "chain advanced without a durable finding"
     );
 }
@@ -803,4 +805,251 @@ fn site_override_replaces_a_rules_settings() {
         "{}",
         stderr(&out)
     );
+}
+
+/// An empty config file, so the host's /etc/isoguard/config.toml takes no part.
+fn empty_config() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("empty-config.toml");
+    fs::write(&path, "").unwrap();
+    path
+}
+
+/// The payload of a spooled envelope.
+fn envelope_payload(path: &Path) -> Value {
+    use base64::Engine;
+    let envelope: Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(envelope["payload"].as_str().unwrap())
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// A signed scan of `root` (None: this machine) into `spool`, chained in `state`.
+fn signed_scan(root: Option<&Path>, key: &Path, spool: &Path, state: &Path) -> Output {
+    let mut cmd = bin();
+    cmd.args([
+        "scan",
+        "--policy",
+        "classified",
+        "--format",
+        "json",
+        "--config",
+    ])
+    .arg(empty_config())
+    .arg("--key")
+    .arg(key)
+    .arg("--spool")
+    .arg(spool)
+    .arg("--state")
+    .arg(state);
+    if let Some(root) = root {
+        cmd.arg("--root").arg(root);
+    }
+    run(&mut cmd)
+}
+
+fn newest(spool: &Path, before: &[PathBuf]) -> Value {
+    let new: Vec<PathBuf> = spooled(spool)
+        .into_iter()
+        .filter(|f| !before.contains(f))
+        .collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    envelope_payload(&new[0])
+}
+
+/// See: issue "Right on the machines it is for", item 4. A scan of a recorded machine into
+/// the live state folder used to advance the live chain, and a new key continued the old one.
+#[test]
+fn the_chain_belongs_to_one_machine_and_one_key() {
+    let dir = Scratch::new("chain-binding");
+    let key = keygen(&dir);
+    let (spool, state) = (dir.path("outbox"), dir.path("state"));
+    let live1 = signed_scan(None, &key, &spool, &state);
+    assert!(
+        matches!(live1.status.code(), Some(0 | 1 | 3)),
+        "{}",
+        stderr(&live1)
+    );
+    let first = newest(&spool, &[]);
+    assert_eq!(first["sequence"], 1);
+
+    let before = spooled(&spool);
+    let fixture = signed_scan(Some(&common::tree("thinkpad-t61")), &key, &spool, &state);
+    assert_eq!(fixture.status.code(), Some(1), "{}", stderr(&fixture));
+    let recorded = newest(&spool, &before);
+    assert_eq!(
+        recorded["sequence"], 1,
+        "the recorded machine has its own chain"
+    );
+    assert_eq!(
+        recorded["chain_reset"]["reason"],
+        "no state file (first run)"
+    );
+
+    let before = spooled(&spool);
+    signed_scan(None, &key, &spool, &state);
+    let live2 = newest(&spool, &before);
+    assert_eq!(live2["sequence"], 2, "the live chain went on where it was");
+    assert!(live2.get("chain_reset").is_none(), "{live2}");
+    assert_eq!(common::chain_files(&state).len(), 2);
+
+    // A reinstalled package's new key starts a new chain and says the key changed.
+    fs::remove_file(&key).unwrap();
+    fs::remove_file(dir.path("host.key.pub")).unwrap();
+    let key = keygen(&dir);
+    let before = spooled(&spool);
+    signed_scan(None, &key, &spool, &state);
+    let rekeyed = newest(&spool, &before);
+    assert_eq!(rekeyed["sequence"], 1);
+    let reason = rekeyed["chain_reset"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("host key changed: the chain of key ")
+            && reason.contains("ended at sequence 2"),
+        "{reason}"
+    );
+}
+
+/// See: issue "Nothing lost, nothing forged", item 7. Twenty scans at once used to give
+/// sixteen findings the same sequence number.
+#[test]
+fn scans_sharing_a_state_folder_take_turns() {
+    let dir = Scratch::new("chain-lock");
+    let key = keygen(&dir);
+    let (spool, state) = (dir.path("outbox"), dir.path("state"));
+    let root = common::tree("thinkpad-t61");
+    let scans: Vec<std::process::Child> = (0..20)
+        .map(|_| {
+            bin()
+                .args(["-q", "scan", "--policy", "classified", "--config"])
+                .arg(empty_config())
+                .arg("--root")
+                .arg(&root)
+                .arg("--key")
+                .arg(&key)
+                .arg("--spool")
+                .arg(&spool)
+                .arg("--state")
+                .arg(&state)
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut scan in scans {
+        assert_eq!(scan.wait().unwrap().code(), Some(1));
+    }
+    let files = spooled(&spool);
+    assert_eq!(files.len(), 20);
+    let mut by_sequence: Vec<(u64, Value, String)> = files
+        .iter()
+        .map(|f| {
+            let p = envelope_payload(f);
+            (
+                p["sequence"].as_u64().unwrap(),
+                p,
+                sha256_hex(&fs::read(f).unwrap()),
+            )
+        })
+        .collect();
+    by_sequence.sort_by_key(|(s, _, _)| *s);
+    let sequences: Vec<u64> = by_sequence.iter().map(|(s, _, _)| *s).collect();
+    assert_eq!(sequences, (1..=20).collect::<Vec<u64>>());
+    for pair in by_sequence.windows(2) {
+        assert_eq!(pair[1].1["previous"].as_str(), Some(pair[0].2.as_str()));
+    }
+}
+
+/// See: issue "Nothing lost, nothing forged", item 9. A FIFO where the policy, the override or
+/// the config belongs used to hang the scan forever.
+#[test]
+fn a_fifo_where_a_policy_override_or_config_belongs_is_refused_at_once() {
+    let dir = Scratch::new("fifo-config");
+    let fifo = dir.path("fifo.toml");
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success());
+    let root = common::tree("thinkpad-t61");
+    let config = empty_config();
+    let config = config.to_str().unwrap();
+    for args in [
+        vec!["--policy", fifo.to_str().unwrap(), "--config", config],
+        vec!["--override", fifo.to_str().unwrap(), "--config", config],
+        vec!["--config", fifo.to_str().unwrap()],
+    ] {
+        let mut child = bin()
+            .arg("scan")
+            .args(&args)
+            .arg("--root")
+            .arg(&root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let code = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status.code();
+            }
+            if started.elapsed() > std::time::Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!("{args:?}: the scan hangs on a FIFO");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(code, Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("a FIFO"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// See: issue "Nothing lost, nothing forged", item 11.
+#[test]
+fn keys_of_other_algorithms_are_named_for_what_they_are() {
+    let dir = Scratch::new("key-types");
+    for (name, args, expected) in [
+        (
+            "rsa.pem",
+            vec![
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:1024",
+            ],
+            "this is an RSA key",
+        ),
+        (
+            "ed448.pem",
+            vec!["genpkey", "-algorithm", "ed448"],
+            "this is an Ed448 key",
+        ),
+        (
+            "ec.pem",
+            vec![
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ],
+            "this is an EC (ECDSA) key",
+        ),
+    ] {
+        let path = dir.path(name);
+        let made = Command::new("openssl")
+            .args(&args)
+            .arg("-out")
+            .arg(&path)
+            .output()
+            .expect("openssl is installed (.ci/install-test-deps)");
+        assert!(made.status.success(), "{}", stderr(&made));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        let out = signed_scan(None, &path, &dir.path("outbox"), &dir.path("state"));
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(expected), "{name}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("1.3.101.112"), "{}", stderr(&out));
+    }
 }

@@ -20,7 +20,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
-use isoguard::finding::chain_state::{self, ChainStart};
+use isoguard::finding::chain_state::{self, Binding, ChainStart};
+
+/// The chain of one machine and key, as a scan of this machine would have it.
+fn me() -> Binding {
+    Binding {
+        machine: "ws-0042".into(),
+        keyid: "ab".repeat(32),
+        live: true,
+    }
+}
 use isoguard::finding::dsse::{self, Envelope, VerifyError, PAYLOAD_TYPE};
 use isoguard::finding::keys::{self, KeyError, PrivateKey, PublicKey, TrustedKeys};
 use isoguard::finding::spool::{self, SpoolError};
@@ -860,7 +869,7 @@ fn rfc3339_utc_known_values_and_date_agrees() {
 #[test]
 fn chain_state_missing_is_a_declared_first_run() {
     let dir = TempDir::new("chain-missing");
-    let start = chain_state::load(dir.path());
+    let start = chain_state::load(dir.path(), &me());
     assert_eq!(
         start,
         ChainStart::NewChain {
@@ -870,24 +879,28 @@ fn chain_state_missing_is_a_declared_first_run() {
     );
     assert_eq!(start.previous(), None);
     // A state folder that does not exist at all is a first run too.
-    let start = chain_state::load(&dir.join("absent"));
+    let start = chain_state::load(&dir.join("absent"), &me());
     assert_eq!(start.new_chain_reason(), Some("no state file (first run)"));
 }
 
 #[test]
 fn chain_state_corrupt_is_declared_not_silent() {
     let dir = TempDir::new("chain-corrupt");
-    fs::write(dir.join("chain.json"), "{\"sequence\": 12, \"previous\": ").unwrap();
-    let start = chain_state::load(dir.path());
+    fs::write(
+        dir.join(&me().file_name()),
+        "{\"sequence\": 12, \"previous\": ",
+    )
+    .unwrap();
+    let start = chain_state::load(dir.path(), &me());
     let ChainStart::NewChain { sequence, reason } = &start else {
         panic!("corrupt state continued the chain: {start:?}");
     };
     assert_eq!(*sequence, 1);
     assert!(reason.starts_with("state file corrupt: "), "{reason}");
-    assert!(reason.contains("chain.json"), "{reason}");
+    assert!(reason.contains(&me().file_name()), "{reason}");
 
-    fs::write(dir.join("chain.json"), b"\xff\x00garbage").unwrap();
-    let reason = chain_state::load(dir.path())
+    fs::write(dir.join(&me().file_name()), b"\xff\x00garbage").unwrap();
+    let reason = chain_state::load(dir.path(), &me())
         .new_chain_reason()
         .unwrap()
         .to_string();
@@ -897,8 +910,8 @@ fn chain_state_corrupt_is_declared_not_silent() {
 #[test]
 fn chain_state_unreadable_is_declared() {
     let dir = TempDir::new("chain-unreadable");
-    fs::create_dir(dir.join("chain.json")).unwrap();
-    let start = chain_state::load(dir.path());
+    fs::create_dir(dir.join(&me().file_name())).unwrap();
+    let start = chain_state::load(dir.path(), &me());
     let reason = start.new_chain_reason().unwrap();
     assert!(reason.starts_with("state file unreadable: "), "{reason}");
     assert_eq!(start.sequence(), 1);
@@ -909,28 +922,28 @@ fn chain_state_commit_then_load_continues() {
     let dir = TempDir::new("chain-commit");
     let state = dir.join("state");
     let digest = chain_state::digest_hex(b"envelope one");
-    chain_state::commit(&state, 7, &digest).unwrap();
+    chain_state::commit(&state, &me(), 7, &digest).unwrap();
     assert_eq!(
-        chain_state::load(&state),
+        chain_state::load(&state, &me()),
         ChainStart::Continue {
             sequence: 8,
             previous: digest.clone()
         }
     );
     let stored: serde_json::Value =
-        serde_json::from_slice(&fs::read(state.join("chain.json")).unwrap()).unwrap();
+        serde_json::from_slice(&fs::read(state.join(me().file_name())).unwrap()).unwrap();
     assert_eq!(
         stored,
-        serde_json::json!({"sequence": 7, "previous": digest})
+        serde_json::json!({"machine": "ws-0042", "keyid": "ab".repeat(32), "sequence": 7, "previous": digest})
     );
 
     // A second commit replaces the first, atomically, leaving no temporary file.
     let digest2 = chain_state::digest_hex(b"envelope two");
-    chain_state::commit(&state, 8, &digest2).unwrap();
-    let start = chain_state::load(&state);
+    chain_state::commit(&state, &me(), 8, &digest2).unwrap();
+    let start = chain_state::load(&state, &me());
     assert_eq!(start.sequence(), 9);
     assert_eq!(start.previous(), Some(digest2.as_str()));
-    assert_eq!(names_in(&state), ["chain.json"]);
+    assert_eq!(names_in(&state), [me().file_name()]);
 }
 
 #[test]
@@ -941,7 +954,7 @@ fn finding_flow_sign_spool_commit_continue() {
     let state_dir = dir.join("state");
     fs::create_dir(&spool_dir).unwrap();
 
-    let start = chain_state::load(&state_dir);
+    let start = chain_state::load(&state_dir, &me());
     assert_eq!(start.sequence(), 1);
     let now = SystemTime::now();
     let envelope = dsse::sign(PAYLOAD, &private);
@@ -950,6 +963,7 @@ fn finding_flow_sign_spool_commit_continue() {
     let written = spool::write(&spool_dir, &name, &bytes).unwrap();
     chain_state::commit(
         &state_dir,
+        &me(),
         start.sequence(),
         &chain_state::digest_hex(&bytes),
     )
@@ -959,7 +973,7 @@ fn finding_flow_sign_spool_commit_continue() {
     let on_disk = fs::read(&written).unwrap();
     let verified = dsse::verify(&on_disk, &trust("ws-0042", &public)).unwrap();
     assert_eq!(verified.payload, PAYLOAD);
-    let next = chain_state::load(&state_dir);
+    let next = chain_state::load(&state_dir, &me());
     assert_eq!(next.sequence(), 2);
     assert_eq!(
         next.previous(),

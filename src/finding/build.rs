@@ -14,6 +14,90 @@ pub struct ChainPosition {
     pub reset_reason: Option<String>,
 }
 
+/// Largest payload a finding may have: its base64 in the envelope (4/3 of it) stays under the
+/// collector's default 4 MiB limit with room for the signature.
+pub const MAX_PAYLOAD_BYTES: usize = 2_560 * 1024;
+
+/// Writes the chain fields of a finding.
+pub fn place_in_chain(finding: &mut v1::Finding, chain: &ChainPosition) {
+    finding.sequence = chain.sequence;
+    finding.previous = chain.previous.clone();
+    finding.chain_reset = chain
+        .reset_reason
+        .clone()
+        .map(|reason| v1::ChainReset { reason });
+}
+
+fn payload_len(finding: &v1::Finding) -> usize {
+    serde_json::to_vec(finding).map_or(usize::MAX, |bytes| bytes.len())
+}
+
+/// Keeps a finding under `limit` bytes so it always reaches the collector: results and their
+/// evidence stay; the embedded inventory goes first, section by section, largest first; then
+/// the probe details; and only if the results alone are too large, the longest evidence lists
+/// are cut, each with an item saying how many were left out. Everything left out is named in
+/// `truncated`.
+pub fn fit(finding: &mut v1::Finding, limit: usize) {
+    if payload_len(finding) <= limit {
+        return;
+    }
+    let sizes: Vec<(String, usize)> = match &finding.inventory {
+        Some(serde_json::Value::Object(sections)) => {
+            let mut sizes: Vec<(String, usize)> = sections
+                .iter()
+                .filter(|(name, _)| name.as_str() != "schema" && name.as_str() != "host")
+                .map(|(name, value)| {
+                    (
+                        name.clone(),
+                        serde_json::to_vec(value).map_or(0, |v| v.len()),
+                    )
+                })
+                .collect();
+            sizes.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
+            sizes
+        }
+        _ => Vec::new(),
+    };
+    for (name, size) in sizes {
+        if let Some(serde_json::Value::Object(sections)) = finding.inventory.as_mut() {
+            sections.remove(&name);
+        }
+        finding.truncated.push(format!(
+            "inventory section `{name}` ({size} bytes) left out to keep the finding under \
+             {limit} bytes"
+        ));
+        if payload_len(finding) <= limit {
+            return;
+        }
+    }
+    if finding.probes.take().is_some() {
+        finding
+            .truncated
+            .push("probe details left out (their evidence is in the results)".to_string());
+        if payload_len(finding) <= limit {
+            return;
+        }
+    }
+    let mut keep = 1024usize;
+    while payload_len(finding) > limit && keep > 0 {
+        for result in &mut finding.results {
+            if result.evidence.len() > keep {
+                let left_out = result.evidence.len() - keep;
+                result.evidence.truncate(keep);
+                result.evidence.push(v1::Evidence::new(
+                    v1::EvidenceKind::Unreadable,
+                    format!("{left_out} more item(s) not listed: the finding size bound"),
+                ));
+                finding.truncated.push(format!(
+                    "rule `{}`: {left_out} evidence item(s) left out",
+                    result.rule
+                ));
+            }
+        }
+        keep /= 2;
+    }
+}
+
 /// What the policy part of a finding says when the policy could not be loaded.
 pub struct PolicyFailure {
     pub source: String,
@@ -95,6 +179,7 @@ pub fn finding(
             })
             .collect(),
         errors: Vec::new(),
+        truncated: Vec::new(),
         inventory: serde_json::to_value(judged.inventory).ok(),
         probes: judged.probes.and_then(|p| serde_json::to_value(p).ok()),
         sequence: chain.sequence,
@@ -131,6 +216,7 @@ pub fn policy_error_finding(
         summary: v1::Summary::default(),
         results: Vec::new(),
         errors: vec![failure.message.clone()],
+        truncated: Vec::new(),
         inventory: None,
         probes: None,
         sequence: chain.sequence,

@@ -180,9 +180,13 @@ impl PublicKey {
     /// Parses SPKI PEM. Small-order ("weak") keys are refused: a signature under one proves
     /// nothing about who made it.
     pub fn from_pem(text: &str) -> Result<Self, String> {
-        let key = VerifyingKey::from_public_key_pem(text).map_err(|err| {
-            format!("not an ed25519 public key in SPKI PEM (-----BEGIN PUBLIC KEY-----): {err}")
-        })?;
+        let key =
+            VerifyingKey::from_public_key_pem(text).map_err(|err| match foreign_key(text) {
+                Some(kind) => unsupported(&kind),
+                None => format!(
+                    "not an ed25519 public key in SPKI PEM (-----BEGIN PUBLIC KEY-----): {err}"
+                ),
+            })?;
         if key.is_weak() {
             return Err("ed25519 public key is a small-order (weak) point".to_string());
         }
@@ -230,10 +234,11 @@ impl PrivateKey {
     pub fn from_pem(text: &str) -> Result<Self, String> {
         SigningKey::from_pkcs8_pem(text)
             .map(|key| PrivateKey { key })
-            .map_err(|err| {
-                format!(
+            .map_err(|err| match foreign_key(text) {
+                Some(kind) => unsupported(&kind),
+                None => format!(
                     "not an ed25519 private key in PKCS#8 PEM (-----BEGIN PRIVATE KEY-----): {err}"
-                )
+                ),
             })
     }
 
@@ -260,6 +265,47 @@ impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PrivateKey(public {})", self.public_key().keyid())
     }
+}
+
+/// The error for a key of another kind: name it, say what is wanted instead.
+fn unsupported(kind: &str) -> String {
+    format!(
+        "this is {kind}; isoguard signs findings with Ed25519 keys only (make one with \
+         `isoguard keygen --out FILE`, or `openssl genpkey -algorithm ed25519`)"
+    )
+}
+
+/// What kind of key a PEM text holds when it is not an Ed25519 one; `None` when it is (or
+/// claims to be) Ed25519, so its own error stands.
+fn foreign_key(text: &str) -> Option<String> {
+    use pkcs8::der::pem;
+    use pkcs8::{PrivateKeyInfo, SubjectPublicKeyInfoRef};
+    let (label, der) = pem::decode_vec(text.as_bytes()).ok()?;
+    let oid = match label {
+        "PRIVATE KEY" => PrivateKeyInfo::try_from(der.as_slice()).ok()?.algorithm.oid,
+        "PUBLIC KEY" => {
+            SubjectPublicKeyInfoRef::try_from(der.as_slice())
+                .ok()?
+                .algorithm
+                .oid
+        }
+        "RSA PRIVATE KEY" | "RSA PUBLIC KEY" => return Some("an RSA key (PKCS#1)".into()),
+        "EC PRIVATE KEY" => return Some("an EC key (SEC1)".into()),
+        "OPENSSH PRIVATE KEY" => return Some("an OpenSSH private key".into()),
+        "ENCRYPTED PRIVATE KEY" => return Some("an encrypted private key".into()),
+        other => return Some(format!("a PEM block labelled `{other}`, not a key")),
+    };
+    let kind = match oid.to_string().as_str() {
+        "1.3.101.112" => return None,
+        "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => "an RSA key",
+        "1.2.840.10045.2.1" => "an EC (ECDSA) key",
+        "1.3.101.113" => "an Ed448 key",
+        "1.3.101.110" => "an X25519 key",
+        "1.3.101.111" => "an X448 key",
+        "1.2.840.10040.4.1" => "a DSA key",
+        other => return Some(format!("a key of algorithm {other}")),
+    };
+    Some(kind.to_string())
 }
 
 /// Creates a new key pair: the private key at `out` (mode 0600) and the public key at

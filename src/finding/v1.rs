@@ -102,6 +102,9 @@ pub struct Finding {
     /// Problems that stopped rules from running at all (an unreadable policy, say).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// What was left out to keep the finding under its size bound (the results never are).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub truncated: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

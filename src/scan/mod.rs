@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::finding::build::{self, ChainPosition, Judged, PolicyFailure};
-use crate::finding::chain_state::{self, ChainStart};
+use crate::finding::chain_state::{self, Binding, ChainStart};
 use crate::finding::keys::{self, PrivateKey};
 use crate::finding::{dsse, spool, v1};
 use crate::platform;
@@ -79,6 +79,8 @@ pub struct Outcome {
     pub output: String,
     pub finding: v1::Finding,
     pub written: Option<PathBuf>,
+    /// Why the signed finding could not be left in the spool; the report was still made.
+    pub seal_error: Option<ScanError>,
     pub conclusion: Conclusion,
     /// Shown on stderr after the report (policy diagnostics).
     pub diagnostics: Option<String>,
@@ -109,8 +111,8 @@ fn probe_plan(policy: &Policy) -> Option<(Vec<probe::ProbeTarget>, Duration)> {
     Some((targets, deadline))
 }
 
-fn chain_position(state_dir: &Path) -> ChainPosition {
-    match chain_state::load(state_dir) {
+fn chain_position(start: ChainStart) -> ChainPosition {
+    match start {
         ChainStart::Continue { sequence, previous } => ChainPosition {
             sequence,
             previous: Some(previous),
@@ -124,15 +126,44 @@ fn chain_position(state_dir: &Path) -> ChainPosition {
     }
 }
 
-/// Signs and spools a finding, then advances the chain. Returns the file written.
+/// How long a scan waits for another one sharing its state folder (the boot scan and a
+/// person's scan, say) before giving up with an error.
+pub const CHAIN_LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// Takes the finding's place in this machine's chain, signs it, spools it, then advances the
+/// chain: under the chain lock, with the sequence reserved before the spool write so it is
+/// never handed out twice. Returns the file written.
 fn seal(
-    finding: &v1::Finding,
+    finding: &mut v1::Finding,
     key: &PrivateKey,
     spool_dir: &Path,
     state_dir: &Path,
+    live: bool,
     now: SystemTime,
 ) -> Result<PathBuf, ScanError> {
-    let payload = serde_json::to_vec(finding)
+    let binding = Binding {
+        machine: finding
+            .host
+            .machine_id
+            .clone()
+            .or_else(|| finding.host.hostname.clone())
+            .unwrap_or_else(|| "unknown".to_string()),
+        keyid: key.public_key().keyid(),
+        live,
+    };
+    let _lock = chain_state::lock(state_dir, CHAIN_LOCK_WAIT)
+        .map_err(|e| ScanError::Seal(format!("finding not written: {e}")))?;
+    let start = chain_state::load(state_dir, &binding);
+    build::place_in_chain(finding, &chain_position(start.clone()));
+    crate::files::create_dir_all(spool_dir, 0o700).map_err(|e| {
+        ScanError::Seal(format!(
+            "finding not written: cannot create spool folder '{}': {e}",
+            spool_dir.display()
+        ))
+    })?;
+    chain_state::reserve(state_dir, &binding, &start)
+        .map_err(|e| ScanError::Seal(format!("finding not written: {e}")))?;
+    let payload = serde_json::to_vec(&*finding)
         .map_err(|e| ScanError::Seal(format!("cannot encode finding: {e}")))?;
     let envelope = dsse::sign(&payload, key);
     let bytes = envelope.to_json().into_bytes();
@@ -144,7 +175,7 @@ fn seal(
     );
     let path = spool::write(spool_dir, &name, &bytes)
         .map_err(|e| ScanError::Seal(format!("finding not written: {e}")))?;
-    chain_state::commit(state_dir, finding.sequence, &digest).map_err(|e| {
+    chain_state::commit(state_dir, &binding, finding.sequence, &digest).map_err(|e| {
         ScanError::Seal(format!(
             "finding written to {} but the chain state was not saved: {e}",
             path.display()
@@ -178,17 +209,14 @@ pub fn run(opts: &Options) -> Result<Outcome, ScanError> {
     let time = crate::time::rfc3339_utc(now);
 
     let loaded = load_policy(opts);
-    let chain = if key.is_some() {
-        chain_position(&state_dir)
-    } else {
-        ChainPosition {
-            sequence: 0,
-            previous: None,
-            reset_reason: None,
-        }
+    // The finding's place in the chain is taken when it is sealed, under the chain lock.
+    let chain = ChainPosition {
+        sequence: 0,
+        previous: None,
+        reset_reason: None,
     };
 
-    let (finding, diagnostics) = match loaded {
+    let (mut finding, diagnostics) = match loaded {
         Err(errors) => {
             let identity = platform::identity(&opened.machine);
             let failure = PolicyFailure {
@@ -232,9 +260,16 @@ pub fn run(opts: &Options) -> Result<Outcome, ScanError> {
         }
     };
 
-    let written = match (&key, &opts.spool) {
-        (Some(key), Some(spool_dir)) => Some(seal(&finding, key, spool_dir, &state_dir, now)?),
-        _ => None,
+    build::fit(&mut finding, build::MAX_PAYLOAD_BYTES);
+    let live = opened.machine.is_live();
+    let (written, seal_error) = match (&key, &opts.spool) {
+        (Some(key), Some(spool_dir)) => {
+            match seal(&mut finding, key, spool_dir, &state_dir, live, now) {
+                Ok(path) => (Some(path), None),
+                Err(err) => (None, Some(err)),
+            }
+        }
+        _ => (None, None),
     };
     let output = if opts.json {
         let mut text = serde_json::to_string_pretty(&finding)
@@ -254,6 +289,7 @@ pub fn run(opts: &Options) -> Result<Outcome, ScanError> {
         output,
         finding,
         written,
+        seal_error,
         conclusion,
         diagnostics,
     })

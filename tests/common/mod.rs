@@ -188,6 +188,23 @@ pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
     cmd.output().expect("run a binary")
 }
 
+/// The chain state files in a state folder (`chain-<machine>-<keyid>.json`).
+pub fn chain_files(state: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(state)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("chain-") && n.ends_with(".json"))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
 /// Whether this process runs as root (network namespaces, package and container tests).
 pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")

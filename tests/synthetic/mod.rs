@@ -140,7 +140,7 @@ fn inventory(host: &Host) -> serde_json::Value {
 /// The host's next finding, with a few failing rules naming devices.
 pub fn next_finding(host: &Host, time: SystemTime) -> v1::Finding {
     let sequence = host.sequence + 1;
-    let violation = sequence % 3 != 0;
+    let violation = !sequence.is_multiple_of(3);
     let results = vec![
         rule(
             "removable-storage",
@@ -193,6 +193,7 @@ pub fn next_finding(host: &Host, time: SystemTime) -> v1::Finding {
         },
         results,
         errors: vec![],
+        truncated: vec![],
         inventory: Some(inventory(host)),
         probes: None,
         sequence,

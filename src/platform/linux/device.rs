@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use super::root::{display_path, normalize, HostRoot};
 use super::udev_db::{self, UdevRecord};
 
+/// Devices of one class read at most (see [`SysDevice::list_where`]).
+pub const MAX_DEVICES: usize = 4096;
+
 /// Parents above this many levels are not devices anyone attaches.
 const MAX_ANCESTORS: usize = 32;
 
@@ -45,12 +48,29 @@ impl<'h> SysDevice<'h> {
         SysDevice::list_where(host, folder, |_| true)
     }
 
-    /// Like [`SysDevice::list`], for the entries whose name passes `keep`.
+    /// Like [`SysDevice::list`], for the entries whose name passes `keep`. At most
+    /// [`MAX_DEVICES`] are read; a folder with more is a problem (no machine has that many
+    /// devices of one class; a tree built to exhaust the agent's memory does).
     pub fn list_where(host: &'h HostRoot, folder: &str, keep: impl Fn(&str) -> bool) -> Vec<Self> {
-        host.list_dir(folder)
+        let names: Vec<String> = host
+            .list_dir(folder)
             .unwrap_or_default()
-            .iter()
+            .into_iter()
             .filter(|name| keep(name))
+            .collect();
+        if names.len() > MAX_DEVICES {
+            host.note(
+                folder,
+                format!(
+                    "{} entries, more than the {MAX_DEVICES} a machine has: only the first \
+                     {MAX_DEVICES} were read",
+                    names.len()
+                ),
+            );
+        }
+        names
+            .iter()
+            .take(MAX_DEVICES)
             .filter_map(|name| SysDevice::from_link(host, &format!("{folder}/{name}")))
             .collect()
     }
