@@ -216,6 +216,24 @@ pub fn check_policy(name: &str, override_file: Option<&Path>) -> Result<u8, CliE
     }
 }
 
+/// `interfaces = [...]`: what the medium presents now, so a clone that adds a keyboard or a
+/// network function is told apart from it.
+fn interfaces_line(device: &crate::inventory::usb::UsbDevice) -> String {
+    let mut classes: Vec<String> = device
+        .interfaces
+        .iter()
+        .map(|i| format!("\"{}/{}/{}\"", i.class, i.subclass, i.protocol))
+        .collect();
+    classes.dedup();
+    if classes.is_empty() {
+        return String::new();
+    }
+    format!(
+        "interfaces = [{}]   # what it presents now; anything more fails\n",
+        classes.join(", ")
+    )
+}
+
 /// TOML `[[media]]` entries for the removable storage attached now.
 pub fn registered_media(inventory: &crate::inventory::Inventory) -> String {
     use crate::policy::checks::removable_storage;
@@ -263,6 +281,15 @@ pub fn registered_media(inventory: &crate::inventory::Inventory) -> String {
                 out.push_str(&format!("model = {}\n", toml_str(model)));
             }
         }
+        if let Some(device) = usb.and_then(|u| {
+            inventory
+                .usb
+                .devices
+                .iter()
+                .find(|d| d.device_path == u.device_path)
+        }) {
+            out.push_str(&interfaces_line(device));
+        }
         if !identified {
             out.push_str(
                 "# WARNING: no serial number: every device of this model would match this entry\n",
@@ -288,6 +315,7 @@ pub fn registered_media(inventory: &crate::inventory::Inventory) -> String {
                 out.push_str(&format!("{key} = {}\n", toml_str(v)));
             }
         }
+        out.push_str(&interfaces_line(usb));
     }
     if count == 0 {
         out.push_str("\n# No removable storage is attached.\n");

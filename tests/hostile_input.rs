@@ -1910,3 +1910,59 @@ fn an_enormous_usb_tree_still_gives_a_finding_the_collector_takes() {
         "bound not reported"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// 13. A registered stick that turns into a keyboard (BadUSB)
+// ---------------------------------------------------------------------------------------
+
+/// See: issue "Right on the machines it is for", item 5. A device cloning a registered
+/// stick's vendor, product and serial and adding a HID interface used to pass.
+#[test]
+fn a_cloned_registered_stick_with_a_keyboard_interface_fails() {
+    let tree = Tree::stick("badusb");
+    let pinned = tree.path("pinned.toml");
+    fs::write(
+        &pinned,
+        format!(
+            "[[media]]\nlabel = \"SM-0042\"\nvendor_id = \"0781\"\nproduct_id = \"5567\"\n\
+             serial = \"{SERIAL}\"\ninterfaces = [\"08/06/50\"]\n"
+        ),
+    )
+    .unwrap();
+    let finding = scan_json(&tree, Some(&pinned));
+    assert_eq!(
+        rule_status(&finding, "removable-storage"),
+        "pass",
+        "{finding}"
+    );
+
+    tree.device(
+        &format!("{}/{}:1.1", STICK.dev(), STICK.port),
+        "sys/bus/usb",
+        Some("sys/bus/usb/drivers/usbhid"),
+        "DEVTYPE=usb_interface\nDRIVER=usbhid\nINTERFACE=3/1/1\n",
+        &[
+            ("bInterfaceNumber", "01"),
+            ("bInterfaceClass", "03"),
+            ("bInterfaceSubClass", "01"),
+            ("bInterfaceProtocol", "01"),
+        ],
+    );
+    let finding = scan_json(&tree, Some(&pinned));
+    assert_eq!(rule_status(&finding, "removable-storage"), "fail");
+    let evidence = finding["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "removable-storage")
+        .unwrap()["evidence"][0]
+        .clone();
+    assert_eq!(evidence["kind"], "usb-device");
+    assert!(
+        evidence["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("SM-0042 presents interface 03/01/01 (1-2:1.1), driver usbhid"),
+        "{evidence}"
+    );
+}

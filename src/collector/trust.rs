@@ -229,6 +229,7 @@ mod tests {
             os: None,
             kernel: None,
             agent_version: "0".into(),
+            os_release: None,
         }
     }
 

@@ -120,6 +120,12 @@ pub fn host(h: &HostIdentity) -> v1::Host {
         os: h.os.clone(),
         kernel: h.kernel.clone(),
         agent_version: h.agent_version.clone(),
+        os_release: h.os_release.as_ref().map(|r| v1::OsReleaseRef {
+            id: r.id.clone(),
+            id_like: r.id_like.clone(),
+            version_id: r.version_id.clone(),
+            pretty_name: r.pretty_name.clone(),
+        }),
     }
 }
 

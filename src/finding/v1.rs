@@ -126,6 +126,18 @@ pub struct Host {
     pub os: Option<String>,
     pub kernel: Option<String>,
     pub agent_version: String,
+    /// os-release `ID`, `ID_LIKE`, `VERSION_ID`, `PRETTY_NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_release: Option<OsReleaseRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsReleaseRef {
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub id_like: Vec<String>,
+    pub version_id: Option<String>,
+    pub pretty_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

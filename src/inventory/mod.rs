@@ -105,8 +105,24 @@ pub struct HostIdentity {
     pub os: Option<String>,
     pub kernel: Option<String>,
     pub agent_version: String,
+    /// What the distribution says of itself (os-release), so Kylin, UOS and openEuler are
+    /// told apart whatever their marketing names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_release: Option<OsRelease>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
+}
+
+/// The identifying fields of os-release(5): `ID` (`kylin`, `uos`, `openEuler`, `debian`),
+/// `ID_LIKE`, `VERSION_ID`, `PRETTY_NAME`. Distributions differ in case (`openEuler`) and not
+/// all set `ID_LIKE`; the values are kept as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsRelease {
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub id_like: Vec<String>,
+    pub version_id: Option<String>,
+    pub pretty_name: Option<String>,
 }
 
 impl Inventory {

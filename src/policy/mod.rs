@@ -188,10 +188,30 @@ fn parse_media(root: &Table) -> Vec<MediaEntry> {
                 }),
             };
             let device = checks::parse_device_match(&entry, checks::NameField::BlockDevice);
+            let interfaces = entry.has("interfaces").then(|| {
+                entry
+                    .strings("interfaces")
+                    .into_iter()
+                    .filter_map(|text| {
+                        let parsed = model::InterfaceClass::parse(text.get_ref());
+                        if parsed.is_none() {
+                            entry.diags().error(
+                                text.span(),
+                                format!(
+                                    "`{}` is not a USB interface class; expected class/subclass/protocol in hex, like \"08/06/50\" (a `*` matches any)",
+                                    text.get_ref()
+                                ),
+                            );
+                        }
+                        parsed
+                    })
+                    .collect()
+            });
             entry.finish();
             Some(MediaEntry {
                 device: device?,
                 role,
+                interfaces,
             })
         })
         .collect()

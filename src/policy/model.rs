@@ -140,6 +140,46 @@ pub enum MediaRole {
 pub struct MediaEntry {
     pub device: DeviceMatch,
     pub role: MediaRole,
+    /// The USB interfaces the medium was registered with (`08/06/50`), like USBGuard's
+    /// `with-interface`: a device that clones its identifiers and adds a keyboard or a network
+    /// function presents more. `None`: not pinned (entries made before pinning existed).
+    pub interfaces: Option<Vec<InterfaceClass>>,
+}
+
+/// A USB interface's class, subclass and protocol, each two hex digits or `*`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterfaceClass {
+    pub class: String,
+    pub subclass: String,
+    pub protocol: String,
+}
+
+impl InterfaceClass {
+    /// `08/06/50`, `08/*/*`.
+    pub fn parse(text: &str) -> Option<InterfaceClass> {
+        let part = |p: &str| {
+            let ok = p == "*" || (p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()));
+            ok.then(|| p.to_ascii_lowercase())
+        };
+        let mut parts = text.split('/');
+        let found = InterfaceClass {
+            class: part(parts.next()?)?,
+            subclass: part(parts.next()?)?,
+            protocol: part(parts.next()?)?,
+        };
+        parts.next().is_none().then_some(found)
+    }
+
+    pub fn matches(&self, class: &str, subclass: &str, protocol: &str) -> bool {
+        let same = |want: &str, got: &str| want == "*" || want.eq_ignore_ascii_case(got);
+        same(&self.class, class) && same(&self.subclass, subclass) && same(&self.protocol, protocol)
+    }
+}
+
+impl std::fmt::Display for InterfaceClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.class, self.subclass, self.protocol)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -169,6 +169,7 @@ pub fn next_finding(host: &Host, time: SystemTime) -> v1::Finding {
             os: Some("Kylin V10 SP1".into()),
             kernel: Some("5.4.18-85-generic".into()),
             agent_version: "0.1.0".into(),
+            os_release: None,
         },
         time: isoguard::time::rfc3339_utc(time),
         trigger: v1::Trigger::Boot.into(),

@@ -55,6 +55,7 @@ pub fn identity(machine: &Machine) -> HostIdentity {
         os: Some(std::env::consts::OS.to_string()),
         kernel: None,
         agent_version: env!("CARGO_PKG_VERSION").to_string(),
+        os_release: None,
         problems: vec![unsupported(machine)],
     }
 }

@@ -8,8 +8,9 @@
 use super::evidence::{block_evidence, block_ids, registered, usb_evidence, usb_ids};
 use super::{parse_mode, Context, Mode, Outcome};
 use crate::inventory::storage::{BlockDevice, BlockKind};
-use crate::inventory::usb::UsbKind;
+use crate::inventory::usb::{UsbDevice, UsbKind};
 use crate::inventory::Fact;
+use crate::policy::model::MediaEntry;
 use crate::policy::reader::Table;
 
 pub const NAME: &str = "removable-storage";
@@ -33,8 +34,19 @@ impl Settings {
         let inv = ctx.inventory;
         let mut evidence = Vec::new();
         for dev in inv.storage.devices.iter().filter(|d| self.is_removable(d)) {
-            if registered(ctx.media, &block_ids(dev)).is_none() {
-                evidence.push(block_evidence(dev, "removable storage not registered"));
+            match registered(ctx.media, &block_ids(dev)) {
+                None => evidence.push(block_evidence(dev, "removable storage not registered")),
+                Some(entry) => {
+                    let usb = dev.usb.as_ref().and_then(|u| {
+                        inv.usb
+                            .devices
+                            .iter()
+                            .find(|d| d.device_path == u.device_path)
+                    });
+                    if let Some(usb) = usb {
+                        evidence.extend(extra_interfaces(entry, usb));
+                    }
+                }
             }
         }
         let with_block: Vec<&str> = inv
@@ -55,8 +67,9 @@ impl Settings {
             } else {
                 continue;
             };
-            if registered(ctx.media, &usb_ids(usb)).is_none() {
-                evidence.push(usb_evidence(usb, what));
+            match registered(ctx.media, &usb_ids(usb)) {
+                None => evidence.push(usb_evidence(usb, what)),
+                Some(entry) => evidence.extend(extra_interfaces(entry, usb)),
             }
         }
         let problems = inv.problems_of(&[Fact::BlockDevices, Fact::UsbDevices]);
@@ -75,6 +88,44 @@ impl Settings {
             BlockKind::Disk => dev.hotplug || dev.removable == Some(true),
         }
     }
+}
+
+/// The interfaces of a registered medium beyond those it was registered with: a stick that
+/// clones a registered one's identifiers and adds a keyboard (BadUSB) or a network function
+/// passes by vendor, product and serial, but not by what it presents.
+fn extra_interfaces(entry: &MediaEntry, usb: &UsbDevice) -> Vec<super::Evidence> {
+    let Some(pinned) = &entry.interfaces else {
+        return Vec::new();
+    };
+    let label = entry.device.label.as_deref().unwrap_or("registered medium");
+    usb.interfaces
+        .iter()
+        .filter(|i| {
+            !pinned
+                .iter()
+                .any(|p| p.matches(&i.class, &i.subclass, &i.protocol))
+        })
+        .map(|i| {
+            let registered: Vec<String> = pinned.iter().map(|p| p.to_string()).collect();
+            let mut detail = format!(
+                "{label} presents interface {}/{}/{}",
+                i.class, i.subclass, i.protocol
+            );
+            if let Some(number) = &i.number {
+                detail.push_str(&format!(" ({}:{number})", usb.port));
+            }
+            if let Some(driver) = &i.driver {
+                detail.push_str(&format!(", driver {driver}"));
+            }
+            detail.push_str(&format!(
+                ", which it was not registered with (registered: {})",
+                registered.join(", ")
+            ));
+            let mut e = usb_evidence(usb, &detail);
+            e.driver = i.driver.clone();
+            e
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -112,6 +163,40 @@ mod tests {
             let r = judge(RULE, &format!("[[media]]\n{entry}\n"), &inv);
             assert_eq!(r.status, Status::Fail, "{entry}");
         }
+    }
+
+    /// See: issue "Right on the machines it is for", item 5 (BadUSB).
+    #[test]
+    fn a_registered_stick_that_also_presents_a_keyboard_fails() {
+        let mut inv = machine();
+        let (mut device, disk) = stick("sdb", "1-2", "4C530001");
+        let pinned =
+            "[[media]]\nserial = \"4C530001\"\nlabel = \"SM-0042\"\ninterfaces = [\"08/06/50\"]\n";
+        inv.usb.devices.push(device.clone());
+        inv.storage.devices.push(disk.clone());
+        assert_eq!(judge(RULE, pinned, &inv).status, Status::Pass);
+
+        device.interfaces.push(crate::inventory::usb::UsbInterface {
+            number: Some("1.1".into()),
+            class: "03".into(),
+            subclass: "01".into(),
+            protocol: "01".into(),
+            driver: Some("usbhid".into()),
+        });
+        inv.usb.devices = vec![device];
+        let r = judge(RULE, pinned, &inv);
+        assert_eq!((r.status, named(&r)), (Status::Fail, vec!["1-2".into()]));
+        assert_eq!(
+            r.evidence[0].detail,
+            "SM-0042 presents interface 03/01/01 (1-2:1.1), driver usbhid, which it was not \
+             registered with (registered: 08/06/50)"
+        );
+        // An entry without pinned interfaces (made before pinning) still only matches ids.
+        let unpinned = "[[media]]\nserial = \"4C530001\"\n";
+        assert_eq!(judge(RULE, unpinned, &inv).status, Status::Pass);
+        // A wildcard pins the class only.
+        let wide = "[[media]]\nserial = \"4C530001\"\ninterfaces = [\"08/*/*\", \"03/*/*\"]\n";
+        assert_eq!(judge(RULE, wide, &inv).status, Status::Pass);
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub fn machine() -> Inventory {
             os: None,
             kernel: None,
             agent_version: "0".into(),
+            os_release: None,
             problems: Vec::new(),
         },
         network: Default::default(),
