@@ -454,6 +454,39 @@ fn check_packages(arch: &Arch) {
         }
         let rpm_tree = scratch.dir(&format!("{name}-rpm"));
         unpack(&rpm, &rpm_tree);
+        // The generated assets (man pages, completions) of this target's build, the units
+        // and the config: the packagers found the target folder's files.
+        let (deb_files, rpm_files): (&[&str], &[(&str, u32)]) = if *name == "isoguard" {
+            (
+                &[
+                    "usr/share/man/man1/isoguard.1",
+                    "usr/share/man/man1/isoguard-scan.1",
+                    "usr/share/bash-completion/completions/isoguard",
+                    "usr/lib/systemd/system/isoguard-boot.service",
+                    "etc/isoguard/config.toml",
+                ],
+                AGENT_RPM_FILES,
+            )
+        } else {
+            (
+                &["usr/lib/systemd/system/isoguard-collector.service"],
+                COLLECTOR_RPM_FILES,
+            )
+        };
+        for file in deb_files {
+            assert!(
+                deb_tree.join(file).is_file(),
+                "{} lacks {file}",
+                deb.display()
+            );
+        }
+        for (file, _) in rpm_files {
+            assert!(
+                rpm_tree.join(file.trim_start_matches('/')).is_file(),
+                "{} lacks {file}",
+                rpm.display()
+            );
+        }
 
         for bin in *binaries {
             let from_deb = deb_tree.join(bin);
