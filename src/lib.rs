@@ -14,6 +14,12 @@ pub mod finding;
 pub mod fixture;
 pub mod host;
 pub mod inventory;
+/// Per-OS readers (the restructuring on main moves `host` here too).
+pub mod platform {
+    pub mod linux {
+        pub mod history;
+    }
+}
 pub mod policy;
 pub mod probe;
 pub mod scan;

@@ -19,6 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::text;
 
+mod open;
+pub use open::OpenFile;
+
 /// Something on the machine that exists but could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {

@@ -7,6 +7,7 @@
 
 pub mod audio;
 pub mod bus;
+pub mod history;
 pub mod network;
 pub mod render;
 pub mod storage;

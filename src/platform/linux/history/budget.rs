@@ -1,0 +1,184 @@
+//! The bounds of one history read, and the record of what they stopped.
+//!
+//! Every reader asks here before opening a file and reports what it read, so "a bound was
+//! hit" is written down in one place, always with what was left unread. A bound is never a
+//! silent stop: it is a [`Truncation`], and the file it stopped is a [`SourceRead`] whose
+//! coverage says so.
+
+use std::time::Instant;
+
+use crate::host::root::display_path;
+use crate::inventory::history::{
+    Coverage, LimitKind, Limits, SourceFormat, SourceRead, Timestamp, Truncation,
+};
+
+pub struct Budget<'l> {
+    pub limits: &'l Limits,
+    started: Instant,
+    /// Start of the look-back window, UTC microseconds.
+    pub since_micros: i64,
+    /// The scan's `now`, UTC microseconds.
+    pub now_micros: i64,
+    total: u64,
+    files: usize,
+    pub sources: Vec<SourceRead>,
+    pub truncated: Vec<Truncation>,
+}
+
+impl<'l> Budget<'l> {
+    pub fn new(limits: &'l Limits, now_micros: i64) -> Budget<'l> {
+        let window = i64::from(limits.look_back_days) * 86_400 * 1_000_000;
+        Budget {
+            limits,
+            started: Instant::now(),
+            since_micros: now_micros.saturating_sub(window),
+            now_micros,
+            total: 0,
+            files: 0,
+            sources: Vec::new(),
+            truncated: Vec::new(),
+        }
+    }
+
+    pub fn expired(&self) -> bool {
+        self.started.elapsed() >= self.limits.time_budget
+    }
+
+    /// Whether another file may be read. When not, the file is recorded as not read and
+    /// the bound that refused it as a truncation.
+    pub fn admit(&mut self, rel: &str, format: SourceFormat) -> bool {
+        let refusal = if self.expired() {
+            Some((
+                LimitKind::TimeBudget,
+                format!("time budget of {:?} used up before this file", self.limits.time_budget),
+            ))
+        } else if self.files >= self.limits.max_files {
+            Some((
+                LimitKind::Files,
+                format!("{} files already read", self.limits.max_files),
+            ))
+        } else if self.total >= self.limits.max_total_bytes {
+            Some((
+                LimitKind::TotalBytes,
+                format!("{} bytes already read from all records", self.limits.max_total_bytes),
+            ))
+        } else {
+            None
+        };
+        match refusal {
+            None => {
+                self.files += 1;
+                true
+            }
+            Some((limit, detail)) => {
+                self.truncate(rel, limit, format!("not read: {detail}"));
+                self.source(rel, format, Coverage::NotRead, 0, 0, None, None);
+                false
+            }
+        }
+    }
+
+    /// Bytes the next file may still read, and the bound that sets it.
+    pub fn allowance(&self) -> (u64, LimitKind) {
+        let left = self.limits.max_total_bytes.saturating_sub(self.total);
+        if left < self.limits.max_file_bytes {
+            (left, LimitKind::TotalBytes)
+        } else {
+            (self.limits.max_file_bytes, LimitKind::FileBytes)
+        }
+    }
+
+    pub fn charge(&mut self, bytes: u64) {
+        self.total = self.total.saturating_add(bytes);
+    }
+
+    pub fn truncate(&mut self, rel: &str, limit: LimitKind, detail: impl Into<String>) {
+        self.truncated.push(Truncation {
+            path: display_path(rel),
+            limit,
+            detail: detail.into(),
+        });
+    }
+
+    /// Explains a bound for a truncation's detail.
+    pub fn describe(&self, limit: LimitKind) -> String {
+        match limit {
+            LimitKind::FileBytes => format!("{} bytes per file", self.limits.max_file_bytes),
+            LimitKind::TotalBytes => format!("{} bytes in all", self.limits.max_total_bytes),
+            LimitKind::TimeBudget => format!("time budget of {:?}", self.limits.time_budget),
+            LimitKind::Files => format!("{} files", self.limits.max_files),
+            LimitKind::LineBytes => format!("{} bytes per line", self.limits.max_line_bytes),
+            LimitKind::Records => format!("{} sightings", self.limits.max_sightings),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn source(
+        &mut self,
+        rel: &str,
+        format: SourceFormat,
+        coverage: Coverage,
+        bytes_read: u64,
+        records: u64,
+        oldest: Option<Timestamp>,
+        newest: Option<Timestamp>,
+    ) {
+        self.sources.push(SourceRead {
+            path: display_path(rel),
+            format,
+            coverage,
+            bytes_read,
+            records,
+            oldest,
+            newest,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn refusals_are_recorded_with_their_bound() {
+        let limits = Limits {
+            max_files: 1,
+            ..Limits::default()
+        };
+        let mut budget = Budget::new(&limits, 0);
+        assert!(budget.admit("var/log/syslog", SourceFormat::TextLog));
+        assert!(!budget.admit("var/log/syslog.1", SourceFormat::TextLog));
+        assert_eq!(budget.truncated.len(), 1);
+        assert_eq!(budget.truncated[0].limit, LimitKind::Files);
+        assert_eq!(budget.truncated[0].path, "/var/log/syslog.1");
+        assert_eq!(budget.sources[0].coverage, Coverage::NotRead);
+    }
+
+    #[test]
+    fn allowance_shrinks_to_what_is_left_in_all() {
+        let limits = Limits {
+            max_file_bytes: 100,
+            max_total_bytes: 150,
+            ..Limits::default()
+        };
+        let mut budget = Budget::new(&limits, 0);
+        assert_eq!(budget.allowance(), (100, LimitKind::FileBytes));
+        budget.charge(100);
+        assert_eq!(budget.allowance(), (50, LimitKind::TotalBytes));
+        budget.charge(50);
+        assert!(!budget.admit("x", SourceFormat::TextLog));
+        assert_eq!(budget.truncated[0].limit, LimitKind::TotalBytes);
+    }
+
+    #[test]
+    fn an_expired_budget_reads_nothing_more() {
+        let limits = Limits {
+            time_budget: Duration::ZERO,
+            ..Limits::default()
+        };
+        let mut budget = Budget::new(&limits, 0);
+        assert!(!budget.admit("x", SourceFormat::JournalFile));
+        assert_eq!(budget.truncated[0].limit, LimitKind::TimeBudget);
+    }
+}

@@ -1,0 +1,450 @@
+//! Syslog text files: `var/log/kern.log`, `messages`, `syslog`, and their rotations.
+//!
+//! logrotate keeps old logs as `kern.log.1`, `kern.log.2.gz`, ... (Debian) or
+//! `messages-20240305[.gz]` (RPM distributions). Files are read newest first, so a bound
+//! cuts the oldest history: a plain file larger than its allowance is read from its end
+//! (lines then carry byte offsets, not numbers), a gzip file up to its allowance. A
+//! truncated or corrupt `.gz` keeps the lines read before the damage and records a problem.
+//!
+//! Only lines tagged `kernel` (and udev's `mtp-probe`, which says which devices were
+//! phones) are looked at. Any program may log under the tag `kernel` through syslog, so
+//! text logs are weaker evidence than the journal, whose `_TRANSPORT=kernel` a program
+//! cannot forge; both are kept as evidence and the source says which is which.
+
+use std::io::{self, Read};
+use std::rc::Rc;
+use std::time::SystemTime;
+
+use flate2::read::MultiGzDecoder;
+use memchr::memmem;
+
+use super::budget::Budget;
+use super::episodes::Record;
+use super::kernel;
+use super::lines::{for_each_line, Stats};
+use super::time::{parse_line_time, settle, strip_uptime, LocalZone};
+use crate::host::root::display_path;
+use crate::host::root::OpenFile;
+use crate::host::HostRoot;
+use crate::inventory::history::{Coverage, LimitKind, SourceFormat, Timestamp};
+use crate::text::decode_bytes;
+
+const LOG_DIR: &str = "var/log";
+const FAMILIES: [&str; 3] = ["kern.log", "syslog", "messages"];
+
+/// A log file and where it stands among its family's rotations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFile {
+    pub rel: String,
+    pub family: usize,
+    /// 0 for the live file, then older: `.1` is 1, `.2.gz` is 2; date suffixes sort by date.
+    pub age: u64,
+    pub gzip: bool,
+}
+
+/// Names in `var/log` that are rotations of a family, newest first across all families.
+pub fn discover(names: &[String]) -> Vec<LogFile> {
+    let mut files: Vec<LogFile> = names.iter().filter_map(|n| classify(n)).collect();
+    files.sort_by(|a, b| (a.age, a.family, &a.rel).cmp(&(b.age, b.family, &b.rel)));
+    files
+}
+
+fn classify(name: &str) -> Option<LogFile> {
+    let (family, rest) = FAMILIES
+        .iter()
+        .enumerate()
+        .find_map(|(i, f)| name.strip_prefix(f).map(|rest| (i, rest)))?;
+    let (rest, gzip) = match rest.strip_suffix(".gz") {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
+    let age = if rest.is_empty() {
+        0
+    } else if let Some(n) = rest.strip_prefix('.') {
+        n.parse::<u64>().ok().filter(|&n| n < 1_000_000)?
+    } else if let Some(date) = rest.strip_prefix('-') {
+        // dateext: newer dates are younger. YYYYMMDD (optionally with -HH or more digits).
+        let digits: String = date.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() < 8 || digits.len() != date.replace('-', "").len() {
+            return None;
+        }
+        let value: u64 = digits.get(..8)?.parse().ok()?;
+        1_000_000 + (99_991_231 - value.min(99_991_231))
+    } else {
+        return None;
+    };
+    Some(LogFile {
+        rel: format!("{LOG_DIR}/{name}"),
+        family,
+        age,
+        gzip,
+    })
+}
+
+/// Lines are only looked at when their tag is one of these.
+pub struct Filter {
+    kernel: memmem::Finder<'static>,
+    mtp: memmem::Finder<'static>,
+}
+
+impl Filter {
+    pub fn new() -> Filter {
+        Filter {
+            kernel: memmem::Finder::new(b" kernel: "),
+            mtp: memmem::Finder::new(b" mtp-probe"),
+        }
+    }
+}
+
+/// How far into a line its tag may be: a timestamp (at most 32 bytes) and a host name.
+const TAG_WINDOW: usize = 32 + 256 + 16;
+
+pub fn read_file(
+    host: &HostRoot,
+    budget: &mut Budget<'_>,
+    zone: &LocalZone,
+    filter: &Filter,
+    file: &LogFile,
+) -> Vec<Record> {
+    let format = if file.gzip {
+        SourceFormat::GzipTextLog
+    } else {
+        SourceFormat::TextLog
+    };
+    if !budget.admit(&file.rel, format) {
+        return Vec::new();
+    }
+    let Some(opened) = host.open_file(&file.rel) else {
+        // Listed a moment ago, gone or unreadable now: `open_file` noted what it could.
+        return Vec::new();
+    };
+    let modified = opened.modified();
+    let mtime_micros = modified.map(system_micros).unwrap_or(budget.now_micros);
+    if mtime_micros < budget.since_micros {
+        budget.source(&file.rel, format, Coverage::OutsideWindow, 0, 0, None, None);
+        return Vec::new();
+    }
+    // No line is newer than its file, nor than the scan.
+    let reference = mtime_micros.min(budget.now_micros).div_euclid(1_000_000);
+    let source: Rc<str> = Rc::from(display_path(&file.rel));
+    let (allowance, bound) = budget.allowance();
+    let since = budget.since_micros;
+    let max_line = budget.limits.max_line_bytes;
+    let mut oldest: Option<Timestamp> = None;
+    let mut first_line_seen = false;
+    let mut kept = Vec::new();
+    let deadline = || !budget.expired();
+    let mut on_line = |number: Option<u64>, offset: u64, bytes: &[u8]| {
+        if !first_line_seen {
+            first_line_seen = true;
+            oldest = line_time(bytes, reference, zone);
+        }
+        if let Some(record) = kernel_record(bytes, filter, reference, zone, since) {
+            kept.push(Record {
+                source: source.clone(),
+                line: number,
+                offset: Some(offset),
+                ..record
+            });
+        }
+    };
+    let (stats, start) = if file.gzip {
+        let reader = MultiGzDecoder::new(At::new(&opened, 0));
+        let stats = for_each_line(reader, 0, allowance, max_line, false, &deadline, |l| {
+            on_line(Some(l.number), l.offset, l.bytes)
+        });
+        (stats, 0)
+    } else {
+        let start = opened.len().saturating_sub(allowance);
+        let stats = for_each_line(
+            At::new(&opened, start),
+            start,
+            allowance,
+            max_line,
+            start > 0,
+            &deadline,
+            |l| on_line((start == 0).then_some(l.number), l.offset, l.bytes),
+        );
+        (stats, start)
+    };
+    budget.charge(stats.bytes);
+    let newest = line_time(&stats.last_line, reference, zone);
+    let coverage = report(budget, host, &file.rel, file.gzip, &stats, start, bound);
+    budget.source(
+        &file.rel,
+        format,
+        coverage,
+        stats.bytes,
+        stats.lines,
+        oldest,
+        newest,
+    );
+    kept
+}
+
+/// Records the bounds and damage met while reading; returns the coverage.
+fn report(
+    budget: &mut Budget<'_>,
+    host: &HostRoot,
+    rel: &str,
+    gzip: bool,
+    stats: &Stats,
+    start: u64,
+    bound: LimitKind,
+) -> Coverage {
+    let mut coverage = Coverage::Whole;
+    if start > 0 {
+        let detail = format!(
+            "first {start} bytes (the oldest lines) not read: bound of {}",
+            budget.describe(bound)
+        );
+        budget.truncate(rel, bound, detail);
+        coverage = Coverage::Partial;
+    }
+    if stats.hit_limit {
+        let detail = format!(
+            "lines after line {} (the newest of this file) not read: bound of {}",
+            stats.lines,
+            budget.describe(bound)
+        );
+        budget.truncate(rel, bound, detail);
+        coverage = Coverage::Partial;
+    }
+    if stats.stopped {
+        let detail = format!(
+            "reading stopped after {} bytes: {} used up",
+            stats.bytes,
+            budget.describe(LimitKind::TimeBudget)
+        );
+        budget.truncate(rel, LimitKind::TimeBudget, detail);
+        coverage = Coverage::Partial;
+    }
+    if stats.cut > 0 {
+        let detail = format!(
+            "{} lines longer than the bound were read only in part: bound of {}",
+            stats.cut,
+            budget.describe(LimitKind::LineBytes)
+        );
+        budget.truncate(rel, LimitKind::LineBytes, detail);
+    }
+    if let Some(err) = &stats.error {
+        let what = if gzip && err.kind() == io::ErrorKind::UnexpectedEof {
+            "compressed data ends early (truncated .gz)".to_string()
+        } else if gzip {
+            format!("damaged compressed data: {err}")
+        } else {
+            err.to_string()
+        };
+        host.note(
+            rel,
+            format!("{what}: read stopped after line {}", stats.lines),
+        );
+        coverage = Coverage::Partial;
+    }
+    coverage
+}
+
+/// The time at the start of a syslog line.
+fn line_time(bytes: &[u8], reference: i64, zone: &LocalZone) -> Option<Timestamp> {
+    let head = &bytes[..bytes.len().min(40)];
+    let text = std::str::from_utf8(head)
+        .ok()
+        .map(std::borrow::Cow::Borrowed)
+        .unwrap_or_else(|| String::from_utf8_lossy(head));
+    let (time, _) = parse_line_time(&text)?;
+    settle(time, reference, zone)
+}
+
+/// A line's kernel (or mtp-probe) message as a record, when it says something about a
+/// device and falls in the window.
+fn kernel_record(
+    bytes: &[u8],
+    filter: &Filter,
+    reference: i64,
+    zone: &LocalZone,
+    since: i64,
+) -> Option<Record> {
+    let window = &bytes[..bytes.len().min(TAG_WINDOW)];
+    let mtp = match filter.kernel.find(window) {
+        Some(_) => false,
+        None => filter.mtp.find(window).map(|_| true)?,
+    };
+    let text = decode_line(bytes);
+    let (time, after_time) = parse_line_time(&text)?;
+    // `host kernel: message` or `host mtp-probe[123]: message`.
+    let (_, tagged) = after_time.split_once(' ')?;
+    let message = if mtp {
+        let (tag, message) = tagged.split_once(": ")?;
+        if tag != "mtp-probe" && !(tag.starts_with("mtp-probe[") && tag.ends_with(']')) {
+            return None;
+        }
+        message
+    } else {
+        tagged.strip_prefix("kernel: ")?
+    };
+    let (uptime, message) = strip_uptime(message);
+    let event = if mtp {
+        kernel::parse_mtp_probe(message)?
+    } else {
+        kernel::parse(message)?
+    };
+    let time = settle(time, reference, zone)?;
+    if time.unix_micros < since {
+        return None;
+    }
+    Some(Record {
+        source: Rc::from(""),
+        line: None,
+        offset: None,
+        cursor: None,
+        time: Some(time),
+        uptime,
+        boot: None,
+        message: message.to_string(),
+        event,
+    })
+}
+
+/// Log lines are mostly UTF-8; anything else keeps its bytes visible as `\xNN`.
+fn decode_line(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if text.len() <= crate::text::MAX_VALUE_BYTES => text.to_string(),
+        _ => decode_bytes(bytes),
+    }
+}
+
+pub fn system_micros(t: SystemTime) -> i64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_micros()).unwrap_or(i64::MAX),
+    }
+}
+
+/// Sequential reads of an open file from an offset.
+pub struct At<'f> {
+    file: &'f OpenFile,
+    pos: u64,
+}
+
+impl<'f> At<'f> {
+    pub fn new(file: &'f OpenFile, pos: u64) -> At<'f> {
+        At { file, pos }
+    }
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let end = self.file.len();
+        if self.pos >= end {
+            return Ok(0);
+        }
+        let want = buf.len().min((end - self.pos).min(usize::MAX as u64) as usize);
+        let n = self.file.read_at(self.pos, &mut buf[..want])?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::history::DeviceKind;
+    use kernel::Event;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn rotations_sort_newest_first_across_families() {
+        let found = discover(&names(&[
+            "kern.log.2.gz",
+            "syslog",
+            "kern.log",
+            "kern.log.1",
+            "syslog.10.gz",
+            "syslog.2.gz",
+            "messages-20240301.gz",
+            "messages-20240305",
+            "messages",
+            "kern.log.old",
+            "syslog.gz.bak",
+            "auth.log",
+            "messages-2024",
+        ]));
+        let order: Vec<&str> = found.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "var/log/kern.log",
+                "var/log/syslog",
+                "var/log/messages",
+                "var/log/kern.log.1",
+                "var/log/kern.log.2.gz",
+                "var/log/syslog.2.gz",
+                "var/log/syslog.10.gz",
+                "var/log/messages-20240305",
+                "var/log/messages-20240301.gz",
+            ]
+        );
+        assert!(found.iter().find(|f| f.rel.ends_with(".2.gz")).unwrap().gzip);
+    }
+
+    fn record(line: &str) -> Option<Record> {
+        kernel_record(
+            line.as_bytes(),
+            &Filter::new(),
+            1_709_640_000,
+            &LocalZone::utc(),
+            0,
+        )
+    }
+
+    #[test]
+    fn kernel_lines_in_both_time_formats() {
+        let r = record("Mar  5 10:13:05 S5350 kernel: [ 6387.271931] usb 4-2: New USB device found, idVendor=1f75, idProduct=0621").unwrap();
+        assert_eq!(r.uptime, Some(6_387_271_931));
+        assert_eq!(r.time.unwrap().to_rfc3339(), "2024-03-05T10:13:05Z");
+        assert!(matches!(r.event, Event::Ids { .. }));
+        let r = record("2024-03-05T18:13:05.123456+08:00 pc kernel: usb-storage 4-2:1.0: USB Mass Storage device detected").unwrap();
+        assert_eq!(r.time.unwrap().to_rfc3339(), "2024-03-05T10:13:05Z");
+        assert_eq!(r.uptime, None);
+        assert!(matches!(
+            r.event,
+            Event::Kind {
+                kind: DeviceKind::Storage,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn only_kernel_and_mtp_probe_tags_count() {
+        assert!(record("Mar  5 10:13:05 h sudo: usb 4-2: SerialNumber: X").is_none());
+        assert!(record("Mar  5 10:13:05 h kernelx: usb 4-2: SerialNumber: X").is_none());
+        assert!(record("Mar  5 10:13:05 h kernel: usb 4-2: SerialNumber: X").is_some());
+        let r = record("Mar  5 10:13:05 h mtp-probe[812]: bus: 4, device: 3 was an MTP device").unwrap();
+        assert_eq!(r.event, Event::Mtp { bus: 4, number: 3 });
+        assert!(record("Mar  5 10:13:05 h mtp-probe: bus: 4, device: 3 was not an MTP device").is_none());
+    }
+
+    #[test]
+    fn lines_before_the_window_are_dropped() {
+        let line = "Mar  5 10:13:05 h kernel: usb 4-2: SerialNumber: X";
+        let r = kernel_record(line.as_bytes(), &Filter::new(), 1_709_640_000, &LocalZone::utc(), 1_709_640_000_000_000);
+        assert!(r.is_none());
+    }
+
+    #[test]
+    fn hostile_bytes_stay_visible() {
+        let line = b"Mar  5 10:13:05 h kernel: usb 4-2: Product: Disk\xff\xfe\x1b[2J";
+        let r = kernel_record(line, &Filter::new(), 1_709_640_000, &LocalZone::utc(), 0).unwrap();
+        assert_eq!(
+            r.event,
+            Event::Product {
+                port: "4-2".into(),
+                value: "Disk\\xff\\xfe\u{1b}[2J".into()
+            }
+        );
+    }
+}
