@@ -35,7 +35,7 @@ pub fn collect(host: &HostRoot, budget: &mut Budget<'_>) -> Vec<BluetoothPairing
                 continue;
             };
             budget.sources[idx].records = 1;
-            out.push(parse(&adapter, &device, &String::from_utf8_lossy(&bytes), &display_path(&rel)));
+            out.push(parse(&adapter, &device, &super::decode_file(&bytes), &display_path(&rel)));
         }
     }
     out

@@ -39,6 +39,9 @@ pub struct Aggregator {
     open: HashMap<String, usize>,
     /// SCSI host number to the sighting whose storage driver made it.
     hosts: HashMap<u32, usize>,
+    /// Sighting per port that was just disconnected: drivers' teardown messages follow the
+    /// disconnect and belong to it, not to a new connection.
+    closed: HashMap<String, usize>,
     last_connect: Option<usize>,
     boot: Option<String>,
     last_uptime: Option<u64>,
@@ -51,6 +54,7 @@ impl Aggregator {
             sightings: Vec::new(),
             open: HashMap::new(),
             hosts: HashMap::new(),
+            closed: HashMap::new(),
             last_connect: None,
             boot: None,
             last_uptime: None,
@@ -62,6 +66,7 @@ impl Aggregator {
     fn new_boot(&mut self) {
         self.open.clear();
         self.hosts.clear();
+        self.closed.clear();
         self.last_connect = None;
     }
 
@@ -89,6 +94,7 @@ impl Aggregator {
                 speed,
                 number,
             } => {
+                self.closed.remove(port);
                 let idx = self.start(Some(port.clone()), &record);
                 let s = &mut self.sightings[idx];
                 s.connect_seen = true;
@@ -108,6 +114,7 @@ impl Aggregator {
                 };
                 self.sightings[idx].disconnect_seen = true;
                 self.open.remove(port);
+                self.closed.insert(port.clone(), idx);
                 Some(idx)
             }
             Event::Ids {
@@ -242,10 +249,19 @@ impl Aggregator {
 
     /// The open sighting on a port, or a new one when the connection began unseen.
     fn current(&mut self, port: &str, record: &Record) -> usize {
-        match self.open.get(port) {
-            Some(&idx) => idx,
-            None => self.start(Some(port.to_string()), record),
+        if let Some(&idx) = self.open.get(port) {
+            return idx;
         }
+        if let Some(&idx) = self.closed.get(port) {
+            let last = self.sightings[idx].last_seen.map(|t| t.unix_micros);
+            let now = record.time.map(|t| t.unix_micros);
+            if let (Some(last), Some(now)) = (last, now) {
+                if (0..=TEARDOWN_MICROS).contains(&(now - last)) {
+                    return idx;
+                }
+            }
+        }
+        self.start(Some(port.to_string()), record)
     }
 
     fn open_with_ids(&self, vendor: &str, product: &str) -> Option<usize> {
@@ -321,6 +337,9 @@ fn add_kind(s: &mut DeviceSighting, kind: DeviceKind, attached: Option<&str>) {
         }
     }
 }
+
+/// How long after a disconnect a driver's messages about the port are its teardown.
+const TEARDOWN_MICROS: i64 = 10 * 1_000_000;
 
 /// How far apart two records of one connection may date it: syslog daemons stamp early
 /// boot messages when they read them, tens of seconds after the journal did.
@@ -512,6 +531,19 @@ mod tests {
         assert!(!seen[0].connect_seen);
         assert_eq!(seen[0].serial.as_deref(), Some("ABC"));
         assert_eq!(seen[0].device_number, None);
+    }
+
+    #[test]
+    fn teardown_after_disconnect_stays_with_its_connection() {
+        let seen = replay(&[
+            (10, "usb 1-4: new high-speed USB device number 6 using xhci_hcd"),
+            (20, "usb 1-4: USB disconnect, device number 6"),
+            (20, "rndis_host 1-4:1.0 usb0: unregister 'rndis_host' usb-0000:00:14.0-4, RNDIS device"),
+            (90, "usb 1-4: SerialNumber: LATER"),
+        ]);
+        assert_eq!(seen.len(), 2, "{seen:#?}");
+        assert_eq!(seen[0].evidence.len(), 3);
+        assert_eq!(seen[1].serial.as_deref(), Some("LATER"));
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub fn collect(host: &HostRoot, budget: &mut Budget<'_>) -> Vec<NetworkProfile> 
         out.push(profile(
             &ssid_bytes,
             security,
-            &String::from_utf8_lossy(&bytes),
+            &super::decode_file(&bytes),
             &display_path(&rel),
         ));
     }

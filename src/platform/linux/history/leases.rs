@@ -93,14 +93,14 @@ fn read_kv(
     client: LeaseClient,
 ) -> Option<Lease> {
     let (bytes, idx) = read_record(host, budget, rel, format)?;
-    let mut lease = parse_kv(&String::from_utf8_lossy(&bytes), client, &display_path(rel));
+    let mut lease = parse_kv(&super::decode_file(&bytes), client, &display_path(rel));
     if lease.address.is_none() && lease.gateways.is_empty() {
         return None;
     }
     budget.sources[idx].records = 1;
     if let Some(obtained) = modified_micros(host, rel) {
         lease.obtained = Some(Timestamp::exact(obtained));
-        if let (Some(secs), Some(at)) = (lifetime(&String::from_utf8_lossy(&bytes)), lease.obtained) {
+        if let (Some(secs), Some(at)) = (lifetime(&super::decode_file(&bytes)), lease.obtained) {
             lease.expires = Some(Timestamp::exact(at.unix_micros.saturating_add(secs.saturating_mul(1_000_000))));
         }
     }
@@ -179,7 +179,7 @@ fn read_dhclient(host: &HostRoot, budget: &mut Budget<'_>, rel: &str) -> Vec<Lea
     let Some((bytes, idx)) = read_record(host, budget, rel, SourceFormat::DhclientLease) else {
         return Vec::new();
     };
-    let found = parse_dhclient(&String::from_utf8_lossy(&bytes), &display_path(rel));
+    let found = parse_dhclient(&super::decode_file(&bytes), &display_path(rel));
     budget.sources[idx].records = found.len() as u64;
     found
 }

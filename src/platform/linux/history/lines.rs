@@ -88,7 +88,10 @@ pub fn for_each_line<R: Read>(
                 dropping = false;
             } else {
                 number += 1;
-                let bytes = &buf[pos..end];
+                let bytes = &buf[pos..end.min(pos + max_line)];
+                if end - pos > max_line {
+                    stats.cut += 1;
+                }
                 f(Line {
                     number,
                     offset: base + pos as u64,
@@ -180,6 +183,16 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].2, vec![b'x'; 10]);
         assert_eq!(lines[1], (2, 3 * CHUNK as u64 + 1, b"after".to_vec()));
+        assert_eq!(stats.cut, 1);
+    }
+
+    #[test]
+    fn long_lines_within_one_chunk_are_cut_too() {
+        let mut data = vec![b'y'; 1000];
+        data.extend_from_slice(b"\nnext\n");
+        let (lines, stats) = split(&data, u64::MAX, 10, false);
+        assert_eq!(lines[0].2, vec![b'y'; 10]);
+        assert_eq!(lines[1].2, b"next");
         assert_eq!(stats.cut, 1);
     }
 

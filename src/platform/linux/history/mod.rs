@@ -182,3 +182,41 @@ fn ssid(bytes: &[u8]) -> crate::inventory::history::Ssid {
         hex,
     }
 }
+
+/// A whole file's bytes as text, with invalid UTF-8 kept visible as `\xNN` (as
+/// [`crate::text::decode_bytes`] does for one value), so two records that differ only in
+/// bytes that are not text stay different.
+fn decode_file(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                out.push_str(valid);
+                return out;
+            }
+            Err(err) => {
+                let (valid, after) = rest.split_at(err.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                let bad = err.error_len().unwrap_or(after.len()).clamp(1, after.len());
+                for byte in &after[..bad] {
+                    let _ = write!(out, "\\x{byte:02x}");
+                }
+                rest = &after[bad..];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoded_files_keep_bad_bytes_visible() {
+        assert_eq!(decode_file(b"Name=Ph\xffone\n"), "Name=Ph\\xffone\n");
+        assert_eq!(decode_file("中".as_bytes()), "中");
+        assert_eq!(decode_file(b"\xe4\xb8"), "\\xe4\\xb8");
+    }
+}

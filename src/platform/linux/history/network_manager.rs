@@ -31,7 +31,7 @@ pub fn collect(host: &HostRoot, budget: &mut Budget<'_>) -> Vec<NetworkProfile> 
             else {
                 continue;
             };
-            let text = String::from_utf8_lossy(&bytes);
+            let text = super::decode_file(&bytes);
             if let Some(profile) = parse(&text, &display_path(&rel)) {
                 budget.sources[idx].records = 1;
                 profiles.push(profile);
@@ -42,7 +42,7 @@ pub fn collect(host: &HostRoot, budget: &mut Budget<'_>) -> Vec<NetworkProfile> 
         if let Some((bytes, idx)) =
             read_record(host, budget, TIMESTAMPS, SourceFormat::NetworkManagerProfile)
         {
-            let times = KeyFile::parse(&String::from_utf8_lossy(&bytes));
+            let times = KeyFile::parse(&super::decode_file(&bytes));
             budget.sources[idx].records = times.group("timestamps").map_or(0, |g| g.len() as u64);
             for p in &mut profiles {
                 let Some(uuid) = &p.uuid else { continue };

@@ -132,6 +132,7 @@ pub fn read_file(
     let max_line = budget.limits.max_line_bytes;
     let mut oldest: Option<Timestamp> = None;
     let mut first_line_seen = false;
+    let mut undated = 0u64;
     let mut kept = Vec::new();
     let deadline = || !budget.expired();
     let mut on_line = |number: Option<u64>, offset: u64, bytes: &[u8]| {
@@ -139,7 +140,7 @@ pub fn read_file(
             first_line_seen = true;
             oldest = line_time(bytes, reference, zone);
         }
-        if let Some(record) = kernel_record(bytes, filter, reference, zone, since) {
+        if let Some(record) = kernel_record(bytes, filter, reference, zone, since, &mut undated) {
             kept.push(Record {
                 source: source.clone(),
                 line: number,
@@ -167,6 +168,12 @@ pub fn read_file(
         );
         (stats, start)
     };
+    if undated > 0 {
+        host.note(
+            &file.rel,
+            format!("{undated} lines tagged kernel have no readable time: not used"),
+        );
+    }
     budget.charge(stats.bytes);
     let newest = line_time(&stats.last_line, reference, zone);
     let coverage = report(budget, host, &file.rel, file.gzip, &stats, start, bound);
@@ -263,6 +270,7 @@ fn kernel_record(
     reference: i64,
     zone: &LocalZone,
     since: i64,
+    undated: &mut u64,
 ) -> Option<Record> {
     let window = &bytes[..bytes.len().min(TAG_WINDOW)];
     let mtp = match filter.kernel.find(window) {
@@ -270,7 +278,10 @@ fn kernel_record(
         None => filter.mtp.find(window).map(|_| true)?,
     };
     let text = decode_line(bytes);
-    let (time, after_time) = parse_line_time(&text)?;
+    let Some((time, after_time)) = parse_line_time(&text) else {
+        *undated += 1;
+        return None;
+    };
     // `host kernel: message` or `host mtp-probe[123]: message`.
     let (_, tagged) = after_time.split_once(' ')?;
     let message = if mtp {
@@ -288,7 +299,10 @@ fn kernel_record(
     } else {
         kernel::parse(message)?
     };
-    let time = settle(time, reference, zone)?;
+    let Some(time) = settle(time, reference, zone) else {
+        *undated += 1;
+        return None;
+    };
     if time.unix_micros < since {
         return None;
     }
@@ -397,6 +411,7 @@ mod tests {
             1_709_640_000,
             &LocalZone::utc(),
             0,
+            &mut 0,
         )
     }
 
@@ -431,14 +446,31 @@ mod tests {
     #[test]
     fn lines_before_the_window_are_dropped() {
         let line = "Mar  5 10:13:05 h kernel: usb 4-2: SerialNumber: X";
-        let r = kernel_record(line.as_bytes(), &Filter::new(), 1_709_640_000, &LocalZone::utc(), 1_709_640_000_000_000);
+        let r = kernel_record(
+            line.as_bytes(),
+            &Filter::new(),
+            1_709_640_000,
+            &LocalZone::utc(),
+            1_709_640_000_000_000,
+            &mut 0,
+        );
         assert!(r.is_none());
+    }
+
+    #[test]
+    fn undatable_kernel_lines_are_counted() {
+        let mut undated = 0;
+        let line = b"Foo 99 99:99:99 h kernel: usb 1-4: SerialNumber: x";
+        let r = kernel_record(line, &Filter::new(), 0, &LocalZone::utc(), 0, &mut undated);
+        assert!(r.is_none());
+        assert_eq!(undated, 1);
     }
 
     #[test]
     fn hostile_bytes_stay_visible() {
         let line = b"Mar  5 10:13:05 h kernel: usb 4-2: Product: Disk\xff\xfe\x1b[2J";
-        let r = kernel_record(line, &Filter::new(), 1_709_640_000, &LocalZone::utc(), 0).unwrap();
+        let r = kernel_record(line, &Filter::new(), 1_709_640_000, &LocalZone::utc(), 0, &mut 0)
+            .unwrap();
         assert_eq!(
             r.event,
             Event::Product {

@@ -28,7 +28,7 @@ pub fn collect(host: &HostRoot, budget: &mut Budget<'_>) -> Vec<NetworkProfile> 
         else {
             continue;
         };
-        let found = parse(&String::from_utf8_lossy(&bytes), &display_path(&rel));
+        let found = parse(&super::decode_file(&bytes), &display_path(&rel));
         budget.sources[idx].records = found.len() as u64;
         out.extend(found);
     }
