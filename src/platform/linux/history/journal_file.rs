@@ -421,6 +421,7 @@ impl<'f> Reader<'f> {
             xor_hash,
             message: None,
             source_monotonic: None,
+            pending: Vec::new(),
         };
         // Items are in offset order; the message, unique to its entry, is among the last.
         for &data in items.iter().rev() {
@@ -430,7 +431,9 @@ impl<'f> Reader<'f> {
             let in_window = data >= self.window_at
                 && data + 16 <= self.window_at + self.window.len() as u64;
             if raw.message.is_some() && !in_window {
-                // The rest is only for the kernel's own timestamp: not worth a read.
+                // The rest is only for the kernel's own timestamp: read later, and only
+                // if the message turns out to matter.
+                raw.pending.push(data);
                 continue;
             }
             let (field, value) = match self.field(data, in_window) {
@@ -456,6 +459,27 @@ impl<'f> Reader<'f> {
             }
         }
         Ok(Some(raw))
+    }
+
+    /// The kernel's own timestamp of an entry that matters, from the data objects that
+    /// were not read with it.
+    fn source_monotonic(&mut self, pending: &[u64]) -> Result<Option<u64>, Stop> {
+        for &data in pending.iter().take(64) {
+            if self.other.contains_key(&data) {
+                continue;
+            }
+            match self.field(data, false) {
+                Ok((Field::SourceMonotonic, Some(v))) => {
+                    return Ok(std::str::from_utf8(&v).ok().and_then(|t| t.trim().parse().ok()));
+                }
+                Ok(_) => {
+                    self.other.insert(data, ());
+                }
+                Err(Stop::Damaged(_)) => {}
+                Err(stop) => return Err(stop),
+            }
+        }
+        Ok(None)
     }
 
     /// Which field a data object holds, and its value when it is one we need.
@@ -503,6 +527,8 @@ struct RawEntry {
     xor_hash: u64,
     message: Option<Vec<u8>>,
     source_monotonic: Option<u64>,
+    /// Data objects not read yet (outside the look-behind window).
+    pending: Vec<u64>,
 }
 
 fn hex(id: &[u8; 16]) -> String {
@@ -658,6 +684,17 @@ fn read_file(
         let Some(event) = event else {
             continue;
         };
+        let mut uptime = raw.source_monotonic;
+        if uptime.is_none() && !raw.pending.is_empty() {
+            match reader.source_monotonic(&raw.pending) {
+                Ok(found) => uptime = found,
+                Err(Stop::Budget) => {
+                    stopped = Some((bound, format!("bound of {}", budget.describe(bound))));
+                }
+                Err(Stop::Io(err)) => host.note(rel, format!("read stopped: {err}")),
+                Err(Stop::Damaged(why)) => damaged.push(why),
+            }
+        }
         let boot = hex(&raw.boot_id);
         records.push(Record {
             source: source.clone(),
@@ -668,7 +705,7 @@ fn read_file(
                 raw.seqnum, raw.monotonic, raw.realtime, raw.xor_hash
             )),
             time: Some(Timestamp::exact(raw.realtime as i64)),
-            uptime: raw.source_monotonic.or(Some(raw.monotonic)),
+            uptime: uptime.or(Some(raw.monotonic)),
             boot: Some(boot),
             message: text,
             event,
