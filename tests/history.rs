@@ -468,3 +468,62 @@ fn binary_journal_files_read_like_their_recording() {
             .any(|d| d.product.as_deref().is_some_and(|p| p.len() == 3000)));
     }
 }
+
+/// A damaged journal file costs the entries it damages, never a panic or a hang: bytes of a
+/// real journal are overwritten at seeded random places, again and again.
+#[test]
+fn damaged_journal_files_never_panic() {
+    let Some(remote) = journal_remote() else {
+        eprintln!("skipped: systemd-journal-remote is not installed (Debian: systemd-journal-remote)");
+        return;
+    };
+    let export = common::fixture_dir("history-stick-and-phone").join("var/log/journal/ws-0417.export");
+    let scratch = common::Scratch::new("history-journal-damage");
+    let root = scratch.dir("root");
+    let dir = root.join("var/log/journal/m");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("system.journal");
+    let status = Command::new(remote)
+        .arg("--output")
+        .arg(&file)
+        .arg(&export)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pristine = std::fs::read(&file).unwrap();
+    // Objects start after the two hash tables (the field table follows the data table) and
+    // end where the preallocated zeros begin; the header is fair game too.
+    let le64 = |at: usize| u64::from_le_bytes(pristine[at..at + 8].try_into().unwrap());
+    let objects = (le64(120) + le64(128)) as usize;
+    let used = pristine
+        .iter()
+        .rposition(|&b| b != 0)
+        .unwrap_or(pristine.len() - 1)
+        + 1;
+    assert!(objects < used);
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut problems = 0;
+    for _ in 0..120 {
+        let mut bytes = pristine.clone();
+        for _ in 0..1 + next() % 8 {
+            let at = if next() % 5 == 0 {
+                (next() % 272) as usize
+            } else {
+                objects + (next() % (used - objects) as u64) as usize
+            };
+            bytes[at] = next() as u8;
+        }
+        std::fs::write(&file, &bytes).unwrap();
+        let h = read(&root, &Limits::default());
+        problems += h.problems.len();
+        // Whatever survives is still bounded evidence.
+        assert!(h.devices.iter().all(|d| d.evidence.len() <= 24));
+    }
+    assert!(problems > 0, "damage was never noticed");
+}

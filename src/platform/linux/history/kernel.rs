@@ -97,6 +97,31 @@ pub fn parse(message: &str) -> Option<Event> {
     }
 }
 
+/// A cheap look at a message's first bytes: `false` when [`parse`] would surely say
+/// `None`. Most kernel lines are not about USB devices, and logs hold millions of them.
+pub fn might_matter(message: &[u8]) -> bool {
+    const PREFIXES: [&[u8]; 9] = [
+        b"usb ",
+        b"usb-storage ",
+        b"scsi",
+        b"sd ",
+        b"hub ",
+        b"input: ",
+        b"uvcvideo",
+        b"gspca_main: ",
+        b"Linux version ",
+    ];
+    if PREFIXES.iter().any(|p| message.starts_with(p)) {
+        return true;
+    }
+    // `driver 1-2:1.0...`: a driver's message about an interface.
+    let Some(space) = message.iter().take(40).position(|&b| b == b' ') else {
+        return false;
+    };
+    let device = &message[space + 1..message.len().min(space + 24)];
+    device.first().is_some_and(u8::is_ascii_digit) && device.contains(&b'-') && device.contains(&b':')
+}
+
 /// `bus: 1, device: 5 was an MTP device`, as udev's mtp-probe logs it.
 pub fn parse_mtp_probe(message: &str) -> Option<Event> {
     let rest = message.strip_prefix("bus: ")?;
@@ -642,6 +667,34 @@ mod tests {
             assert_eq!(parse(line), None, "{line:?}");
         }
         assert_eq!(parse("Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org)"), Some(Event::Boot));
+    }
+
+    #[test]
+    fn the_cheap_look_never_hides_a_message_parse_understands() {
+        for line in [
+            "usb 1-2: new high-speed USB device number 5 using xhci_hcd",
+            "usb-storage 4-2:1.0: USB Mass Storage device detected",
+            "scsi host9: usb-storage 4-2:1.0",
+            "scsi5 : usb-storage 1-8:1.0",
+            "sd 9:0:0:0: [sdc] Attached SCSI removable disk",
+            "rndis_host 1-1.2:1.0 usb0: register 'rndis_host' at usb-20980000.usb-1.2, RNDIS device",
+            "cdc_acm 1-4:1.0: ttyACM0: USB ACM device",
+            "uvcvideo: Found UVC 1.00 device USB2.0 UVC VGA WebCam (13d3:5702)",
+            "gspca_main: gspca_zc3xx-2.14.0 probing 0ac8:301b",
+            "input: Logitech USB Receiver as /devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/0003:046D:C52B.0001/input/input5",
+            "hub 1-1:1.0: USB hub found",
+            "Linux version 6.1.0-18-amd64",
+        ] {
+            assert!(parse(line).is_some(), "{line}");
+            assert!(might_matter(line.as_bytes()), "{line}");
+        }
+        for noise in [
+            "EXT4-fs (nvme0n1p2): re-mounted. Quota mode: none.",
+            "audit: type=1400 audit(1.123:45): apparmor=\"STATUS\"",
+            "e1000e 0000:00:1f.6 enp0s31f6: NIC Link is Up",
+        ] {
+            assert!(!might_matter(noise.as_bytes()), "{noise}");
+        }
     }
 
     #[test]

@@ -82,25 +82,30 @@ pub fn for_each_line<R: Read>(
         stats.bytes += n as u64;
         let filled = carry + n;
         let mut pos = 0usize;
+        let mut last: Option<(usize, usize)> = None;
         while let Some(len) = memchr(b'\n', &buf[pos..filled]) {
             let end = pos + len;
             if dropping {
                 dropping = false;
             } else {
                 number += 1;
-                let bytes = &buf[pos..end.min(pos + max_line)];
+                let cut_end = end.min(pos + max_line);
                 if end - pos > max_line {
                     stats.cut += 1;
                 }
                 f(Line {
                     number,
                     offset: base + pos as u64,
-                    bytes,
+                    bytes: &buf[pos..cut_end],
                 });
-                stats.last_line.clear();
-                stats.last_line.extend_from_slice(bytes);
+                last = Some((pos, cut_end));
             }
             pos = end + 1;
+        }
+        // Kept once per chunk, not once per line.
+        if let Some((from, to)) = last {
+            stats.last_line.clear();
+            stats.last_line.extend_from_slice(&buf[from..to]);
         }
         let rest = filled - pos;
         if dropping {

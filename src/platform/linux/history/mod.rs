@@ -95,10 +95,9 @@ fn replay(records: Vec<Record>, limits: &Limits) -> Vec<DeviceSighting> {
 fn text_logs(host: &HostRoot, budget: &mut Budget<'_>, zone: &LocalZone) -> Vec<DeviceSighting> {
     let names = host.list_dir("var/log").unwrap_or_default();
     let files = text_log::discover(&names);
-    let filter = text_log::Filter::new();
     let mut by_family: BTreeMap<usize, Vec<Vec<Record>>> = BTreeMap::new();
     for file in &files {
-        let records = text_log::read_file(host, budget, zone, &filter, file);
+        let records = text_log::read_file(host, budget, zone, file);
         by_family.entry(file.family).or_default().push(records);
     }
     let mut out = Vec::new();

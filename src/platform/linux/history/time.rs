@@ -227,9 +227,19 @@ pub fn strip_uptime(message: &str) -> (Option<u64>, &str) {
     let (Ok(secs), true) = (secs.parse::<u64>(), frac.len() <= 9 && !frac.is_empty()) else {
         return (None, message);
     };
-    let Ok(frac_num) = format!("{:0<6}", &frac[..frac.len().min(6)]).parse::<u64>() else {
-        return (None, message);
-    };
+    // Microseconds from up to six fraction digits (this runs for every kernel line).
+    let mut frac_num = 0u64;
+    for (i, b) in frac.bytes().enumerate() {
+        if !b.is_ascii_digit() {
+            return (None, message);
+        }
+        if i < 6 {
+            frac_num = frac_num * 10 + u64::from(b - b'0');
+        }
+    }
+    for _ in frac.len()..6 {
+        frac_num *= 10;
+    }
     let micros = secs.saturating_mul(1_000_000).saturating_add(frac_num);
     (Some(micros), rest.strip_prefix(' ').unwrap_or(rest))
 }
@@ -358,5 +368,7 @@ mod tests {
         assert_eq!(strip_uptime("usb 4-2: x"), (None, "usb 4-2: x"));
         assert_eq!(strip_uptime("[abc] x"), (None, "[abc] x"));
         assert_eq!(strip_uptime("[1.] x"), (None, "[1.] x"));
+        assert_eq!(strip_uptime("[1.5] x"), (Some(1_500_000), "x"));
+        assert_eq!(strip_uptime("[1.5x] x"), (None, "[1.5x] x"));
     }
 }
