@@ -78,11 +78,17 @@ fn stamp(unix: u64) -> String {
 /// Kernel messages of one USB connection.
 fn episode(rng: &mut Rng, number: u64) -> Vec<String> {
     let port = format!("{}-{}", 1 + rng.below(3), 1 + rng.below(6));
-    let (vid, pid) = [("0781", "5583"), ("18d1", "4ee7"), ("0951", "1666"), ("046d", "c52b")]
-        [rng.below(4) as usize];
+    let (vid, pid) = [
+        ("0781", "5583"),
+        ("18d1", "4ee7"),
+        ("0951", "1666"),
+        ("046d", "c52b"),
+    ][rng.below(4) as usize];
     vec![
         format!("usb {port}: new high-speed USB device number {number} using xhci_hcd"),
-        format!("usb {port}: New USB device found, idVendor={vid}, idProduct={pid}, bcdDevice= 1.00"),
+        format!(
+            "usb {port}: New USB device found, idVendor={vid}, idProduct={pid}, bcdDevice= 1.00"
+        ),
         format!("usb {port}: New USB device strings: Mfr=1, Product=2, SerialNumber=3"),
         format!("usb {port}: Product: Device {}", rng.below(1000)),
         format!("usb {port}: Manufacturer: Maker {}", rng.below(100)),
@@ -178,78 +184,97 @@ fn make_text(dir: &Path, total_mb: u64) -> Vec<PathBuf> {
 }
 
 fn journal_remote() -> Option<&'static str> {
-    ["/lib/systemd/systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
+    [
+        "/lib/systemd/systemd-journal-remote",
+        "/usr/lib/systemd/systemd-journal-remote",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists())
 }
 
-/// A journal of about `mb` megabytes, written by systemd-journal-remote from export format
-/// on its standard input. Entries: 10 % kernel, of which a few are USB connections.
+/// A journal of about `mb` megabytes in files of about 128 MB (journald's largest file size
+/// by default), each written by systemd-journal-remote from export format on its standard
+/// input. Entries: 10 % kernel, of which a few are USB connections.
 fn make_journal(dir: &Path, mb: u64, remote: &str) {
     let out = dir.join("var/log/journal/0e8c2d6f4a1b3c5d7e9f0a1b2c3d4e5f");
     fs::create_dir_all(&out).unwrap();
-    let mut child = Command::new(remote)
-        .arg("--output")
-        .arg(out.join("system.journal"))
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut w = BufWriter::with_capacity(1 << 20, child.stdin.take().unwrap());
     let mut rng = Rng(0x0dd_ba11_cafe_f00d);
     // About 800 bytes of journal file per entry (measured with this generator).
     let entries = mb * (1 << 20) / 800;
+    let per_file = (128 << 20) / 800;
     let span = 300 * DAY * 1_000_000;
     let start = NOW * 1_000_000 - span;
     let mut pending: Vec<String> = Vec::new();
     let mut number = 2;
     let boot = "4f6c1e2d3a5b7c9d0e1f2a3b4c5d6e7f";
-    for i in 0..entries {
-        let realtime = start + span / entries * i;
-        let n = rng.below(100_000).to_string();
-        let kernel = rng.below(10) == 0;
-        let message = if kernel {
-            if pending.is_empty() && rng.below(200) == 0 {
-                number = number % 127 + 1;
-                pending = episode(&mut rng, number);
-                pending.reverse();
-            }
-            pending
-                .pop()
-                .unwrap_or_else(|| KERNEL_NOISE[rng.below(3) as usize].replace("{n}", &n))
+    let files = entries.div_ceil(per_file);
+    for file in 0..files {
+        let name = if file + 1 == files {
+            "system.journal".to_string()
         } else {
-            NOISE[rng.below(6) as usize].replace("{n}", &n)
+            format!("system@0e8c2d6f-{file:04}.journal")
         };
-        let (transport, ident) = if kernel {
-            ("kernel", "kernel".to_string())
-        } else {
-            ("syslog", message.split(['[', ':']).next().unwrap_or("x").to_string())
-        };
-        write!(
-            w,
-            "__CURSOR=s=1;i={i:x}\n__REALTIME_TIMESTAMP={realtime}\n__MONOTONIC_TIMESTAMP={}\n\
-             _BOOT_ID={boot}\n_MACHINE_ID=0e8c2d6f4a1b3c5d7e9f0a1b2c3d4e5f\n_HOSTNAME=bench\n\
-             _TRANSPORT={transport}\nPRIORITY=6\nSYSLOG_FACILITY=3\nSYSLOG_IDENTIFIER={ident}\n",
-            realtime - start
-        )
-        .unwrap();
-        if kernel {
-            writeln!(w, "_SOURCE_MONOTONIC_TIMESTAMP={}", realtime - start).unwrap();
-        } else {
+        let mut child = Command::new(remote)
+            .arg("--output")
+            .arg(out.join(name))
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut w = BufWriter::with_capacity(1 << 20, child.stdin.take().unwrap());
+        for i in file * per_file..((file + 1) * per_file).min(entries) {
+            let realtime = start + span / entries * i;
+            let n = rng.below(100_000).to_string();
+            let kernel = rng.below(10) == 0;
+            let message = if kernel {
+                if pending.is_empty() && rng.below(200) == 0 {
+                    number = number % 127 + 1;
+                    pending = episode(&mut rng, number);
+                    pending.reverse();
+                }
+                pending
+                    .pop()
+                    .unwrap_or_else(|| KERNEL_NOISE[rng.below(3) as usize].replace("{n}", &n))
+            } else {
+                NOISE[rng.below(6) as usize].replace("{n}", &n)
+            };
+            let (transport, ident) = if kernel {
+                ("kernel", "kernel".to_string())
+            } else {
+                (
+                    "syslog",
+                    message.split(['[', ':']).next().unwrap_or("x").to_string(),
+                )
+            };
             write!(
                 w,
-                "_PID={}\n_UID=0\n_GID=0\n_COMM={ident}\n_SYSTEMD_UNIT={ident}.service\n",
-                1000 + rng.below(30_000)
+                "__CURSOR=s=1;i={i:x}\n__REALTIME_TIMESTAMP={realtime}\n__MONOTONIC_TIMESTAMP={}\n\
+                 _BOOT_ID={boot}\n_MACHINE_ID=0e8c2d6f4a1b3c5d7e9f0a1b2c3d4e5f\n_HOSTNAME=bench\n\
+                 _TRANSPORT={transport}\nPRIORITY=6\nSYSLOG_FACILITY=3\nSYSLOG_IDENTIFIER={ident}\n",
+                realtime - start
             )
             .unwrap();
+            if kernel {
+                writeln!(w, "_SOURCE_MONOTONIC_TIMESTAMP={}", realtime - start).unwrap();
+            } else {
+                write!(
+                    w,
+                    "_PID={}\n_UID=0\n_GID=0\n_COMM={ident}\n_SYSTEMD_UNIT={ident}.service\n",
+                    1000 + rng.below(30_000)
+                )
+                .unwrap();
+            }
+            write!(w, "MESSAGE={message}\n\n").unwrap();
         }
-        write!(w, "MESSAGE={message}\n\n").unwrap();
+        w.flush().unwrap();
+        drop(w);
+        assert!(
+            child.wait().unwrap().success(),
+            "systemd-journal-remote failed"
+        );
     }
-    w.flush().unwrap();
-    drop(w);
-    assert!(child.wait().unwrap().success(), "systemd-journal-remote failed");
 }
 
 fn tree_bytes(dir: &Path) -> u64 {
@@ -300,8 +325,14 @@ fn setup() -> Data {
     let mut text_files: Vec<PathBuf> = Vec::new();
     if done.exists() {
         for name in [
-            "kern.log", "syslog", "kern.log.1", "syslog.1", "kern.log.2.gz", "syslog.2.gz",
-            "kern.log.3.gz", "syslog.3.gz",
+            "kern.log",
+            "syslog",
+            "kern.log.1",
+            "syslog.1",
+            "kern.log.2.gz",
+            "syslog.2.gz",
+            "kern.log.3.gz",
+            "syslog.3.gz",
         ] {
             text_files.push(text.join("var/log").join(name));
         }
@@ -310,7 +341,10 @@ fn setup() -> Data {
         let started = Instant::now();
         text_files = make_text(&text, text_mb);
         fs::write(&done, "").unwrap();
-        eprintln!("generated {text_mb} MB of text logs in {:.1?}", started.elapsed());
+        eprintln!(
+            "generated {text_mb} MB of text logs in {:.1?}",
+            started.elapsed()
+        );
     }
     let journal = match journal_remote() {
         None => {
@@ -380,7 +414,11 @@ fn benches(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(15));
 
     // Growth with log size: the newest rotation only, two, all four.
-    for (label, count) in [("text-newest-rotation", 2), ("text-two-rotations", 4), ("text-all", 8)] {
+    for (label, count) in [
+        ("text-newest-rotation", 2),
+        ("text-two-rotations", 4),
+        ("text-all", 8),
+    ] {
         let dir = data.base.join(label);
         link_tree(&data.text, &dir, &data.text_files[..count]);
         describe(label, &dir, &limits);

@@ -45,7 +45,13 @@ fn rfc(t: Option<isoguard::inventory::history::Timestamp>) -> String {
 fn places(d: &DeviceSighting) -> Vec<String> {
     d.evidence
         .iter()
-        .map(|e| format!("{}:{}", e.source, e.line.map_or("-".into(), |l| l.to_string())))
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e.source,
+                e.line.map_or("-".into(), |l| l.to_string())
+            )
+        })
         .collect()
 }
 
@@ -67,7 +73,10 @@ fn the_stick_is_two_connections_with_their_times_and_lines() {
     assert!(now_plugged.connect_seen && !now_plugged.disconnect_seen);
     // The same connection is in the journal recording, kern.log and syslog: one sighting.
     let p = places(now_plugged);
-    assert!(p.contains(&"/var/log/journal/ws-0417.export:12".to_string()), "{p:?}");
+    assert!(
+        p.contains(&"/var/log/journal/ws-0417.export:12".to_string()),
+        "{p:?}"
+    );
     assert!(p.contains(&"/var/log/kern.log:16".to_string()), "{p:?}");
     assert!(p.contains(&"/var/log/syslog:16".to_string()), "{p:?}");
     let journal = now_plugged
@@ -76,7 +85,10 @@ fn the_stick_is_two_connections_with_their_times_and_lines() {
         .find(|e| e.source.ends_with(".export"))
         .unwrap();
     assert!(journal.cursor.as_deref().unwrap().starts_with("s=8c1e2f4a"));
-    assert_eq!(now_plugged.boot_id.as_deref(), Some("5b1f0c6a2e3d4f50a1b2c3d4e5f60718"));
+    assert_eq!(
+        now_plugged.boot_id.as_deref(),
+        Some("5b1f0c6a2e3d4f50a1b2c3d4e5f60718")
+    );
 
     assert_eq!(earlier.device_number, Some(4));
     assert_eq!(rfc(earlier.first_seen), "2024-02-20T06:30:05Z");
@@ -137,7 +149,11 @@ fn internal_devices_are_listed_as_what_they_are() {
 #[test]
 fn saved_networks_leases_and_pairings() {
     let h = fixture("history-stick-and-phone");
-    let wifi = h.profiles.iter().find(|p| p.kind == ProfileKind::Wifi).unwrap();
+    let wifi = h
+        .profiles
+        .iter()
+        .find(|p| p.kind == ProfileKind::Wifi)
+        .unwrap();
     assert_eq!(wifi.manager, ProfileManager::NetworkManager);
     assert_eq!(wifi.ssid.as_ref().unwrap().text, "Office-5G");
     assert_eq!(wifi.security.as_deref(), Some("wpa-psk"));
@@ -156,7 +172,10 @@ fn saved_networks_leases_and_pairings() {
         .unwrap();
     assert_eq!(tether.client, LeaseClient::NetworkManager);
     assert_eq!(tether.address, Some("192.168.42.108".parse().unwrap()));
-    assert_eq!(tether.gateways, vec!["192.168.42.129".parse::<std::net::IpAddr>().unwrap()]);
+    assert_eq!(
+        tether.gateways,
+        vec!["192.168.42.129".parse::<std::net::IpAddr>().unwrap()]
+    );
     assert_eq!(
         tether.profile_uuid.as_deref(),
         Some("c3d2e1f0-aaaa-4bbb-8ccc-0123456789ab")
@@ -191,11 +210,23 @@ fn every_source_is_listed_and_nothing_went_wrong() {
     assert_eq!(
         formats,
         vec![
-            ("/var/log/journal/ws-0417.export", SourceFormat::JournalExport, Coverage::Whole),
+            (
+                "/var/log/journal/ws-0417.export",
+                SourceFormat::JournalExport,
+                Coverage::Whole
+            ),
             ("/var/log/kern.log", SourceFormat::TextLog, Coverage::Whole),
             ("/var/log/syslog", SourceFormat::TextLog, Coverage::Whole),
-            ("/var/log/kern.log.1", SourceFormat::TextLog, Coverage::Whole),
-            ("/var/log/syslog.2.gz", SourceFormat::GzipTextLog, Coverage::Whole),
+            (
+                "/var/log/kern.log.1",
+                SourceFormat::TextLog,
+                Coverage::Whole
+            ),
+            (
+                "/var/log/syslog.2.gz",
+                SourceFormat::GzipTextLog,
+                Coverage::Whole
+            ),
         ]
     );
     // The section survives a round trip through JSON (it is embedded in the finding).
@@ -219,7 +250,11 @@ fn hostile_records_are_bounded_recorded_and_kept_distinguishable() {
     let shown = isoguard::text::display_safe(stick[0].product.as_deref().unwrap(), 96);
     assert!(!shown.chars().any(char::is_control), "{shown}");
     // The giant line is cut, and says so.
-    let giant = h.devices.iter().find(|d| d.port.as_deref() == Some("1-3")).unwrap();
+    let giant = h
+        .devices
+        .iter()
+        .find(|d| d.port.as_deref() == Some("1-3"))
+        .unwrap();
     assert!(giant.product.as_ref().unwrap().len() <= 8192);
     assert!(h
         .truncated
@@ -228,13 +263,20 @@ fn hostile_records_are_bounded_recorded_and_kept_distinguishable() {
     // The truncated rotation gave what it had before the damage.
     let kingston = sightings(&h, "0951:1666");
     assert_eq!(kingston.len(), 1);
-    assert_eq!(kingston[0].serial.as_deref(), Some("60A44C413A8CF3A0B9480166"));
+    assert_eq!(
+        kingston[0].serial.as_deref(),
+        Some("60A44C413A8CF3A0B9480166")
+    );
     let problem = |path: &str, text: &str| {
         h.problems
             .iter()
             .any(|p| p.path == path && p.error.contains(text))
     };
-    assert!(problem("/var/log/kern.log.1.gz", "truncated .gz"), "{:?}", h.problems);
+    assert!(
+        problem("/var/log/kern.log.1.gz", "truncated .gz"),
+        "{:?}",
+        h.problems
+    );
     assert!(problem("/var/log/syslog.3.gz", "damaged compressed data"));
     assert!(problem("/var/log/journal/hostile.export", "past the end"));
     assert!(problem("/var/log/kern.log", "no readable time"));
@@ -258,16 +300,25 @@ fn hostile_records_are_bounded_recorded_and_kept_distinguishable() {
         .iter()
         .filter_map(|p| p.ssid.as_ref().map(|s| s.hex.as_str()))
         .collect();
-    assert!(hexes.contains(&"1b5b33316d46726565e280ae57694669ff"), "{hexes:?}");
+    assert!(
+        hexes.contains(&"1b5b33316d46726565e280ae57694669ff"),
+        "{hexes:?}"
+    );
     assert!(hexes.contains(&"1b5b324a486f7473706f74e280ae"));
     assert!(hexes.contains(&"1b5b33316d526564ff"));
     let bt = &h.pairings[0];
-    assert_eq!(bt.name.as_deref(), Some("\u{1b}]0;owned\u{7}Phone\u{202e}\\xff"));
+    assert_eq!(
+        bt.name.as_deref(),
+        Some("\u{1b}]0;owned\u{7}Phone\u{202e}\\xff")
+    );
     assert_eq!(bt.major_class, None);
     // A lease of nonsense has no address rather than a wrong one.
     assert_eq!(h.leases.len(), 1);
     assert_eq!(h.leases[0].address, None);
-    assert_eq!(h.leases[0].gateways, vec!["10.0.0.1".parse::<std::net::IpAddr>().unwrap()]);
+    assert_eq!(
+        h.leases[0].gateways,
+        vec!["10.0.0.1".parse::<std::net::IpAddr>().unwrap()]
+    );
 }
 
 #[test]
@@ -343,10 +394,18 @@ fn bounds_cut_the_oldest_and_say_what_was_left() {
         .collect();
     assert_eq!(
         not_read,
-        vec!["/var/log/syslog", "/var/log/kern.log.1", "/var/log/syslog.2.gz"]
+        vec![
+            "/var/log/syslog",
+            "/var/log/kern.log.1",
+            "/var/log/syslog.2.gz"
+        ]
     );
     assert!(files.truncated.iter().all(|t| t.limit == LimitKind::Files));
-    assert_eq!(sightings(&files, "0781:5583").len(), 1, "the newest connection is kept");
+    assert_eq!(
+        sightings(&files, "0781:5583").len(),
+        1,
+        "the newest connection is kept"
+    );
 
     // A per-file bound reads the end of a plain log: its newest lines, by byte offset.
     let bytes = read(
@@ -387,7 +446,10 @@ fn bounds_cut_the_oldest_and_say_what_was_left() {
     assert!(none.devices.is_empty() && none.profiles.is_empty());
     assert!(!none.sources.is_empty());
     assert!(none.sources.iter().all(|s| s.coverage == Coverage::NotRead));
-    assert!(none.truncated.iter().all(|t| t.limit == LimitKind::TimeBudget));
+    assert!(none
+        .truncated
+        .iter()
+        .all(|t| t.limit == LimitKind::TimeBudget));
 }
 
 #[test]
@@ -405,9 +467,12 @@ fn few_sightings_kept_are_the_newest() {
 }
 
 fn journal_remote() -> Option<&'static str> {
-    ["/lib/systemd/systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
+    [
+        "/lib/systemd/systemd-journal-remote",
+        "/usr/lib/systemd/systemd-journal-remote",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists())
 }
 
 /// Real journal files, written by systemd's own `systemd-journal-remote` from the export
@@ -416,10 +481,13 @@ fn journal_remote() -> Option<&'static str> {
 #[test]
 fn binary_journal_files_read_like_their_recording() {
     let Some(remote) = journal_remote() else {
-        eprintln!("skipped: systemd-journal-remote is not installed (Debian: systemd-journal-remote)");
+        eprintln!(
+            "skipped: systemd-journal-remote is not installed (Debian: systemd-journal-remote)"
+        );
         return;
     };
-    let export = common::fixture_dir("history-stick-and-phone").join("var/log/journal/ws-0417.export");
+    let export =
+        common::fixture_dir("history-stick-and-phone").join("var/log/journal/ws-0417.export");
     let mut long = std::fs::read(&export).unwrap();
     long.extend_from_slice(
         format!(
@@ -459,7 +527,11 @@ fn binary_journal_files_read_like_their_recording() {
         let e = &s.evidence[0];
         assert!(e.source.ends_with("/system.journal"));
         assert!(e.offset.is_some() && e.line.is_none());
-        assert!(e.cursor.as_deref().unwrap().contains(";b=5b1f0c6a2e3d4f50a1b2c3d4e5f60718;"));
+        assert!(e
+            .cursor
+            .as_deref()
+            .unwrap()
+            .contains(";b=5b1f0c6a2e3d4f50a1b2c3d4e5f60718;"));
         assert_eq!(e.uptime_micros, Some(115_872_401_200));
         // The long message was stored compressed and still reads whole.
         assert!(h
@@ -474,10 +546,13 @@ fn binary_journal_files_read_like_their_recording() {
 #[test]
 fn damaged_journal_files_never_panic() {
     let Some(remote) = journal_remote() else {
-        eprintln!("skipped: systemd-journal-remote is not installed (Debian: systemd-journal-remote)");
+        eprintln!(
+            "skipped: systemd-journal-remote is not installed (Debian: systemd-journal-remote)"
+        );
         return;
     };
-    let export = common::fixture_dir("history-stick-and-phone").join("var/log/journal/ws-0417.export");
+    let export =
+        common::fixture_dir("history-stick-and-phone").join("var/log/journal/ws-0417.export");
     let scratch = common::Scratch::new("history-journal-damage");
     let root = scratch.dir("root");
     let dir = root.join("var/log/journal/m");

@@ -237,7 +237,8 @@ pub struct Evidence {
     /// Journal cursor of the entry (`journalctl --cursor` finds it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
-    /// Byte offset of the entry object in a journal file.
+    /// Byte offset in the record: of the line in a text file, of the entry object in a
+    /// journal file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
     pub time: Option<Timestamp>,
@@ -479,7 +480,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_file_bytes: 64 << 20,
-            max_total_bytes: 256 << 20,
+            max_total_bytes: 512 << 20,
             max_files: 2_000,
             look_back_days: 365,
             time_budget: Duration::from_secs(3),

@@ -35,7 +35,12 @@ pub fn collect(host: &HostRoot, budget: &mut Budget<'_>) -> Vec<BluetoothPairing
                 continue;
             };
             budget.sources[idx].records = 1;
-            out.push(parse(&adapter, &device, &super::decode_file(&bytes), &display_path(&rel)));
+            out.push(parse(
+                &adapter,
+                &device,
+                &super::decode_file(&bytes),
+                &display_path(&rel),
+            ));
         }
     }
     out
@@ -52,9 +57,14 @@ fn is_address(name: &str) -> bool {
 pub fn parse(adapter: &str, device: &str, text: &str, path: &str) -> BluetoothPairing {
     let kf = KeyFile::parse(text);
     let class = kf.string("General", "Class");
-    let paired = ["LinkKey", "LongTermKey", "PeripheralLongTermKey", "SlaveLongTermKey"]
-        .iter()
-        .any(|g| kf.get(g, "Key").is_some());
+    let paired = [
+        "LinkKey",
+        "LongTermKey",
+        "PeripheralLongTermKey",
+        "SlaveLongTermKey",
+    ]
+    .iter()
+    .any(|g| kf.get(g, "Key").is_some());
     BluetoothPairing {
         adapter: adapter.to_string(),
         address: device.to_string(),

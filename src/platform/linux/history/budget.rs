@@ -50,7 +50,10 @@ impl<'l> Budget<'l> {
         let refusal = if self.expired() {
             Some((
                 LimitKind::TimeBudget,
-                format!("time budget of {:?} used up before this file", self.limits.time_budget),
+                format!(
+                    "time budget of {:?} used up before this file",
+                    self.limits.time_budget
+                ),
             ))
         } else if self.files >= self.limits.max_files {
             Some((
@@ -60,7 +63,10 @@ impl<'l> Budget<'l> {
         } else if self.total >= self.limits.max_total_bytes {
             Some((
                 LimitKind::TotalBytes,
-                format!("{} bytes already read from all records", self.limits.max_total_bytes),
+                format!(
+                    "{} bytes already read from all records",
+                    self.limits.max_total_bytes
+                ),
             ))
         } else {
             None

@@ -474,8 +474,14 @@ mod tests {
     }
 
     const STICK: &[(i64, &str)] = &[
-        (100, "usb 4-2: new SuperSpeed USB device number 3 using xhci_hcd"),
-        (100, "usb 4-2: New USB device found, idVendor=1f75, idProduct=0621, bcdDevice= 0.01"),
+        (
+            100,
+            "usb 4-2: new SuperSpeed USB device number 3 using xhci_hcd",
+        ),
+        (
+            100,
+            "usb 4-2: New USB device found, idVendor=1f75, idProduct=0621, bcdDevice= 0.01",
+        ),
         (100, "usb 4-2: SerialNumber: 20161018"),
         (100, "usb-storage 4-2:1.0: USB Mass Storage device detected"),
         (100, "scsi host9: usb-storage 4-2:1.0"),
@@ -536,9 +542,15 @@ mod tests {
     #[test]
     fn teardown_after_disconnect_stays_with_its_connection() {
         let seen = replay(&[
-            (10, "usb 1-4: new high-speed USB device number 6 using xhci_hcd"),
+            (
+                10,
+                "usb 1-4: new high-speed USB device number 6 using xhci_hcd",
+            ),
             (20, "usb 1-4: USB disconnect, device number 6"),
-            (20, "rndis_host 1-4:1.0 usb0: unregister 'rndis_host' usb-0000:00:14.0-4, RNDIS device"),
+            (
+                20,
+                "rndis_host 1-4:1.0 usb0: unregister 'rndis_host' usb-0000:00:14.0-4, RNDIS device",
+            ),
             (90, "usb 1-4: SerialNumber: LATER"),
         ]);
         assert_eq!(seen.len(), 2, "{seen:#?}");
@@ -549,8 +561,14 @@ mod tests {
     #[test]
     fn different_ids_on_an_open_port_are_another_device() {
         let seen = replay(&[
-            (10, "usb 1-2: New USB device found, idVendor=0781, idProduct=5583"),
-            (20, "usb 1-2: New USB device found, idVendor=18d1, idProduct=4ee7"),
+            (
+                10,
+                "usb 1-2: New USB device found, idVendor=0781, idProduct=5583",
+            ),
+            (
+                20,
+                "usb 1-2: New USB device found, idVendor=18d1, idProduct=4ee7",
+            ),
         ]);
         assert_eq!(seen.len(), 2);
     }
@@ -558,7 +576,10 @@ mod tests {
     #[test]
     fn a_reboot_closes_open_connections() {
         let seen = replay(&[
-            (10, "usb 1-2: new high-speed USB device number 5 using xhci_hcd"),
+            (
+                10,
+                "usb 1-2: new high-speed USB device number 5 using xhci_hcd",
+            ),
             (20, "Linux version 6.1.0-18-amd64"),
             (30, "usb 1-2: SerialNumber: ABC"),
         ]);
@@ -569,9 +590,18 @@ mod tests {
     #[test]
     fn portless_camera_message_finds_its_device_by_ids() {
         let seen = replay(&[
-            (10, "usb 1-5: new high-speed USB device number 4 using xhci_hcd"),
-            (10, "usb 1-5: New USB device found, idVendor=13d3, idProduct=5702"),
-            (11, "uvcvideo: Found UVC 1.00 device USB2.0 UVC VGA WebCam (13d3:5702)"),
+            (
+                10,
+                "usb 1-5: new high-speed USB device number 4 using xhci_hcd",
+            ),
+            (
+                10,
+                "usb 1-5: New USB device found, idVendor=13d3, idProduct=5702",
+            ),
+            (
+                11,
+                "uvcvideo: Found UVC 1.00 device USB2.0 UVC VGA WebCam (13d3:5702)",
+            ),
         ]);
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].kinds, vec![DeviceKind::Camera]);
@@ -579,7 +609,10 @@ mod tests {
 
     #[test]
     fn evidence_is_bounded_and_counted() {
-        let mut lines = vec![(1, "usb 1-2: new high-speed USB device number 5 using xhci_hcd")];
+        let mut lines = vec![(
+            1,
+            "usb 1-2: new high-speed USB device number 5 using xhci_hcd",
+        )];
         lines.extend(std::iter::repeat_n((2, "usb 1-2: SerialNumber: X"), 20));
         let seen = replay(&lines);
         assert_eq!(seen[0].evidence.len(), 8);
@@ -594,14 +627,21 @@ mod tests {
             e.source = "/var/log/syslog".into();
         }
         // syslog stamped it 40 s later.
-        b[0].first_seen = b[0].first_seen.map(|t| Timestamp::exact(t.unix_micros + 40_000_000));
+        b[0].first_seen = b[0]
+            .first_seen
+            .map(|t| Timestamp::exact(t.unix_micros + 40_000_000));
         let merged = merge([a, b].concat(), 24);
         assert_eq!(merged.len(), 1);
         assert_eq!(merged[0].evidence.len(), 14);
-        assert!(merged[0].evidence.iter().any(|e| e.source == "/var/log/syslog"));
+        assert!(merged[0]
+            .evidence
+            .iter()
+            .any(|e| e.source == "/var/log/syslog"));
         // A day apart is another connection.
         let mut c = replay(STICK);
-        c[0].first_seen = c[0].first_seen.map(|t| Timestamp::exact(t.unix_micros + 86_400_000_000));
+        c[0].first_seen = c[0]
+            .first_seen
+            .map(|t| Timestamp::exact(t.unix_micros + 86_400_000_000));
         assert_eq!(merge([replay(STICK), c].concat(), 24).len(), 2);
     }
 }

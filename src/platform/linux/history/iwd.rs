@@ -87,7 +87,10 @@ mod tests {
 
     #[test]
     fn names_plain_and_hex() {
-        assert_eq!(parse_name("Home Net.psk"), Some((b"Home Net".to_vec(), "psk")));
+        assert_eq!(
+            parse_name("Home Net.psk"),
+            Some((b"Home Net".to_vec(), "psk"))
+        );
         assert_eq!(
             parse_name("=e4b8ade69687.open"),
             Some(("中文".as_bytes().to_vec(), "open"))
@@ -99,7 +102,12 @@ mod tests {
 
     #[test]
     fn autoconnect_from_settings() {
-        let p = profile(b"Cafe", "open", "[Settings]\nAutoConnect=false\n", "/var/lib/iwd/Cafe.open");
+        let p = profile(
+            b"Cafe",
+            "open",
+            "[Settings]\nAutoConnect=false\n",
+            "/var/lib/iwd/Cafe.open",
+        );
         assert_eq!(p.autoconnect, Some(false));
         assert_eq!(p.security.as_deref(), Some("open"));
         assert_eq!(p.ssid.unwrap().text, "Cafe");

@@ -169,7 +169,10 @@ pub fn parse(data: &[u8], numbered: bool) -> Parsed {
             None => {
                 // Binary field: NAME\n, le64 length, data, \n.
                 let Some(len_bytes) = data.get(pos..pos + 8) else {
-                    out.error = Some(format!("line {field_line}: binary field {} has no length", decode_bytes(field)));
+                    out.error = Some(format!(
+                        "line {field_line}: binary field {} has no length",
+                        decode_bytes(field)
+                    ));
                     break;
                 };
                 let mut le = [0u8; 8];

@@ -55,9 +55,9 @@ const COMPRESSED_LZ4: u8 = 1 << 1;
 const COMPRESSED_ZSTD: u8 = 1 << 2;
 
 /// Bytes read before an entry in the same call, where its newest data objects usually are.
-const LOOK_BEHIND: u64 = 768;
+const LOOK_BEHIND: u64 = 384;
 /// First read of an object of unknown size.
-const FIRST_READ: usize = 512;
+const FIRST_READ: usize = 256;
 /// Largest object read (a data object with a long message, an entry with many fields).
 const MAX_OBJECT: u64 = 1 << 20;
 /// Largest decompressed value kept.
@@ -117,7 +117,15 @@ fn read_folder(host: &HostRoot, budget: &mut Budget<'_>, files: Vec<String>) -> 
             Ok(header) => opened.push((rel, file, header)),
             Err(err) => {
                 host.note(&rel, err);
-                budget.source(&rel, SourceFormat::JournalFile, Coverage::NotRead, 0, 0, None, None);
+                budget.source(
+                    &rel,
+                    SourceFormat::JournalFile,
+                    Coverage::NotRead,
+                    0,
+                    0,
+                    None,
+                    None,
+                );
             }
         }
     }
@@ -126,7 +134,15 @@ fn read_folder(host: &HostRoot, budget: &mut Budget<'_>, files: Vec<String>) -> 
     for (rel, file, header) in &opened {
         let newest = Some(header.tail_realtime).filter(|&t| t > 0);
         if newest.is_some_and(|t| (t as i64) < budget.since_micros) {
-            budget.source(rel, SourceFormat::JournalFile, Coverage::OutsideWindow, 0, 0, None, None);
+            budget.source(
+                rel,
+                SourceFormat::JournalFile,
+                Coverage::OutsideWindow,
+                0,
+                0,
+                None,
+                None,
+            );
             continue;
         }
         records.extend(read_file(host, budget, rel, file, header));
@@ -245,7 +261,9 @@ struct Reader<'f> {
 impl<'f> Reader<'f> {
     fn read_at(&mut self, offset: u64, len: usize) -> Result<usize, Stop> {
         if offset >= self.header.end {
-            return Err(Stop::Damaged(format!("offset {offset} is past the file's end")));
+            return Err(Stop::Damaged(format!(
+                "offset {offset} is past the file's end"
+            )));
         }
         let len = len.min((self.header.end - offset) as usize);
         if self.read.saturating_add(len as u64) > self.limit {
@@ -260,7 +278,9 @@ impl<'f> Reader<'f> {
 
     fn check_offset(&self, offset: u64) -> Result<(), Stop> {
         if offset % 8 != 0 || offset < self.header.header_size || offset >= self.header.end {
-            return Err(Stop::Damaged(format!("object offset {offset} is not in the file")));
+            return Err(Stop::Damaged(format!(
+                "object offset {offset} is not in the file"
+            )));
         }
         Ok(())
     }
@@ -284,7 +304,9 @@ impl<'f> Reader<'f> {
             )));
         }
         if size < 16 || size > MAX_OBJECT || offset.saturating_add(size) > self.header.end {
-            return Err(Stop::Damaged(format!("object at {offset} has impossible size {size}")));
+            return Err(Stop::Damaged(format!(
+                "object at {offset} has impossible size {size}"
+            )));
         }
         if (self.buf.len() as u64) < size {
             self.read_at(offset, size as usize)?;
@@ -360,7 +382,9 @@ impl<'f> Reader<'f> {
             }
             let size = le64(&self.buf, 8);
             if size < 24 || array.saturating_add(size) > self.header.end || size > (64 << 20) {
-                return Err(Stop::Damaged(format!("entry array at {array} has impossible size")));
+                return Err(Stop::Damaged(format!(
+                    "entry array at {array} has impossible size"
+                )));
             }
             let next = le64(&self.buf, 16);
             self.read_at(array, size as usize)?;
@@ -410,7 +434,13 @@ impl<'f> Reader<'f> {
         let item = if self.header.compact() { 4 } else { 16 };
         let items: Vec<u64> = e[64..]
             .chunks_exact(item)
-            .map(|c| if item == 4 { u64::from(le32(c, 0)) } else { le64(c, 0) })
+            .map(|c| {
+                if item == 4 {
+                    u64::from(le32(c, 0))
+                } else {
+                    le64(c, 0)
+                }
+            })
             .collect();
         let mut raw = RawEntry {
             offset,
@@ -428,8 +458,8 @@ impl<'f> Reader<'f> {
             if data == 0 || self.other.contains_key(&data) {
                 continue;
             }
-            let in_window = data >= self.window_at
-                && data + 16 <= self.window_at + self.window.len() as u64;
+            let in_window =
+                data >= self.window_at && data + 16 <= self.window_at + self.window.len() as u64;
             if raw.message.is_some() && !in_window {
                 // The rest is only for the kernel's own timestamp: read later, and only
                 // if the message turns out to matter.
@@ -444,8 +474,8 @@ impl<'f> Reader<'f> {
             match field {
                 Field::Message => raw.message = value,
                 Field::SourceMonotonic => {
-                    raw.source_monotonic = value
-                        .and_then(|v| std::str::from_utf8(&v).ok()?.trim().parse().ok());
+                    raw.source_monotonic =
+                        value.and_then(|v| std::str::from_utf8(&v).ok()?.trim().parse().ok());
                 }
                 Field::Other => {
                     if self.other.len() >= MAX_CACHE {
@@ -470,7 +500,9 @@ impl<'f> Reader<'f> {
             }
             match self.field(data, false) {
                 Ok((Field::SourceMonotonic, Some(v))) => {
-                    return Ok(std::str::from_utf8(&v).ok().and_then(|t| t.trim().parse().ok()));
+                    return Ok(std::str::from_utf8(&v)
+                        .ok()
+                        .and_then(|t| t.trim().parse().ok()));
                 }
                 Ok(_) => {
                     self.other.insert(data, ());
@@ -503,7 +535,10 @@ impl<'f> Reader<'f> {
             payload
         };
         if let Some(message) = body.strip_prefix(b"MESSAGE=") {
-            return Ok((Field::Message, Some(message[..message.len().min(MAX_VALUE)].to_vec())));
+            return Ok((
+                Field::Message,
+                Some(message[..message.len().min(MAX_VALUE)].to_vec()),
+            ));
         }
         if let Some(value) = body.strip_prefix(b"_SOURCE_MONOTONIC_TIMESTAMP=") {
             return Ok((Field::SourceMonotonic, Some(value.to_vec())));
@@ -551,7 +586,8 @@ pub fn decompress(flags: u8, data: &[u8]) -> Result<Vec<u8>, String> {
         if size > MAX_VALUE as u64 {
             return Err(format!("LZ4 data of {size} bytes is larger than kept"));
         }
-        return lz4_flex::block::decompress(&data[8..], size as usize).map_err(|e| format!("LZ4: {e}"));
+        return lz4_flex::block::decompress(&data[8..], size as usize)
+            .map_err(|e| format!("LZ4: {e}"));
     }
     if flags & COMPRESSED_ZSTD != 0 {
         let mut source = data;
@@ -581,7 +617,9 @@ struct Bounded(Vec<u8>);
 impl Write for Bounded {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if self.0.len() + buf.len() > MAX_VALUE {
-            return Err(std::io::Error::other("decompressed data is larger than kept"));
+            return Err(std::io::Error::other(
+                "decompressed data is larger than kept",
+            ));
         }
         self.0.extend_from_slice(buf);
         Ok(buf.len())
@@ -647,7 +685,10 @@ fn read_file(
     let seqnum_id = hex(&header.seqnum_id);
     for (n, &(offset, mtp)) in targets.iter().rev().enumerate() {
         if n % 256 == 0 && budget.expired() {
-            stopped = Some((LimitKind::TimeBudget, format!("{} used up", budget.describe(LimitKind::TimeBudget))));
+            stopped = Some((
+                LimitKind::TimeBudget,
+                format!("{} used up", budget.describe(LimitKind::TimeBudget)),
+            ));
             break;
         }
         let raw = match reader.entry(offset) {
@@ -715,7 +756,10 @@ fn read_file(
     let mut coverage = Coverage::Whole;
     if let Some((limit, why)) = stopped {
         let older = oldest.map_or("all entries".to_string(), |t| {
-            format!("entries older than {}", Timestamp::exact(t as i64).to_rfc3339())
+            format!(
+                "entries older than {}",
+                Timestamp::exact(t as i64).to_rfc3339()
+            )
         });
         budget.truncate(rel, limit, format!("{older} not read: {why}"));
         coverage = Coverage::Partial;
@@ -723,7 +767,10 @@ fn read_file(
     if let Some(first) = damaged.first() {
         host.note(
             rel,
-            format!("{} damaged journal objects skipped, first: {first}", damaged.len()),
+            format!(
+                "{} damaged journal objects skipped, first: {first}",
+                damaged.len()
+            ),
         );
         coverage = Coverage::Partial;
     }
@@ -735,7 +782,9 @@ fn read_file(
         coverage,
         reader.read,
         examined,
-        oldest.or(Some(header.head_realtime).filter(|&t| t > 0)).map(|t| Timestamp::exact(t as i64)),
+        oldest
+            .or(Some(header.head_realtime).filter(|&t| t > 0))
+            .map(|t| Timestamp::exact(t as i64)),
         newest.map(|t| Timestamp::exact(t as i64)),
     );
     records
@@ -754,7 +803,9 @@ mod tests {
         let h = Header::parse(&b, 4096).unwrap();
         assert_eq!(h.end, 272);
         b[12..16].copy_from_slice(&(1u32 << 7).to_le_bytes());
-        assert!(Header::parse(&b, 4096).unwrap_err().contains("incompatible flags"));
+        assert!(Header::parse(&b, 4096)
+            .unwrap_err()
+            .contains("incompatible flags"));
     }
 
     #[test]
@@ -766,7 +817,10 @@ mod tests {
         assert_eq!(plain.hash(b""), 0xdeadbeef_deadbeef);
         b[12..16].copy_from_slice(&INCOMPAT_KEYED_HASH.to_le_bytes());
         let keyed = Header::parse(&b, 4096).unwrap();
-        assert_ne!(keyed.hash(b"_TRANSPORT=kernel"), plain.hash(b"_TRANSPORT=kernel"));
+        assert_ne!(
+            keyed.hash(b"_TRANSPORT=kernel"),
+            plain.hash(b"_TRANSPORT=kernel")
+        );
     }
 
     #[test]
@@ -774,7 +828,9 @@ mod tests {
         let big = vec![b'a'; MAX_VALUE * 4];
         let mut lz = (big.len() as u64).to_le_bytes().to_vec();
         lz.extend_from_slice(&lz4_flex::block::compress(&big));
-        assert!(decompress(COMPRESSED_LZ4, &lz).unwrap_err().contains("larger"));
+        assert!(decompress(COMPRESSED_LZ4, &lz)
+            .unwrap_err()
+            .contains("larger"));
         let small = b"MESSAGE=usb 1-2: Product: x";
         let mut lz = (small.len() as u64).to_le_bytes().to_vec();
         lz.extend_from_slice(&lz4_flex::block::compress(small));

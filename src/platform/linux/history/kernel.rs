@@ -52,11 +52,20 @@ pub enum Event {
         attached: Option<String>,
     },
     /// `scsi host6: usb-storage 1-2:1.0` (port) or `scsi host6: uas` (no port).
-    ScsiHost { host: u32, port: Option<String> },
+    ScsiHost {
+        host: u32,
+        port: Option<String>,
+    },
     /// `sd 6:0:0:0: [sdb] Attached SCSI removable disk`
-    ScsiDisk { host: u32, disk: String },
+    ScsiDisk {
+        host: u32,
+        disk: String,
+    },
     /// `bus: 1, device: 5 was an MTP device` (udev's mtp-probe, not the kernel).
-    Mtp { bus: u32, number: u32 },
+    Mtp {
+        bus: u32,
+        number: u32,
+    },
     /// `Linux version ...`: a new boot starts here.
     Boot,
 }
@@ -119,7 +128,9 @@ pub fn might_matter(message: &[u8]) -> bool {
         return false;
     };
     let device = &message[space + 1..message.len().min(space + 24)];
-    device.first().is_some_and(u8::is_ascii_digit) && device.contains(&b'-') && device.contains(&b':')
+    device.first().is_some_and(u8::is_ascii_digit)
+        && device.contains(&b'-')
+        && device.contains(&b':')
 }
 
 /// `bus: 1, device: 5 was an MTP device`, as udev's mtp-probe logs it.
@@ -171,7 +182,8 @@ fn usb_core(port: &str, rest: &str) -> Option<Event> {
         });
     }
     if let Some(tail) = rest.strip_prefix("USB disconnect, ") {
-        let number = number_after(tail, "device number ").or_else(|| number_after(tail, "address "));
+        let number =
+            number_after(tail, "device number ").or_else(|| number_after(tail, "address "));
         return Some(Event::Disconnect { port, number });
     }
     if rest.contains("converter now attached to tty") {
@@ -259,7 +271,8 @@ fn kind_at(intf: &str, kind: DeviceKind, attached: Option<String>) -> Option<Eve
 fn driver_bound(driver: &str, intf: &str, netdev: Option<&str>, rest: &str) -> Option<Event> {
     let kind = driver_kind(driver).or_else(|| {
         // Any other usbnet driver registering an interface is a wired adapter.
-        rest.starts_with("register '").then_some(DeviceKind::NetworkAdapter)
+        rest.starts_with("register '")
+            .then_some(DeviceKind::NetworkAdapter)
     })?;
     let attached = netdev
         .map(str::to_string)
@@ -359,7 +372,8 @@ fn scsi_disk(address: &str, rest: &str) -> Option<Event> {
     if !tail.starts_with("Attached SCSI") || tail.contains("generic") {
         return None;
     }
-    let valid = !disk.is_empty() && disk.len() <= 16 && disk.bytes().all(|b| b.is_ascii_alphanumeric());
+    let valid =
+        !disk.is_empty() && disk.len() <= 16 && disk.bytes().all(|b| b.is_ascii_alphanumeric());
     valid.then(|| Event::ScsiDisk {
         host,
         disk: disk.to_string(),
@@ -562,7 +576,10 @@ mod tests {
         );
         assert_eq!(
             parse("scsi host2: uas"),
-            Some(Event::ScsiHost { host: 2, port: None })
+            Some(Event::ScsiHost {
+                host: 2,
+                port: None
+            })
         );
         assert_eq!(
             parse("sd 9:0:0:0: [sdc] Attached SCSI removable disk"),
@@ -666,7 +683,10 @@ mod tests {
         ] {
             assert_eq!(parse(line), None, "{line:?}");
         }
-        assert_eq!(parse("Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org)"), Some(Event::Boot));
+        assert_eq!(
+            parse("Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org)"),
+            Some(Event::Boot)
+        );
     }
 
     #[test]
@@ -713,12 +733,18 @@ mod tests {
             parse_mtp_probe("bus: 1, device: 7 was an MTP device"),
             Some(Event::Mtp { bus: 1, number: 7 })
         );
-        assert_eq!(parse_mtp_probe("bus: 4, device: 3 was not an MTP device"), None);
+        assert_eq!(
+            parse_mtp_probe("bus: 4, device: 3 was not an MTP device"),
+            None
+        );
     }
 
     #[test]
     fn names_add_kinds_only_when_plain() {
-        assert_eq!(kinds_from_name("CSR8510 Bluetooth"), vec![DeviceKind::Bluetooth]);
+        assert_eq!(
+            kinds_from_name("CSR8510 Bluetooth"),
+            vec![DeviceKind::Bluetooth]
+        );
         assert_eq!(kinds_from_name("iPhone"), vec![DeviceKind::Phone]);
         assert!(kinds_from_name("Cruzer Blade").is_empty());
     }

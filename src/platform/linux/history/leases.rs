@@ -30,12 +30,20 @@ pub fn collect(host: &HostRoot, budget: &mut Budget<'_>, _zone: &super::LocalZon
         let name = rel.rsplit('/').next().unwrap_or_default().to_string();
         if name.starts_with("internal-") && name.ends_with(".lease") {
             let (uuid, iface) = nm_lease_name(&name);
-            if let Some(mut lease) = read_kv(host, budget, &rel, SourceFormat::NetworkManagerLease, LeaseClient::NetworkManager) {
+            if let Some(mut lease) = read_kv(
+                host,
+                budget,
+                &rel,
+                SourceFormat::NetworkManagerLease,
+                LeaseClient::NetworkManager,
+            ) {
                 lease.profile_uuid = uuid;
                 lease.interface = iface;
                 out.push(lease);
             }
-        } else if name.starts_with("dhclient") && (name.ends_with(".lease") || name.ends_with(".leases")) {
+        } else if name.starts_with("dhclient")
+            && (name.ends_with(".lease") || name.ends_with(".leases"))
+        {
             let (uuid, iface) = nm_lease_name(&name);
             for mut lease in read_dhclient(host, budget, &rel) {
                 lease.profile_uuid = lease.profile_uuid.or(uuid.clone());
@@ -52,7 +60,13 @@ pub fn collect(host: &HostRoot, budget: &mut Budget<'_>, _zone: &super::LocalZon
         }
     }
     for rel in files_in(host, "run/systemd/netif/leases") {
-        if let Some(mut lease) = read_kv(host, budget, &rel, SourceFormat::NetworkdLease, LeaseClient::SystemdNetworkd) {
+        if let Some(mut lease) = read_kv(
+            host,
+            budget,
+            &rel,
+            SourceFormat::NetworkdLease,
+            LeaseClient::SystemdNetworkd,
+        ) {
             let index = rel.rsplit('/').next().unwrap_or_default();
             lease.interface = Some(format!("ifindex {index}"));
             out.push(lease);
@@ -64,9 +78,7 @@ pub fn collect(host: &HostRoot, budget: &mut Budget<'_>, _zone: &super::LocalZon
 /// `internal-<uuid>-<iface>.lease` / `dhclient-<uuid>-<iface>.lease`: a UUID is 36
 /// characters, the interface name is the rest.
 fn nm_lease_name(name: &str) -> (Option<String>, Option<String>) {
-    let stem = name
-        .trim_end_matches(".leases")
-        .trim_end_matches(".lease");
+    let stem = name.trim_end_matches(".leases").trim_end_matches(".lease");
     let Some((_, rest)) = stem.split_once('-') else {
         return (None, None);
     };
@@ -101,7 +113,10 @@ fn read_kv(
     if let Some(obtained) = modified_micros(host, rel) {
         lease.obtained = Some(Timestamp::exact(obtained));
         if let (Some(secs), Some(at)) = (lifetime(&super::decode_file(&bytes)), lease.obtained) {
-            lease.expires = Some(Timestamp::exact(at.unix_micros.saturating_add(secs.saturating_mul(1_000_000))));
+            lease.expires = Some(Timestamp::exact(
+                at.unix_micros
+                    .saturating_add(secs.saturating_mul(1_000_000)),
+            ));
         }
     }
     Some(lease)
@@ -246,7 +261,9 @@ pub fn parse_dhclient(text: &str, path: &str) -> Vec<Lease> {
                 let (name, value) = rest.split_once(' ').unwrap_or((rest, ""));
                 let list = || addresses(value.split(',').map(str::trim));
                 match name {
-                    "subnet-mask" => lease.prefix_len = value.trim().parse().ok().and_then(prefix_of),
+                    "subnet-mask" => {
+                        lease.prefix_len = value.trim().parse().ok().and_then(prefix_of)
+                    }
                     "routers" => lease.gateways = list(),
                     "domain-name-servers" | "dhcp6.name-servers" => lease.dns = list(),
                     "dhcp-server-identifier" | "dhcp6.server-id" => {
@@ -275,9 +292,17 @@ fn dhclient_time(text: &str) -> Option<i64> {
     let date = parts.next()?;
     let time = parts.next()?;
     let mut d = date.split('/');
-    let (y, m, day): (i64, u32, u32) = (d.next()?.parse().ok()?, d.next()?.parse().ok()?, d.next()?.parse().ok()?);
+    let (y, m, day): (i64, u32, u32) = (
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+    );
     let mut t = time.split(':');
-    let (h, min, s): (i64, i64, i64) = (t.next()?.parse().ok()?, t.next()?.parse().ok()?, t.next()?.parse().ok()?);
+    let (h, min, s): (i64, i64, i64) = (
+        t.next()?.parse().ok()?,
+        t.next()?.parse().ok()?,
+        t.next()?.parse().ok()?,
+    );
     if h > 23 || min > 59 || s > 60 {
         return None;
     }
@@ -297,7 +322,10 @@ mod tests {
         );
         assert_eq!(lease.address, Some("192.168.43.17".parse().unwrap()));
         assert_eq!(lease.prefix_len, Some(24));
-        assert_eq!(lease.gateways, vec!["192.168.43.1".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            lease.gateways,
+            vec!["192.168.43.1".parse::<IpAddr>().unwrap()]
+        );
         assert_eq!(lease.dns.len(), 2);
         assert_eq!(lease.source.line, Some(2));
         assert_eq!(lifetime("LIFETIME=3599\n"), Some(3599));
@@ -327,7 +355,10 @@ mod tests {
 
     #[test]
     fn dhclient_times() {
-        assert_eq!(dhclient_time("epoch 1709633472; # Tue"), Some(1_709_633_472));
+        assert_eq!(
+            dhclient_time("epoch 1709633472; # Tue"),
+            Some(1_709_633_472)
+        );
         assert_eq!(dhclient_time("never"), None);
         assert_eq!(dhclient_time("3 2024/13/06 01:11:12"), None);
     }
@@ -339,15 +370,25 @@ mod tests {
         assert_eq!(prefix_of("255.0.255.0".parse().unwrap()), None);
         assert_eq!(
             nm_lease_name("internal-5e4b3c2a-1111-2222-3333-444455556666-wlp2s0.lease"),
-            (Some("5e4b3c2a-1111-2222-3333-444455556666".into()), Some("wlp2s0".into()))
+            (
+                Some("5e4b3c2a-1111-2222-3333-444455556666".into()),
+                Some("wlp2s0".into())
+            )
         );
-        assert_eq!(nm_lease_name("dhclient-eth0.lease"), (None, Some("eth0".into())));
+        assert_eq!(
+            nm_lease_name("dhclient-eth0.lease"),
+            (None, Some("eth0".into()))
+        );
     }
 
     #[test]
     fn junk_is_no_lease() {
         assert!(parse_dhclient("lease {\n garbage\n", "p").is_empty());
-        let kv = parse_kv("ADDRESS=not-an-ip\nDNS=1.1.1.1 x\n", LeaseClient::SystemdNetworkd, "p");
+        let kv = parse_kv(
+            "ADDRESS=not-an-ip\nDNS=1.1.1.1 x\n",
+            LeaseClient::SystemdNetworkd,
+            "p",
+        );
         assert_eq!(kv.address, None);
         assert_eq!(kv.dns.len(), 1);
     }

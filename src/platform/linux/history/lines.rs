@@ -155,7 +155,12 @@ fn read_some<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
 mod tests {
     use super::*;
 
-    fn split(data: &[u8], limit: u64, max_line: usize, skip_first: bool) -> (Vec<(u64, u64, Vec<u8>)>, Stats) {
+    fn split(
+        data: &[u8],
+        limit: u64,
+        max_line: usize,
+        skip_first: bool,
+    ) -> (Vec<(u64, u64, Vec<u8>)>, Stats) {
         let mut out = Vec::new();
         let stats = for_each_line(data, 0, limit, max_line, skip_first, &|| true, |l| {
             out.push((l.number, l.offset, l.bytes.to_vec()))

@@ -90,7 +90,10 @@ mod tests {
     fn reference_values() {
         assert_eq!(hashlittle2(b"", 0, 0), (0xdeadbeef, 0xdeadbeef));
         assert_eq!(hashlittle2(b"", 0, 0xdeadbeef), (0xbd5b7dde, 0xdeadbeef));
-        assert_eq!(hashlittle2(b"", 0xdeadbeef, 0xdeadbeef), (0x9c093ccd, 0xbd5b7dde));
+        assert_eq!(
+            hashlittle2(b"", 0xdeadbeef, 0xdeadbeef),
+            (0x9c093ccd, 0xbd5b7dde)
+        );
         let four = b"Four score and seven years ago";
         assert_eq!(hashlittle2(four, 0, 0), (0x17770551, 0xce7226e6));
         assert_eq!(hashlittle2(four, 0, 1), (0xe3607cae, 0xbd371de4));

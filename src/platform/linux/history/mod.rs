@@ -123,7 +123,10 @@ fn finish(sightings: Vec<DeviceSighting>, budget: &mut Budget<'_>) -> Vec<Device
         budget.truncate(
             "",
             LimitKind::Records,
-            format!("{dropped} older device sightings not kept: bound of {}", budget.describe(LimitKind::Records)),
+            format!(
+                "{dropped} older device sightings not kept: bound of {}",
+                budget.describe(LimitKind::Records)
+            ),
         );
     }
     devices

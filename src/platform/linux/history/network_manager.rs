@@ -39,9 +39,12 @@ pub fn collect(host: &HostRoot, budget: &mut Budget<'_>) -> Vec<NetworkProfile> 
         }
     }
     if !profiles.is_empty() {
-        if let Some((bytes, idx)) =
-            read_record(host, budget, TIMESTAMPS, SourceFormat::NetworkManagerProfile)
-        {
+        if let Some((bytes, idx)) = read_record(
+            host,
+            budget,
+            TIMESTAMPS,
+            SourceFormat::NetworkManagerProfile,
+        ) {
             let times = KeyFile::parse(&super::decode_file(&bytes));
             budget.sources[idx].records = times.group("timestamps").map_or(0, |g| g.len() as u64);
             for p in &mut profiles {
@@ -72,9 +75,7 @@ pub fn parse(text: &str, path: &str) -> Option<NetworkProfile> {
     // Settings groups have a long and a short name (`802-11-wireless` and `wifi`).
     let wifi = ["wifi", "802-11-wireless"];
     let security = ["wifi-security", "802-11-wireless-security"];
-    let first = |groups: &[&str], key: &str| {
-        groups.iter().find_map(|g| kf.string(g, key))
-    };
+    let first = |groups: &[&str], key: &str| groups.iter().find_map(|g| kf.string(g, key));
     let ssid_value = wifi.iter().find_map(|g| kf.get(g, "ssid"));
     let mut remote = kf
         .string("vpn", "remote")
@@ -96,9 +97,9 @@ pub fn parse(text: &str, path: &str) -> Option<NetworkProfile> {
         .and_then(|v| v.raw.trim().parse::<i64>().ok())
         .filter(|&s| s > 0)
         .map(|s| Timestamp::exact(s.saturating_mul(1_000_000)));
-    let vpn_service = kf.string("vpn", "service-type").or_else(|| {
-        (kind == ProfileKind::Wireguard).then(|| "wireguard".to_string())
-    });
+    let vpn_service = kf
+        .string("vpn", "service-type")
+        .or_else(|| (kind == ProfileKind::Wireguard).then(|| "wireguard".to_string()));
     Some(NetworkProfile {
         manager: ProfileManager::NetworkManager,
         kind,
@@ -241,8 +242,15 @@ mod tests {
 
     #[test]
     fn mobile_vpn_wireguard_bluetooth() {
-        let gsm = parse("[connection]\nid=China Mobile\ntype=gsm\n[gsm]\napn=cmnet\n", "p").unwrap();
-        assert_eq!((gsm.kind, gsm.apn.as_deref()), (ProfileKind::Mobile, Some("cmnet")));
+        let gsm = parse(
+            "[connection]\nid=China Mobile\ntype=gsm\n[gsm]\napn=cmnet\n",
+            "p",
+        )
+        .unwrap();
+        assert_eq!(
+            (gsm.kind, gsm.apn.as_deref()),
+            (ProfileKind::Mobile, Some("cmnet"))
+        );
         let vpn = parse(
             "[connection]\nid=work\ntype=vpn\n[vpn]\nservice-type=org.freedesktop.NetworkManager.openvpn\nremote=vpn.example.com:1194\n",
             "p",

@@ -273,7 +273,9 @@ fn kernel_record(
             // bytes before decoding and dating the line.
             let message = match message.strip_prefix(b"[") {
                 Some(rest) => match memchr::memchr(b']', &rest[..rest.len().min(24)]) {
-                    Some(end) => rest[end + 1..].strip_prefix(b" ").unwrap_or(&rest[end + 1..]),
+                    Some(end) => rest[end + 1..]
+                        .strip_prefix(b" ")
+                        .unwrap_or(&rest[end + 1..]),
                     None => message,
                 },
                 None => message,
@@ -361,7 +363,9 @@ impl Read for At<'_> {
         if self.pos >= end {
             return Ok(0);
         }
-        let want = buf.len().min((end - self.pos).min(usize::MAX as u64) as usize);
+        let want = buf
+            .len()
+            .min((end - self.pos).min(usize::MAX as u64) as usize);
         let n = self.file.read_at(self.pos, &mut buf[..want])?;
         self.pos += n as u64;
         Ok(n)
@@ -410,17 +414,17 @@ mod tests {
                 "var/log/messages-20240301.gz",
             ]
         );
-        assert!(found.iter().find(|f| f.rel.ends_with(".2.gz")).unwrap().gzip);
+        assert!(
+            found
+                .iter()
+                .find(|f| f.rel.ends_with(".2.gz"))
+                .unwrap()
+                .gzip
+        );
     }
 
     fn record(line: &str) -> Option<Record> {
-        kernel_record(
-            line.as_bytes(),
-                        1_709_640_000,
-            &LocalZone::utc(),
-            0,
-            &mut 0,
-        )
+        kernel_record(line.as_bytes(), 1_709_640_000, &LocalZone::utc(), 0, &mut 0)
     }
 
     #[test]
@@ -446,9 +450,13 @@ mod tests {
         assert!(record("Mar  5 10:13:05 h sudo: usb 4-2: SerialNumber: X").is_none());
         assert!(record("Mar  5 10:13:05 h kernelx: usb 4-2: SerialNumber: X").is_none());
         assert!(record("Mar  5 10:13:05 h kernel: usb 4-2: SerialNumber: X").is_some());
-        let r = record("Mar  5 10:13:05 h mtp-probe[812]: bus: 4, device: 3 was an MTP device").unwrap();
+        let r = record("Mar  5 10:13:05 h mtp-probe[812]: bus: 4, device: 3 was an MTP device")
+            .unwrap();
         assert_eq!(r.event, Event::Mtp { bus: 4, number: 3 });
-        assert!(record("Mar  5 10:13:05 h mtp-probe: bus: 4, device: 3 was not an MTP device").is_none());
+        assert!(
+            record("Mar  5 10:13:05 h mtp-probe: bus: 4, device: 3 was not an MTP device")
+                .is_none()
+        );
     }
 
     #[test]
@@ -456,7 +464,7 @@ mod tests {
         let line = "Mar  5 10:13:05 h kernel: usb 4-2: SerialNumber: X";
         let r = kernel_record(
             line.as_bytes(),
-                        1_709_640_000,
+            1_709_640_000,
             &LocalZone::utc(),
             1_709_640_000_000_000,
             &mut 0,
@@ -476,8 +484,7 @@ mod tests {
     #[test]
     fn hostile_bytes_stay_visible() {
         let line = b"Mar  5 10:13:05 h kernel: usb 4-2: Product: Disk\xff\xfe\x1b[2J";
-        let r = kernel_record(line, 1_709_640_000, &LocalZone::utc(), 0, &mut 0)
-            .unwrap();
+        let r = kernel_record(line, 1_709_640_000, &LocalZone::utc(), 0, &mut 0).unwrap();
         assert_eq!(
             r.event,
             Event::Product {

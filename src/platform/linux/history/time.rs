@@ -104,6 +104,9 @@ pub fn parse_line_time(line: &str) -> Option<(LineTime, &str)> {
     }
     // `Mmm dd HH:MM:SS ` is 16 bytes; the day is space-padded.
     let head = line.get(..16)?;
+    if !head.is_ascii() {
+        return None;
+    }
     let month = MONTHS.iter().position(|m| head.starts_with(m))? as u32 + 1;
     if head.as_bytes()[3] != b' ' || head.as_bytes()[15] != b' ' {
         return None;
@@ -188,9 +191,8 @@ pub fn settle(time: LineTime, reference_utc: i64, zone: &LocalZone) -> Option<Ti
         LineTime::NoYear { month, day, secs } => {
             let reference_local = zone.utc_to_local(reference_utc);
             let (ref_year, _, _) = civil_from_days(reference_local.div_euclid(86_400));
-            let local_in = |year: i64| {
-                days_from_civil(year, month, day).map(|d| d * 86_400 + i64::from(secs))
-            };
+            let local_in =
+                |year: i64| days_from_civil(year, month, day).map(|d| d * 86_400 + i64::from(secs));
             // Feb 29 exists only in some years: try the reference year, then earlier ones.
             let mut local = None;
             for year in (ref_year - 8..=ref_year).rev() {
@@ -313,6 +315,8 @@ mod tests {
             "Foo  5 10:11:12 h k",
             "Mar  5 1O:11:12 h k",
             "中文中文中文中文中文中文",
+            "Mar 中 10:11:12 h k",
+            "Mar  5 10:11:1中 h k",
         ] {
             assert_eq!(parse_line_time(bad), None, "{bad:?}");
         }

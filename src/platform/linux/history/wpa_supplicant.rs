@@ -68,7 +68,13 @@ pub fn parse(text: &str, path: &str) -> Vec<NetworkProfile> {
 }
 
 fn profile(line: u64, fields: &[(String, String)], path: &str) -> NetworkProfile {
-    let get = |key: &str| fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let get = |key: &str| {
+        fields
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
     let ssid_value = get("ssid").and_then(value_bytes).map(|b| ssid(&b));
     let mode = get("mode").map(|m| match m {
         "0" => "infrastructure".to_string(),
@@ -104,10 +110,18 @@ fn profile(line: u64, fields: &[(String, String)], path: &str) -> NetworkProfile
 /// `"text"`, `P"escaped"` or bare hex.
 pub fn value_bytes(raw: &str) -> Option<Vec<u8>> {
     if let Some(quoted) = raw.strip_prefix('"') {
-        return Some(quoted.strip_suffix('"').unwrap_or(quoted).as_bytes().to_vec());
+        return Some(
+            quoted
+                .strip_suffix('"')
+                .unwrap_or(quoted)
+                .as_bytes()
+                .to_vec(),
+        );
     }
     if let Some(escaped) = raw.strip_prefix("P\"") {
-        return Some(printf_unescape(escaped.strip_suffix('"').unwrap_or(escaped)));
+        return Some(printf_unescape(
+            escaped.strip_suffix('"').unwrap_or(escaped),
+        ));
     }
     if raw.len() % 2 == 0 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
         return (0..raw.len())
@@ -132,7 +146,9 @@ fn printf_unescape(s: &str) -> Vec<u8> {
                 b'\\' => out.push(b'\\'),
                 b'"' => out.push(b'"'),
                 b'x' => {
-                    let hex = b.get(i + 2..i + 4).and_then(|h| std::str::from_utf8(h).ok());
+                    let hex = b
+                        .get(i + 2..i + 4)
+                        .and_then(|h| std::str::from_utf8(h).ok());
                     if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                         out.push(v);
                         i += 4;
