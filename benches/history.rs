@@ -199,9 +199,9 @@ fn make_journal(dir: &Path, mb: u64, remote: &str) {
     let out = dir.join("var/log/journal/0e8c2d6f4a1b3c5d7e9f0a1b2c3d4e5f");
     fs::create_dir_all(&out).unwrap();
     let mut rng = Rng(0x0dd_ba11_cafe_f00d);
-    // About 800 bytes of journal file per entry (measured with this generator).
-    let entries = mb * (1 << 20) / 800;
-    let per_file = (128 << 20) / 800;
+    // About 466 bytes of journal file per entry (measured: 1,342,177 entries made 625 MB).
+    let entries = mb * (1 << 20) / 466;
+    let per_file = (128 << 20) / 466;
     let span = 300 * DAY * 1_000_000;
     let start = NOW * 1_000_000 - span;
     let mut pending: Vec<String> = Vec::new();

@@ -602,3 +602,39 @@ fn damaged_journal_files_never_panic() {
     }
     assert!(problems > 0, "damage was never noticed");
 }
+
+/// Random bytes behind a plausible journal header, in both layouts: bounded, never a panic.
+/// (Needs no systemd tools.)
+#[test]
+fn random_journal_bodies_never_panic() {
+    let scratch = common::Scratch::new("history-journal-random");
+    let root = scratch.dir("root");
+    let dir = root.join("var/log/journal/m");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..60u64 {
+        let len = 4096 + (next() % 60_000) as usize;
+        let mut bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        bytes[..8].copy_from_slice(b"LPKSHHRH");
+        // keyed hash, sometimes compact, sometimes compressed
+        let flags: u32 = 4 | if round % 2 == 0 { 16 } else { 0 } | (next() as u32 & 0b1011);
+        bytes[12..16].copy_from_slice(&flags.to_le_bytes());
+        bytes[88..96].copy_from_slice(&272u64.to_le_bytes());
+        bytes[96..104].copy_from_slice(&(len as u64 - 272).to_le_bytes());
+        // A small data hash table right after the header, its buckets pointing anywhere.
+        bytes[104..112].copy_from_slice(&288u64.to_le_bytes());
+        bytes[112..120].copy_from_slice(&(16u64 * 64).to_le_bytes());
+        // The newest entry "now", so the window does not skip the file.
+        bytes[192..200].copy_from_slice(&1_709_900_000_000_000u64.to_le_bytes());
+        std::fs::write(dir.join("system.journal"), &bytes).unwrap();
+        let h = read(&root, &Limits::default());
+        assert_eq!(h.sources.len(), 1);
+        assert!(h.sources[0].bytes_read <= len as u64 * 64);
+    }
+}

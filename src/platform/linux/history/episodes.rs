@@ -13,7 +13,7 @@
 //! and identifiers that began within a few minutes of each other.
 
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::kernel::{self, Event};
 use crate::inventory::history::{DeviceKind, DeviceSighting, Evidence, Timestamp};
@@ -21,7 +21,7 @@ use crate::inventory::history::{DeviceKind, DeviceSighting, Evidence, Timestamp}
 /// One kernel message with where it came from.
 #[derive(Debug, Clone)]
 pub struct Record {
-    pub source: Rc<str>,
+    pub source: Arc<str>,
     pub line: Option<u64>,
     pub offset: Option<u64>,
     pub cursor: Option<String>,
@@ -453,7 +453,7 @@ mod tests {
     use super::*;
 
     fn replay(lines: &[(i64, &str)]) -> Vec<DeviceSighting> {
-        let source: Rc<str> = Rc::from("/var/log/kern.log");
+        let source: Arc<str> = Arc::from("/var/log/kern.log");
         let mut agg = Aggregator::new(8);
         for (n, (secs, message)) in lines.iter().enumerate() {
             if let Some(event) = kernel::parse(message) {

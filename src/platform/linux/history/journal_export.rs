@@ -9,25 +9,43 @@
 //! what a user can send of a machine whose binary journal cannot be shared; it is read the
 //! way the journal is: kernel entries (`_TRANSPORT=kernel`) and udev's mtp-probe.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::budget::Budget;
 use super::episodes::Record;
 use super::kernel;
 use crate::host::root::display_path;
+use crate::host::root::OpenFile;
 use crate::host::HostRoot;
 use crate::inventory::history::{Coverage, SourceFormat, Timestamp};
 use crate::text::decode_bytes;
 
 pub const DIRS: [&str; 2] = ["var/log/journal", "run/log/journal"];
 
-/// Every recording, one record stream each.
-pub fn collect(host: &HostRoot, budget: &mut Budget<'_>) -> Vec<Vec<Record>> {
-    let mut streams = Vec::new();
+/// Every recording, admitted and opened.
+pub fn plan(host: &HostRoot, budget: &mut Budget<'_>) -> Vec<(String, OpenFile)> {
+    let mut out = Vec::new();
     for rel in recordings(host) {
-        streams.push(read(host, budget, &rel));
+        if !budget.admit(&rel, SourceFormat::JournalExport) {
+            continue;
+        }
+        if let Some(file) = host.open_file(&rel) {
+            out.push((rel, file));
+        }
     }
-    streams
+    out
+}
+
+/// One record stream per recording.
+pub fn read(
+    host: &HostRoot,
+    budget: &mut Budget<'_>,
+    recordings: Vec<(String, OpenFile)>,
+) -> Vec<Vec<Record>> {
+    recordings
+        .iter()
+        .map(|(rel, file)| read_one(host, budget, rel, file))
+        .collect()
 }
 
 fn recordings(host: &HostRoot) -> Vec<String> {
@@ -49,14 +67,8 @@ fn recordings(host: &HostRoot) -> Vec<String> {
     out
 }
 
-fn read(host: &HostRoot, budget: &mut Budget<'_>, rel: &str) -> Vec<Record> {
+fn read_one(host: &HostRoot, budget: &mut Budget<'_>, rel: &str, file: &OpenFile) -> Vec<Record> {
     let format = SourceFormat::JournalExport;
-    if !budget.admit(rel, format) {
-        return Vec::new();
-    }
-    let Some(file) = host.open_file(rel) else {
-        return Vec::new();
-    };
     let (allowance, bound) = budget.allowance();
     // Entries are in time order, so a bound keeps the end of the recording.
     let start = file.len().saturating_sub(allowance);
@@ -89,7 +101,7 @@ fn read(host: &HostRoot, budget: &mut Budget<'_>, rel: &str) -> Vec<Record> {
         coverage = Coverage::Partial;
     }
     let parsed = parse(body, start == 0);
-    let source: Rc<str> = Rc::from(display_path(rel));
+    let source: Arc<str> = Arc::from(display_path(rel));
     let since = budget.since_micros;
     let mut records = Vec::new();
     for entry in &parsed.entries {
@@ -235,7 +247,7 @@ pub fn entry_record(entry: &Entry) -> Option<Record> {
         return None;
     };
     Some(Record {
-        source: Rc::from(""),
+        source: Arc::from(""),
         line: entry.message_line,
         offset: None,
         cursor: entry.cursor.clone(),

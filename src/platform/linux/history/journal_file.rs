@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::hash::Hasher;
 use std::io::{Read, Write};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use siphasher::sip::SipHasher24;
 
@@ -67,8 +67,11 @@ const MAX_HOPS: usize = 4096;
 /// Data objects remembered as "not a field we need", per file.
 const MAX_CACHE: usize = 1 << 16;
 
-/// One stream of records per journal folder (a machine's files interleave by time).
-pub fn collect(host: &HostRoot, budget: &mut Budget<'_>) -> Vec<Vec<Record>> {
+/// A folder's journal files, admitted and opened, newest first.
+pub struct Folder(Vec<(String, OpenFile, Header)>);
+
+/// Finds, admits and opens every journal file, one folder at a time.
+pub fn plan(host: &HostRoot, budget: &mut Budget<'_>) -> Vec<Folder> {
     let mut streams = Vec::new();
     for dir in DIRS {
         let Some(names) = host.list_dir(dir) else {
@@ -88,23 +91,30 @@ pub fn collect(host: &HostRoot, budget: &mut Budget<'_>) -> Vec<Vec<Record>> {
                     .map(|n| format!("{rel}/{n}"))
                     .collect();
                 if !files.is_empty() {
-                    streams.push(read_folder(host, budget, files));
+                    streams.push(open_folder(host, budget, files));
                 }
             }
         }
         if !top.is_empty() {
-            streams.push(read_folder(host, budget, top));
+            streams.push(open_folder(host, budget, top));
         }
     }
     streams
+}
+
+/// One stream of records per folder (a machine's files interleave by time).
+pub fn read(host: &HostRoot, budget: &mut Budget<'_>, folders: Vec<Folder>) -> Vec<Vec<Record>> {
+    folders
+        .into_iter()
+        .map(|folder| read_folder(host, budget, folder))
+        .collect()
 }
 
 fn is_journal_name(name: &str) -> bool {
     name.ends_with(".journal") || name.ends_with(".journal~")
 }
 
-/// Reads a folder's files newest first and returns their records oldest first.
-fn read_folder(host: &HostRoot, budget: &mut Budget<'_>, files: Vec<String>) -> Vec<Record> {
+fn open_folder(host: &HostRoot, budget: &mut Budget<'_>, files: Vec<String>) -> Folder {
     let mut opened = Vec::new();
     for rel in files {
         if !budget.admit(&rel, SourceFormat::JournalFile) {
@@ -130,8 +140,13 @@ fn read_folder(host: &HostRoot, budget: &mut Budget<'_>, files: Vec<String>) -> 
         }
     }
     opened.sort_by(|a, b| b.2.tail_realtime.cmp(&a.2.tail_realtime));
+    Folder(opened)
+}
+
+/// Reads a folder's files newest first and returns their records oldest first.
+fn read_folder(host: &HostRoot, budget: &mut Budget<'_>, folder: Folder) -> Vec<Record> {
     let mut records = Vec::new();
-    for (rel, file, header) in &opened {
+    for (rel, file, header) in &folder.0 {
         let newest = Some(header.tail_realtime).filter(|&t| t > 0);
         if newest.is_some_and(|t| (t as i64) < budget.since_micros) {
             budget.source(
@@ -653,7 +668,7 @@ fn read_file(
         window: Vec::new(),
         other: HashMap::new(),
     };
-    let source: Rc<str> = Rc::from(display_path(rel));
+    let source: Arc<str> = Arc::from(display_path(rel));
     let mut records = Vec::new();
     let mut damaged: Vec<String> = Vec::new();
     let mut stopped: Option<(LimitKind, String)> = None;

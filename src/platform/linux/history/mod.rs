@@ -29,9 +29,11 @@ mod time;
 mod wpa_supplicant;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::SystemTime;
 
-use budget::Budget;
+use budget::{Budget, Meter};
 use episodes::{Aggregator, Record};
 use time::LocalZone;
 
@@ -44,9 +46,13 @@ pub use text_log::system_micros;
 
 /// Reads the machine's history, bounded by `limits`, with the look-back window ending at
 /// `now` (the scan's time: passed in, so a recorded machine reads the same every time).
+///
+/// Text logs are read on a second thread while this one reads the journal (the host, which
+/// notes problems, stays on this thread: files are opened here and handed over).
 pub fn collect(host: &HostRoot, now: SystemTime, limits: &Limits) -> HistorySection {
     let now_micros = system_micros(now);
-    let mut budget = Budget::new(limits, now_micros);
+    let meter = Meter::new(limits, now_micros);
+    let mut budget = Budget::new(&meter);
     let zone = LocalZone::read(host);
 
     let mut profiles = network_manager::collect(host, &mut budget);
@@ -55,16 +61,53 @@ pub fn collect(host: &HostRoot, now: SystemTime, limits: &Limits) -> HistorySect
     let leases = leases::collect(host, &mut budget, &zone);
     let pairings = bluetooth::collect(host, &mut budget);
 
-    let mut sightings = Vec::new();
     // The journal first: it is indexed, so cheap to read newest first, and its kernel
-    // messages cannot be forged by programs.
-    for stream in journal_file::collect(host, &mut budget) {
+    // messages cannot be forged by programs. Its files are admitted before the text logs'.
+    let journal = journal_file::plan(host, &mut budget);
+    let recordings = journal_export::plan(host, &mut budget);
+    let names = host.list_dir("var/log").unwrap_or_default();
+    let jobs: Vec<text_log::Job> = text_log::discover(&names)
+        .iter()
+        .filter_map(|file| text_log::plan(host, &mut budget, file))
+        .collect();
+
+    let next = AtomicUsize::new(0);
+    let outcomes: Vec<Mutex<Option<text_log::Outcome>>> =
+        jobs.iter().map(|_| Mutex::new(None)).collect();
+    let read_logs = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(job) = jobs.get(i) else { break };
+        let outcome = text_log::run(job, &meter, &zone);
+        if let Ok(mut slot) = outcomes[i].lock() {
+            *slot = Some(outcome);
+        }
+    };
+    let mut sightings = Vec::new();
+    std::thread::scope(|scope| {
+        scope.spawn(read_logs);
+        for stream in journal_file::read(host, &mut budget, journal) {
+            sightings.extend(replay(stream, limits));
+        }
+        for stream in journal_export::read(host, &mut budget, recordings) {
+            sightings.extend(replay(stream, limits));
+        }
+        // Then help with the logs that are left.
+        read_logs();
+    });
+
+    // Every rotation of a family read newest first; each family replayed oldest first.
+    let mut by_family: BTreeMap<usize, Vec<Vec<Record>>> = BTreeMap::new();
+    for (job, slot) in jobs.iter().zip(outcomes) {
+        let outcome = slot.into_inner().ok().flatten();
+        if let Some(outcome) = outcome {
+            let records = text_log::report(host, &mut budget, job, outcome);
+            by_family.entry(job.file.family).or_default().push(records);
+        }
+    }
+    for (_, newest_first) in by_family {
+        let stream: Vec<Record> = newest_first.into_iter().rev().flatten().collect();
         sightings.extend(replay(stream, limits));
     }
-    for stream in journal_export::collect(host, &mut budget) {
-        sightings.extend(replay(stream, limits));
-    }
-    sightings.extend(text_logs(host, &mut budget, &zone));
     let devices = finish(sightings, &mut budget);
 
     HistorySection {
@@ -91,27 +134,11 @@ fn replay(records: Vec<Record>, limits: &Limits) -> Vec<DeviceSighting> {
     agg.finish()
 }
 
-/// Every rotation of every family, read newest first; each family replayed oldest first.
-fn text_logs(host: &HostRoot, budget: &mut Budget<'_>, zone: &LocalZone) -> Vec<DeviceSighting> {
-    let names = host.list_dir("var/log").unwrap_or_default();
-    let files = text_log::discover(&names);
-    let mut by_family: BTreeMap<usize, Vec<Vec<Record>>> = BTreeMap::new();
-    for file in &files {
-        let records = text_log::read_file(host, budget, zone, file);
-        by_family.entry(file.family).or_default().push(records);
-    }
-    let mut out = Vec::new();
-    for (_, newest_first) in by_family {
-        let stream: Vec<Record> = newest_first.into_iter().rev().flatten().collect();
-        out.extend(replay(stream, budget.limits));
-    }
-    out
-}
-
 /// Joins the same connection seen in several records, keeps the newest sightings within
 /// the bound, newest first.
 fn finish(sightings: Vec<DeviceSighting>, budget: &mut Budget<'_>) -> Vec<DeviceSighting> {
-    let limits = budget.limits;
+    let meter = budget.meter;
+    let limits = &meter.limits;
     let mut devices = episodes::merge(sightings, limits.max_evidence);
     devices.sort_by(|a, b| {
         let key = |s: &DeviceSighting| s.last_seen.or(s.first_seen).map(|t| t.unix_micros);

@@ -12,12 +12,12 @@
 //! cannot forge; both are kept as evidence and the source says which is which.
 
 use std::io::{self, Read};
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use flate2::read::MultiGzDecoder;
 
-use super::budget::Budget;
+use super::budget::{Budget, Meter};
 use super::episodes::Record;
 use super::kernel;
 use super::lines::{for_each_line, Stats};
@@ -95,41 +95,66 @@ fn tag_start(bytes: &[u8]) -> Option<usize> {
     Some(host + host_len + 1)
 }
 
-pub fn read_file(
-    host: &HostRoot,
-    budget: &mut Budget<'_>,
-    zone: &LocalZone,
-    file: &LogFile,
-) -> Vec<Record> {
+/// A log file admitted and opened, ready to be read on any thread.
+pub struct Job {
+    pub file: LogFile,
+    opened: OpenFile,
+    format: SourceFormat,
+    /// No line is newer than its file, nor than the scan (Unix seconds).
+    reference: i64,
+}
+
+/// Admits and opens a file, or records why it is not read.
+pub fn plan(host: &HostRoot, budget: &mut Budget<'_>, file: &LogFile) -> Option<Job> {
     let format = if file.gzip {
         SourceFormat::GzipTextLog
     } else {
         SourceFormat::TextLog
     };
     if !budget.admit(&file.rel, format) {
-        return Vec::new();
+        return None;
     }
-    let Some(opened) = host.open_file(&file.rel) else {
-        // Listed a moment ago, gone or unreadable now: `open_file` noted what it could.
-        return Vec::new();
-    };
-    let modified = opened.modified();
-    let mtime_micros = modified.map(system_micros).unwrap_or(budget.now_micros);
+    // Listed a moment ago, gone or unreadable now: `open_file` noted what it could.
+    let opened = host.open_file(&file.rel)?;
+    let mtime_micros = opened
+        .modified()
+        .map(system_micros)
+        .unwrap_or(budget.now_micros);
     if mtime_micros < budget.since_micros {
         budget.source(&file.rel, format, Coverage::OutsideWindow, 0, 0, None, None);
-        return Vec::new();
+        return None;
     }
-    // No line is newer than its file, nor than the scan.
-    let reference = mtime_micros.min(budget.now_micros).div_euclid(1_000_000);
-    let source: Rc<str> = Rc::from(display_path(&file.rel));
-    let (allowance, bound) = budget.allowance();
-    let since = budget.since_micros;
-    let max_line = budget.limits.max_line_bytes;
+    Some(Job {
+        file: file.clone(),
+        opened,
+        format,
+        reference: mtime_micros.min(budget.now_micros).div_euclid(1_000_000),
+    })
+}
+
+/// What reading one file gave, for the thread that owns the host to record.
+pub struct Outcome {
+    records: Vec<Record>,
+    stats: Stats,
+    start: u64,
+    bound: LimitKind,
+    oldest: Option<Timestamp>,
+    newest: Option<Timestamp>,
+    undated: u64,
+}
+
+/// Reads a file within the bounds left. Touches no shared state but the meter, so files
+/// can be read on several threads.
+pub fn run(job: &Job, meter: &Meter, zone: &LocalZone) -> Outcome {
+    let source: Arc<str> = Arc::from(display_path(&job.file.rel));
+    let (allowance, bound) = meter.allowance();
+    let (since, reference) = (meter.since_micros, job.reference);
+    let max_line = meter.limits.max_line_bytes;
     let mut oldest: Option<Timestamp> = None;
     let mut first_line_seen = false;
     let mut undated = 0u64;
     let mut kept = Vec::new();
-    let deadline = || !budget.expired();
+    let deadline = || !meter.expired();
     let mut on_line = |number: Option<u64>, offset: u64, bytes: &[u8]| {
         if !first_line_seen {
             first_line_seen = true;
@@ -144,8 +169,9 @@ pub fn read_file(
             });
         }
     };
-    let (stats, start) = if file.gzip {
-        let reader = MultiGzDecoder::new(At::new(&opened, 0));
+    let opened = &job.opened;
+    let (stats, start) = if job.file.gzip {
+        let reader = MultiGzDecoder::new(At::new(opened, 0));
         let stats = for_each_line(reader, 0, allowance, max_line, false, &deadline, |l| {
             on_line(Some(l.number), l.offset, l.bytes)
         });
@@ -153,7 +179,7 @@ pub fn read_file(
     } else {
         let start = opened.len().saturating_sub(allowance);
         let stats = for_each_line(
-            At::new(&opened, start),
+            At::new(opened, start),
             start,
             allowance,
             max_line,
@@ -163,29 +189,60 @@ pub fn read_file(
         );
         (stats, start)
     };
-    if undated > 0 {
+    meter.charge(stats.bytes);
+    let newest = line_time(&stats.last_line, reference, zone);
+    Outcome {
+        records: kept,
+        stats,
+        start,
+        bound,
+        oldest,
+        newest,
+        undated,
+    }
+}
+
+/// Records what a read met (bounds, damage) and returns its records.
+pub fn report(
+    host: &HostRoot,
+    budget: &mut Budget<'_>,
+    job: &Job,
+    outcome: Outcome,
+) -> Vec<Record> {
+    let rel = &job.file.rel;
+    if outcome.undated > 0 {
         host.note(
-            &file.rel,
-            format!("{undated} lines tagged kernel have no readable time: not used"),
+            rel,
+            format!(
+                "{} lines tagged kernel have no readable time: not used",
+                outcome.undated
+            ),
         );
     }
-    budget.charge(stats.bytes);
-    let newest = line_time(&stats.last_line, reference, zone);
-    let coverage = report(budget, host, &file.rel, file.gzip, &stats, start, bound);
+    let stats = &outcome.stats;
+    let coverage = record_bounds(
+        budget,
+        host,
+        rel,
+        job.file.gzip,
+        stats,
+        outcome.start,
+        outcome.bound,
+    );
     budget.source(
-        &file.rel,
-        format,
+        rel,
+        job.format,
         coverage,
         stats.bytes,
         stats.lines,
-        oldest,
-        newest,
+        outcome.oldest,
+        outcome.newest,
     );
-    kept
+    outcome.records
 }
 
 /// Records the bounds and damage met while reading; returns the coverage.
-fn report(
+fn record_bounds(
     budget: &mut Budget<'_>,
     host: &HostRoot,
     rel: &str,
@@ -318,7 +375,7 @@ fn kernel_record(
         return None;
     }
     Some(Record {
-        source: Rc::from(""),
+        source: Arc::from(""),
         line: None,
         offset: None,
         cursor: None,
