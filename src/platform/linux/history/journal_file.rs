@@ -139,7 +139,7 @@ fn open_folder(host: &HostRoot, budget: &mut Budget<'_>, files: Vec<String>) -> 
             }
         }
     }
-    opened.sort_by(|a, b| b.2.tail_realtime.cmp(&a.2.tail_realtime));
+    opened.sort_by_key(|f| std::cmp::Reverse(f.2.tail_realtime));
     Folder(opened)
 }
 
@@ -318,7 +318,7 @@ impl<'f> Reader<'f> {
                 "object at {offset} is of type {found}, expected {kind}"
             )));
         }
-        if size < 16 || size > MAX_OBJECT || offset.saturating_add(size) > self.header.end {
+        if !(16..=MAX_OBJECT).contains(&size) || offset.saturating_add(size) > self.header.end {
             return Err(Stop::Damaged(format!(
                 "object at {offset} has impossible size {size}"
             )));
