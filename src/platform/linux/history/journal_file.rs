@@ -16,8 +16,8 @@
 //! damaged or hostile. A damaged object costs that entry (counted and noted once per
 //! file), not the file.
 
-use std::collections::HashMap;
-use std::hash::Hasher;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{Read, Write};
 use std::sync::Arc;
 
@@ -270,7 +270,30 @@ struct Reader<'f> {
     window_at: u64,
     window: Vec<u8>,
     /// Data objects known not to be MESSAGE or _SOURCE_MONOTONIC_TIMESTAMP.
-    other: HashMap<u64, ()>,
+    other: HashSet<u64, BuildHasherDefault<OffsetHasher>>,
+    /// The current entry's data offsets (kept to spare an allocation per entry).
+    items: Vec<u64>,
+}
+
+/// Object offsets are distinct multiples of 8: a multiply spreads them well enough, and
+/// costs far less than the default hasher on every data item of every entry.
+#[derive(Default)]
+struct OffsetHasher(u64);
+
+impl Hasher for OffsetHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl<'f> Reader<'f> {
@@ -421,7 +444,8 @@ impl<'f> Reader<'f> {
         Ok(out)
     }
 
-    /// Reads an entry and its MESSAGE (and the kernel's own timestamp, when it is close).
+    /// Reads an entry and its MESSAGE (and the kernel's own timestamp, when it is close),
+    /// in one read of the entry and the bytes before it where possible.
     fn entry(&mut self, offset: u64) -> Result<Option<RawEntry>, Stop> {
         self.check_offset(offset)?;
         let behind = LOOK_BEHIND.min(offset - self.header.header_size);
@@ -429,59 +453,64 @@ impl<'f> Reader<'f> {
         self.read_at(start, behind as usize + FIRST_READ)?;
         self.window_at = start;
         std::mem::swap(&mut self.window, &mut self.buf);
-        // The entry's own bytes, out of the window.
-        self.buf.clear();
         let at = behind as usize;
-        if self.window.len() <= at {
+        if self.window.len() < at + 64 {
             return Err(Stop::Damaged(format!("entry at {offset} is cut off")));
         }
-        self.buf.extend_from_slice(&self.window[at..]);
-        self.finish_object(offset, OBJECT_ENTRY)?;
-        let e = &self.buf;
-        if e.len() < 64 {
-            return Err(Stop::Damaged(format!("entry at {offset} is too short")));
-        }
-        let seqnum = le64(e, 16);
-        let realtime = le64(e, 24);
-        let monotonic = le64(e, 32);
-        let boot_id = id(e, 40);
-        let xor_hash = le64(e, 56);
-        let item = if self.header.compact() { 4 } else { 16 };
-        let items: Vec<u64> = e[64..]
-            .chunks_exact(item)
-            .map(|c| {
-                if item == 4 {
-                    u64::from(le32(c, 0))
-                } else {
-                    le64(c, 0)
-                }
-            })
-            .collect();
+        let size = le64(&self.window, at + 8);
+        let whole = self.window[at] == OBJECT_ENTRY
+            && (64..=MAX_OBJECT).contains(&size)
+            && at as u64 + size <= self.window.len() as u64;
+        // Usually the entry is in the window; a large one is read on its own.
+        let entry: &[u8] = if whole {
+            &self.window[at..at + size as usize]
+        } else {
+            self.object(offset, OBJECT_ENTRY)?;
+            if self.buf.len() < 64 {
+                return Err(Stop::Damaged(format!("entry at {offset} is too short")));
+            }
+            &self.buf
+        };
         let mut raw = RawEntry {
             offset,
-            seqnum,
-            realtime,
-            monotonic,
-            boot_id,
-            xor_hash,
+            seqnum: le64(entry, 16),
+            realtime: le64(entry, 24),
+            monotonic: le64(entry, 32),
+            boot_id: id(entry, 40),
+            xor_hash: le64(entry, 56),
             message: None,
             source_monotonic: None,
             pending: Vec::new(),
         };
+        let mut items = std::mem::take(&mut self.items);
+        items.clear();
+        if self.header.compact() {
+            items.extend(entry[64..].chunks_exact(4).map(|c| u64::from(le32(c, 0))));
+        } else {
+            items.extend(entry[64..].chunks_exact(16).map(|c| le64(c, 0)));
+        }
+        let result = self.entry_fields(&items, &mut raw);
+        self.items = items;
+        result.map(|()| Some(raw))
+    }
+
+    fn entry_fields(&mut self, items: &[u64], raw: &mut RawEntry) -> Result<(), Stop> {
         // Items are in offset order; the message, unique to its entry, is among the last.
         for &data in items.iter().rev() {
-            if data == 0 || self.other.contains_key(&data) {
+            if data == 0 || self.other.contains(&data) {
                 continue;
             }
-            let in_window =
-                data >= self.window_at && data + 16 <= self.window_at + self.window.len() as u64;
-            if raw.message.is_some() && !in_window {
-                // The rest is only for the kernel's own timestamp: read later, and only
-                // if the message turns out to matter.
-                raw.pending.push(data);
-                continue;
-            }
-            let (field, value) = match self.field(data, in_window) {
+            let found = match self.in_window(data) {
+                Some(found) => found,
+                None if raw.message.is_some() => {
+                    // The rest is only for the kernel's own timestamp: read later, and
+                    // only if the message turns out to matter.
+                    raw.pending.push(data);
+                    continue;
+                }
+                None => self.field(data),
+            };
+            let (field, value) = match found {
                 Ok(found) => found,
                 Err(Stop::Damaged(_)) => continue,
                 Err(stop) => return Err(stop),
@@ -492,36 +521,54 @@ impl<'f> Reader<'f> {
                     raw.source_monotonic =
                         value.and_then(|v| std::str::from_utf8(&v).ok()?.trim().parse().ok());
                 }
-                Field::Other => {
-                    if self.other.len() >= MAX_CACHE {
-                        self.other.clear();
-                    }
-                    self.other.insert(data, ());
-                }
+                Field::Other => self.remember_other(data),
             }
             if raw.message.is_some() && raw.source_monotonic.is_some() {
                 break;
             }
         }
-        Ok(Some(raw))
+        Ok(())
+    }
+
+    fn remember_other(&mut self, data: u64) {
+        if self.other.len() >= MAX_CACHE {
+            self.other.clear();
+        }
+        self.other.insert(data);
+    }
+
+    /// A data object that lies wholly in the last entry's window, classified without a read.
+    #[allow(clippy::type_complexity)]
+    fn in_window(&self, offset: u64) -> Option<Result<(Field, Option<Vec<u8>>), Stop>> {
+        if offset < self.window_at || offset % 8 != 0 || offset < self.header.header_size {
+            return None;
+        }
+        let at = usize::try_from(offset - self.window_at).ok()?;
+        let rest = self.window.get(at..)?;
+        if rest.len() < 16 {
+            return None;
+        }
+        let size = le64(rest, 8);
+        if rest[0] != OBJECT_DATA || size < 16 || size > rest.len() as u64 {
+            return None;
+        }
+        Some(self.classify(offset, &rest[..size as usize]))
     }
 
     /// The kernel's own timestamp of an entry that matters, from the data objects that
     /// were not read with it.
     fn source_monotonic(&mut self, pending: &[u64]) -> Result<Option<u64>, Stop> {
         for &data in pending.iter().take(64) {
-            if self.other.contains_key(&data) {
+            if self.other.contains(&data) {
                 continue;
             }
-            match self.field(data, false) {
+            match self.field(data) {
                 Ok((Field::SourceMonotonic, Some(v))) => {
                     return Ok(std::str::from_utf8(&v)
                         .ok()
                         .and_then(|t| t.trim().parse().ok()));
                 }
-                Ok(_) => {
-                    self.other.insert(data, ());
-                }
+                Ok(_) => self.remember_other(data),
                 Err(Stop::Damaged(_)) => {}
                 Err(stop) => return Err(stop),
             }
@@ -530,17 +577,21 @@ impl<'f> Reader<'f> {
     }
 
     /// Which field a data object holds, and its value when it is one we need.
-    fn field(&mut self, offset: u64, in_window: bool) -> Result<(Field, Option<Vec<u8>>), Stop> {
-        self.check_offset(offset)?;
-        if in_window {
-            let at = (offset - self.window_at) as usize;
-            self.buf.clear();
-            self.buf.extend_from_slice(&self.window[at..]);
-        } else {
-            self.read_at(offset, FIRST_READ)?;
-        }
-        self.finish_object(offset, OBJECT_DATA)?;
-        let (flags, payload) = self.data_payload()?;
+    fn field(&mut self, offset: u64) -> Result<(Field, Option<Vec<u8>>), Stop> {
+        self.object(offset, OBJECT_DATA)?;
+        let object = std::mem::take(&mut self.buf);
+        let result = self.classify(offset, &object);
+        self.buf = object;
+        result
+    }
+
+    /// Classifies a whole data object.
+    fn classify(&self, offset: u64, object: &[u8]) -> Result<(Field, Option<Vec<u8>>), Stop> {
+        let start = if self.header.compact() { 72 } else { 64 };
+        let (flags, payload) = match object.get(start..) {
+            Some(payload) => (object[1], payload),
+            None => return Err(Stop::Damaged("data object is too short".to_string())),
+        };
         let plain;
         let body: &[u8] = if flags & (COMPRESSED_XZ | COMPRESSED_LZ4 | COMPRESSED_ZSTD) != 0 {
             plain = decompress(flags, payload)
@@ -666,7 +717,8 @@ fn read_file(
         buf: Vec::with_capacity(FIRST_READ),
         window_at: 0,
         window: Vec::new(),
-        other: HashMap::new(),
+        other: HashSet::default(),
+        items: Vec::new(),
     };
     let source: Arc<str> = Arc::from(display_path(rel));
     let mut records = Vec::new();
@@ -731,6 +783,10 @@ fn read_file(
         let Some(message) = &raw.message else {
             continue;
         };
+        // Most kernel messages are not about USB devices: a look at the bytes first.
+        if !mtp && !kernel::might_matter(message) {
+            continue;
+        }
         let text = decode_bytes(message);
         let event = if mtp {
             kernel::parse_mtp_probe(&text)
