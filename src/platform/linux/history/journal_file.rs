@@ -17,7 +17,7 @@
 //! file), not the file.
 
 use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::io::{Read, Write};
 use std::sync::Arc;
 
@@ -270,30 +270,9 @@ struct Reader<'f> {
     window_at: u64,
     window: Vec<u8>,
     /// Data objects known not to be MESSAGE or _SOURCE_MONOTONIC_TIMESTAMP.
-    other: HashSet<u64, BuildHasherDefault<OffsetHasher>>,
+    other: HashSet<u64>,
     /// The current entry's data offsets (kept to spare an allocation per entry).
     items: Vec<u64>,
-}
-
-/// Object offsets are distinct multiples of 8: a multiply spreads them well enough, and
-/// costs far less than the default hasher on every data item of every entry.
-#[derive(Default)]
-struct OffsetHasher(u64);
-
-impl Hasher for OffsetHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (n >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 impl<'f> Reader<'f> {
@@ -717,7 +696,7 @@ fn read_file(
         buf: Vec::with_capacity(FIRST_READ),
         window_at: 0,
         window: Vec::new(),
-        other: HashSet::default(),
+        other: HashSet::new(),
         items: Vec::new(),
     };
     let source: Arc<str> = Arc::from(display_path(rel));
