@@ -9,6 +9,7 @@
 pub mod address_space;
 pub mod audio;
 pub mod bus;
+pub mod history;
 pub mod network;
 pub mod render;
 pub mod storage;

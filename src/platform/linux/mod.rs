@@ -10,6 +10,7 @@ pub mod bus;
 pub mod device;
 #[cfg(feature = "fixture")]
 pub mod fixture;
+pub mod history;
 pub mod identity;
 pub mod mounts;
 pub mod netsource;

@@ -19,6 +19,9 @@ use crate::files::{self, Links, ReadError};
 pub use crate::inventory::{Fact, Problem};
 use crate::text;
 
+mod open;
+pub use open::OpenFile;
+
 /// How many symlinks one resolution may pass through before we call it a loop.
 const MAX_LINK_HOPS: usize = 40;
 /// Largest directory listing we accept; sysfs class folders hold far fewer entries.
@@ -97,6 +100,22 @@ impl HostRoot {
     /// `/proc/self`), so they are followed, inside the root, and the file type is checked on
     /// what they lead to.
     fn read_raw(&self, rel: &str, limit: u64) -> Result<Option<Vec<u8>>, String> {
+        let Some((file, meta)) = self.open_regular(rel)? else {
+            return Ok(None);
+        };
+        // sysfs reports 4096 for every attribute; a right-sized buffer saves read calls.
+        let expected = usize::try_from(meta.len().min(limit)).unwrap_or(0);
+        files::read_prefix(file, limit, expected + 1)
+            .map(Some)
+            .map_err(|err| describe(&err))
+    }
+
+    /// Opens a regular file for reading, links followed as [`HostRoot::read_raw`] says.
+    /// `Ok(None)` when it does not exist.
+    fn open_regular(
+        &self,
+        rel: &str,
+    ) -> Result<Option<(std::fs::File, std::fs::Metadata)>, String> {
         let rel = if rel.trim_start_matches('/').starts_with("sys/") {
             normalize(rel)
         } else {
@@ -106,21 +125,16 @@ impl HostRoot {
                 Resolved::Unreadable(why) => return Err(why),
             }
         };
-        let (file, meta) = match files::open_regular(&self.full(&rel), Links::Refuse) {
-            Ok(opened) => opened,
-            Err(ReadError::NotFound) => return Ok(None),
-            Err(ReadError::Io { source, .. }) if is_absent(&source) => return Ok(None),
-            Err(ReadError::Io { source, .. }) => return Err(describe(&source)),
+        match files::open_regular(&self.full(&rel), Links::Refuse) {
+            Ok(opened) => Ok(Some(opened)),
+            Err(ReadError::NotFound) => Ok(None),
+            Err(ReadError::Io { source, .. }) if is_absent(&source) => Ok(None),
+            Err(ReadError::Io { source, .. }) => Err(describe(&source)),
             Err(ReadError::Symlink) => {
-                return Err("is a symbolic link where a file was expected".to_string())
+                Err("is a symbolic link where a file was expected".to_string())
             }
-            Err(other) => return Err(other.to_string()),
-        };
-        // sysfs reports 4096 for every attribute; a right-sized buffer saves read calls.
-        let expected = usize::try_from(meta.len().min(limit)).unwrap_or(0);
-        files::read_prefix(file, limit, expected + 1)
-            .map(Some)
-            .map_err(|err| describe(&err))
+            Err(other) => Err(other.to_string()),
+        }
     }
 
     /// Reads a file, noting a failure. `None` when absent or unreadable.
