@@ -36,7 +36,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 const SUITE: &str = "bookworm";
-const INCLUDE: &str = "systemd,systemd-sysv,dbus,udev";
+/// systemd-resolved and NetworkManager because desktops have them: resolved turns
+/// /etc/resolv.conf into a link to its stub file, which the agent must follow.
+const INCLUDE: &str = "systemd,systemd-sysv,dbus,udev,systemd-resolved,network-manager";
 const CACHE_DIR: &str = "/var/cache/isoguard-test";
 const FALLBACK_MIRROR: &str = "http://deb.debian.org/debian";
 /// The whole boot, scan and power-off takes about a second here; this only stops a hang.
@@ -416,6 +418,19 @@ fn boot_unit_writes_a_verified_finding_and_logs_the_summary() {
     assert_eq!(finding["sequence"], 1);
     assert_eq!(finding["policy"]["id"], "classified");
     let verdict = finding["verdict"].as_str().unwrap().to_string();
+    // As on a desktop, /etc/resolv.conf is a link (systemd-resolved made it); the boot scan
+    // followed it, so nothing in the finding is unreadable and the verdict is not `error`.
+    let resolv = std::fs::symlink_metadata(tree.join("etc/resolv.conf")).unwrap();
+    assert!(resolv.file_type().is_symlink(), "resolv.conf is not a link");
+    assert_ne!(verdict, "error", "{finding}");
+    let unreadable: Vec<&Value> = finding["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["evidence"].as_array().unwrap().iter())
+        .filter(|e| e["kind"] == "unreadable")
+        .collect();
+    assert!(unreadable.is_empty(), "{unreadable:?}");
 
     // The journal: the summary line, naming that file, from the boot unit.
     let journal = tree.join("var/log/journal");

@@ -1053,3 +1053,68 @@ fn keys_of_other_algorithms_are_named_for_what_they_are() {
         assert!(!stderr(&out).contains("1.3.101.112"), "{}", stderr(&out));
     }
 }
+
+/// See: issue "Right on the machines it is for", item 1. A clean desktop as Kylin, UOS and
+/// Debian lay it out (os-release, resolv.conf and /proc/net all links) used to be `error`
+/// because the agent refused the links.
+#[test]
+fn a_clean_desktop_laid_out_like_kylin_v10_is_compliant() {
+    let root = common::fixture_dir("desktop-kylin-v10");
+    let site = root.join("etc/isoguard/site.toml");
+    let out = run(bin()
+        .args([
+            "scan",
+            "--policy",
+            "classified",
+            "--format",
+            "json",
+            "--config",
+        ])
+        .arg(empty_config())
+        .arg("--root")
+        .arg(&root)
+        .arg("--override")
+        .arg(&site));
+    let f: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (out.status.code(), f["verdict"].as_str()),
+        (Some(0), Some("compliant")),
+        "{f}"
+    );
+    let inv = &f["inventory"];
+    for section in [
+        "host", "network", "storage", "usb", "audio", "video", "wireless",
+    ] {
+        assert!(
+            inv[section].get("problems").is_none(),
+            "{section}: {}",
+            inv[section]
+        );
+    }
+    assert_eq!(f["host"]["os_release"]["id"], "kylin");
+    assert_eq!(
+        f["host"]["os_release"]["id_like"],
+        serde_json::json!(["debian"])
+    );
+    assert_eq!(
+        inv["network"]["dns_servers"],
+        serde_json::json!(["127.0.0.53", "10.20.0.53"])
+    );
+    assert_eq!(inv["network"]["route_source"], "recorded-ip-json");
+
+    // Without the site's LAN, the same machine has a way out: the default route and the
+    // resolver, nothing else.
+    let (code, f) = scan_json(
+        "desktop-kylin-v10",
+        "classified",
+        &["--config", empty_config().to_str().unwrap()],
+    );
+    assert_eq!(code, 1);
+    let kinds: Vec<String> = rule(&f, "external-network")["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["default-route", "dns-resolver"]);
+}

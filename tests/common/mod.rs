@@ -54,6 +54,10 @@ pub fn tree(name: &str) -> PathBuf {
         }
         Mutex::new(HashMap::new())
     });
+    // A plain root tree (links and all, no recording to build) is used as it is.
+    if !fixture_dir(name).join("fixture.toml").is_file() {
+        return fixture_dir(name);
+    }
     let mut trees = trees.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(path) = trees.get(name) {
         return path.clone();
