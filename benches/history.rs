@@ -28,7 +28,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use criterion::{criterion_group, criterion_main, Criterion};
 use flate2::write::GzEncoder;
 
-use isoguard::inventory::history::{civil_from_days, HistorySection, Limits};
+use isoguard::inventory::history::{HistorySection, Limits};
+use isoguard::time::civil_from_days;
 use isoguard::platform::linux::history::collect;
 use isoguard::platform::linux::HostRoot;
 

@@ -99,7 +99,7 @@ pub fn unix_seconds(time: SystemTime) -> i64 {
 ///
 /// It works in 400-year eras (146097 days), inside which the leap-year pattern repeats, and
 /// counts years from March so that the leap day falls at the end of the year.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468; // shift the epoch to 0000-03-01
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097); // day of era, 0..=146096
@@ -156,18 +156,32 @@ pub fn parse_rfc3339_utc(text: &str) -> Option<i64> {
     {
         return None;
     }
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+    let days = days_from_civil(year, u32::try_from(month).ok()?, u32::try_from(day).ok()?)?;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
-/// Howard Hinnant's `days_from_civil`, the inverse of `civil_from_days`.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+/// Howard Hinnant's `days_from_civil`, the inverse of `civil_from_days`: a proleptic
+/// Gregorian date to days since 1970-01-01. `None` for a date that does not exist.
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i64> {
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
+    let mp = i64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    Some(era * 146_097 + doe - 719_468)
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
 }
 
 /// The time `secs` seconds after (or before) the epoch.
@@ -243,6 +257,18 @@ mod tests {
             (y, m, d) = next;
         }
         assert_eq!((y, m, d), (2300, 1, 1));
+    }
+
+    #[test]
+    fn civil_dates_round_trip() {
+        for days in [-800_000, -1, 0, 1, 11_016, 19_787, 20_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), Some(days), "{y}-{m}-{d}");
+        }
+        assert_eq!(days_from_civil(1970, 1, 1), Some(0));
+        assert_eq!(days_from_civil(2024, 2, 29), Some(19_782));
+        assert_eq!(days_from_civil(2023, 2, 29), None);
+        assert_eq!(days_from_civil(2024, 13, 1), None);
     }
 
     #[test]

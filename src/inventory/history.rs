@@ -86,54 +86,9 @@ impl Timestamp {
 
     /// `2024-03-05T10:11:12Z` (UTC, whole seconds), for people.
     pub fn to_rfc3339(&self) -> String {
-        let secs = self.unix_seconds();
-        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (y, m, d) = civil_from_days(days);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )
+        crate::time::rfc3339_utc(crate::time::from_unix_seconds(self.unix_seconds()))
     }
-}
 
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    // Howard Hinnant's algorithm: eras of 400 years, March-based years.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// A proleptic Gregorian date to days since 1970-01-01. `None` for an impossible date.
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i64> {
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = i64::from((month + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
-}
-
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -496,18 +451,6 @@ impl Default for Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates_round_trip() {
-        for days in [-800_000, -1, 0, 1, 11_016, 19_787, 20_000, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), Some(days), "{y}-{m}-{d}");
-        }
-        assert_eq!(days_from_civil(1970, 1, 1), Some(0));
-        assert_eq!(days_from_civil(2024, 2, 29), Some(19_782));
-        assert_eq!(days_from_civil(2023, 2, 29), None);
-        assert_eq!(days_from_civil(2024, 13, 1), None);
-    }
 
     #[test]
     fn timestamps_print_as_utc() {

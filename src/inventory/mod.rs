@@ -55,6 +55,8 @@ pub enum Fact {
     VideoNodes,
     Radios,
     Rfkill,
+    /// Logs, saved network profiles, leases and pairings.
+    History,
 }
 
 crate::vocab::unit_names!(Fact);
@@ -69,6 +71,7 @@ pub enum Section {
     Audio,
     Video,
     Wireless,
+    History,
 }
 
 impl Fact {
@@ -82,6 +85,7 @@ impl Fact {
             Fact::SoundCards => Section::Audio,
             Fact::VideoNodes => Section::Video,
             Fact::Radios | Fact::Rfkill => Section::Wireless,
+            Fact::History => Section::History,
         }
     }
 }
@@ -96,6 +100,10 @@ pub struct Inventory {
     pub audio: audio::AudioSection,
     pub video: video::VideoSection,
     pub wireless: wireless::WirelessSection,
+    /// What the machine has been through (devices seen in its logs, networks it joined).
+    /// `None` when the backend does not read history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<history::HistorySection>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,11 +134,15 @@ pub struct OsRelease {
     pub pretty_name: Option<String>,
 }
 
+/// The problem list of a section that was not read at all.
+static NO_PROBLEMS: Vec<Problem> = Vec::new();
+
 impl Inventory {
     /// The problems that keep any of `facts` from being known: those recorded for one of
     /// them, and those of their sections recorded for no fact in particular.
     pub fn problems_of(&self, facts: &[Fact]) -> Vec<&Problem> {
-        let sections: [(Section, &Vec<Problem>); 7] = [
+        let history = self.history.as_ref().map_or(&NO_PROBLEMS, |h| &h.problems);
+        let sections: [(Section, &Vec<Problem>); 8] = [
             (Section::Host, &self.host.problems),
             (Section::Network, &self.network.problems),
             (Section::Storage, &self.storage.problems),
@@ -138,6 +150,7 @@ impl Inventory {
             (Section::Audio, &self.audio.problems),
             (Section::Video, &self.video.problems),
             (Section::Wireless, &self.wireless.problems),
+            (Section::History, history),
         ];
         sections
             .into_iter()
@@ -149,7 +162,8 @@ impl Inventory {
 
     /// Every problem in every section, with the section's name.
     pub fn problems(&self) -> Vec<(&'static str, &Problem)> {
-        let sections: [(&'static str, &Vec<Problem>); 7] = [
+        let history = self.history.as_ref().map_or(&NO_PROBLEMS, |h| &h.problems);
+        let sections: [(&'static str, &Vec<Problem>); 8] = [
             ("host", &self.host.problems),
             ("network", &self.network.problems),
             ("storage", &self.storage.problems),
@@ -157,6 +171,7 @@ impl Inventory {
             ("audio", &self.audio.problems),
             ("video", &self.video.problems),
             ("wireless", &self.wireless.problems),
+            ("history", history),
         ];
         sections
             .into_iter()

@@ -28,7 +28,7 @@ pub mod wireless;
 pub use device::SysDevice;
 pub use root::HostRoot;
 
-use crate::inventory::{HostIdentity, Inventory, Problem, INVENTORY_SCHEMA};
+use crate::inventory::{Fact, HostIdentity, Inventory, Problem, INVENTORY_SCHEMA};
 
 /// What this backend reads: the live system or a tree laid out like `/`.
 pub type Machine = HostRoot;
@@ -43,6 +43,9 @@ pub fn collect(host: &HostRoot) -> Inventory {
     let mut audio = audio::collect(host);
     let mut video = video::collect(host);
     let mut wireless = wireless::collect(host, &network, &usb);
+    let history = host.reading(Fact::History, || {
+        history::collect(host, std::time::SystemTime::now(), &crate::inventory::history::Limits::default())
+    });
     // Without sysfs every class folder is "absent", which would read as "no devices".
     if !host.is_dir("sys/devices") {
         let missing = Problem {
@@ -70,6 +73,7 @@ pub fn collect(host: &HostRoot) -> Inventory {
         audio,
         video,
         wireless,
+        history: Some(history),
     }
 }
 

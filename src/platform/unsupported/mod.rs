@@ -70,6 +70,7 @@ pub fn collect(machine: &Machine) -> Inventory {
         audio: Default::default(),
         video: Default::default(),
         wireless: Default::default(),
+        history: None,
     };
     let problem = unsupported(machine);
     for (i, list) in inventory.section_problems_mut().into_iter().enumerate() {

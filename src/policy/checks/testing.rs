@@ -31,6 +31,7 @@ pub fn machine() -> Inventory {
         audio: Default::default(),
         video: Default::default(),
         wireless: Default::default(),
+        history: None,
     }
 }
 

@@ -9,7 +9,8 @@
 
 use tz::TimeZone;
 
-use crate::inventory::history::{civil_from_days, days_from_civil, Timestamp, ZoneBasis};
+use crate::inventory::history::{Timestamp, ZoneBasis};
+use crate::time::{civil_from_days, days_from_civil};
 use crate::platform::linux::HostRoot;
 
 /// The machine's time zone, for local times in logs.
