@@ -29,9 +29,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use flate2::write::GzEncoder;
 
 use isoguard::inventory::history::{HistorySection, Limits};
-use isoguard::time::civil_from_days;
 use isoguard::platform::linux::history::collect;
 use isoguard::platform::linux::HostRoot;
+use isoguard::time::civil_from_days;
 
 /// 2026-01-01T00:00:00Z: the generated machine's "now".
 const NOW: u64 = 1_767_225_600;

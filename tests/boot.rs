@@ -37,8 +37,11 @@ use sha2::{Digest, Sha256};
 
 const SUITE: &str = "bookworm";
 /// systemd-resolved and NetworkManager because desktops have them: resolved turns
-/// /etc/resolv.conf into a link to its stub file, which the agent must follow.
-const INCLUDE: &str = "systemd,systemd-sysv,dbus,udev,systemd-resolved,network-manager";
+/// /etc/resolv.conf into a link to its stub file, which the agent must follow. libpam-systemd
+/// provides the `default-logind` NetworkManager's polkitd needs (debootstrap does not resolve
+/// virtual packages).
+const INCLUDE: &str =
+    "systemd,systemd-sysv,dbus,udev,libpam-systemd,systemd-resolved,network-manager";
 const CACHE_DIR: &str = "/var/cache/isoguard-test";
 const FALLBACK_MIRROR: &str = "http://deb.debian.org/debian";
 /// The whole boot, scan and power-off takes about a second here; this only stops a hang.

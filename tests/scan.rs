@@ -1118,3 +1118,152 @@ fn a_clean_desktop_laid_out_like_kylin_v10_is_compliant() {
         .collect();
     assert_eq!(kinds, ["default-route", "dns-resolver"]);
 }
+
+/// See: issue "What the machine has been through". The clean desktop, with a stick plugged in
+/// last week (its kernel lines in kern.log) and a saved Wi-Fi profile: the classified policy
+/// fails exactly the two history rules, and everything else still passes.
+#[test]
+fn a_stick_from_last_week_and_a_wifi_profile_fail_an_otherwise_clean_desktop() {
+    let dir = Scratch::new("history-desktop");
+    let root = dir.path("root");
+    let copied = Command::new("cp")
+        .arg("-a")
+        .arg(common::fixture_dir("desktop-kylin-v10"))
+        .arg(&root)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    // ISO 8601 times, as rsyslog's RSYSLOG_FileFormat writes them: no year to infer.
+    let last_week = std::time::SystemTime::now() - std::time::Duration::from_secs(6 * 86_400);
+    let day = isoguard::time::rfc3339_utc(last_week);
+    let at = |clock: &str| format!("{}T{clock}+00:00", &day[..10]);
+    let lines = [
+        (
+            "10:15:01.100000",
+            "usb 1-3: new high-speed USB device number 4 using xhci_hcd",
+        ),
+        (
+            "10:15:01.250000",
+            "usb 1-3: New USB device found, idVendor=0781, idProduct=5583, bcdDevice= 1.00",
+        ),
+        (
+            "10:15:01.250010",
+            "usb 1-3: New USB device strings: Mfr=1, Product=2, SerialNumber=3",
+        ),
+        ("10:15:01.250020", "usb 1-3: Product: Ultra Fit"),
+        ("10:15:01.250030", "usb 1-3: Manufacturer: SanDisk"),
+        (
+            "10:15:01.250040",
+            "usb 1-3: SerialNumber: 4C530001230518101345",
+        ),
+        (
+            "10:15:01.300000",
+            "usb-storage 1-3:1.0: USB Mass Storage device detected",
+        ),
+        (
+            "10:15:02.400000",
+            "sd 6:0:0:0: [sdb] Attached SCSI removable disk",
+        ),
+        (
+            "11:02:40.000000",
+            "usb 1-3: USB disconnect, device number 4",
+        ),
+    ];
+    let mut log = fs::read_to_string(root.join("var/log/kern.log")).unwrap();
+    for (clock, message) in lines {
+        log.push_str(&format!("{} ws-kylin-0042 kernel: {message}\n", at(clock)));
+    }
+    fs::write(root.join("var/log/kern.log"), log).unwrap();
+    fs::write(
+        root.join("etc/NetworkManager/system-connections/Office-5G.nmconnection"),
+        "[connection]\nid=Office-5G\nuuid=6a1f6f8e-3c1b-4b9e-9a55-0c2b7d1e4f10\ntype=wifi\n\n\
+         [wifi]\nmode=infrastructure\nssid=Office-5G\n",
+    )
+    .unwrap();
+
+    let out = run(bin()
+        .args([
+            "scan",
+            "--policy",
+            "classified",
+            "--format",
+            "json",
+            "--config",
+        ])
+        .arg(empty_config())
+        .arg("--root")
+        .arg(&root)
+        .arg("--override")
+        .arg(root.join("etc/isoguard/site.toml")));
+    let f: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{f}");
+    let statuses: Vec<(String, String)> = f["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["rule"].as_str().unwrap().into(),
+                r["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    for (rule_id, status) in &statuses {
+        let expected = if rule_id.ends_with("-history") {
+            "fail"
+        } else {
+            "pass"
+        };
+        assert_eq!(status, expected, "{rule_id}: {f}");
+    }
+    let stick = &rule(&f, "usb-history")["evidence"][0];
+    assert_eq!(
+        (
+            stick["vendor_id"].as_str(),
+            stick["serial"].as_str(),
+            stick["port"].as_str()
+        ),
+        (Some("0781"), Some("4C530001230518101345"), Some("1-3"))
+    );
+    let detail = stick["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("storage 0781:5583 seen on port 1-3, "),
+        "{detail}"
+    );
+    assert!(detail.contains("kern.log:"), "{detail}");
+    let wifi = &rule(&f, "network-history")["evidence"][0];
+    assert!(
+        wifi["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Wi-Fi network profile \"Office-5G\" saved"),
+        "{wifi}"
+    );
+
+    // Registered, the stick is no longer a finding of the history rule.
+    let site = dir.path("site.toml");
+    fs::write(
+        &site,
+        format!(
+            "{}\n[[media]]\nserial = \"4C530001230518101345\"\n",
+            fs::read_to_string(root.join("etc/isoguard/site.toml")).unwrap()
+        ),
+    )
+    .unwrap();
+    let out = run(bin()
+        .args([
+            "scan",
+            "--policy",
+            "classified",
+            "--format",
+            "json",
+            "--config",
+        ])
+        .arg(empty_config())
+        .arg("--root")
+        .arg(&root)
+        .arg("--override")
+        .arg(&site));
+    let f: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rule(&f, "usb-history")["status"], "pass", "{f}");
+}

@@ -82,6 +82,10 @@ pub enum EvidenceKind {
     Mount,
     Probe,
     DnsResolver,
+    /// A USB device the machine's logs show was used here.
+    UsbHistory,
+    /// A network the machine was on: a saved profile, a pairing, a lease.
+    NetworkHistory,
     /// A part of the machine that exists but could not be read.
     Unreadable,
 }

@@ -88,7 +88,6 @@ impl Timestamp {
     pub fn to_rfc3339(&self) -> String {
         crate::time::rfc3339_utc(crate::time::from_unix_seconds(self.unix_seconds()))
     }
-
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -447,6 +446,8 @@ impl Default for Limits {
         }
     }
 }
+
+crate::vocab::unit_names!(DeviceKind, ProfileKind);
 
 #[cfg(test)]
 mod tests {

@@ -157,7 +157,13 @@ impl Inventory {
             .filter(|(section, _)| facts.iter().any(|f| f.section() == *section))
             .flat_map(|(_, list)| list.iter())
             .filter(|p| p.fact.is_none_or(|fact| facts.contains(&fact)))
-            .collect()
+            .fold(Vec::new(), |mut out: Vec<&Problem>, p| {
+                // One failure noted in several sections (no sysfs at all) is said once.
+                if !out.iter().any(|q| q.path == p.path && q.error == p.error) {
+                    out.push(p);
+                }
+                out
+            })
     }
 
     /// Every problem in every section, with the section's name.

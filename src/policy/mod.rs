@@ -448,7 +448,9 @@ mod tests {
                 "removable-storage",
                 "one-way-import",
                 "audio-capture",
-                "camera"
+                "camera",
+                "usb-history",
+                "network-history"
             ]
         );
     }

@@ -44,7 +44,11 @@ pub fn collect(host: &HostRoot) -> Inventory {
     let mut video = video::collect(host);
     let mut wireless = wireless::collect(host, &network, &usb);
     let history = host.reading(Fact::History, || {
-        history::collect(host, std::time::SystemTime::now(), &crate::inventory::history::Limits::default())
+        history::collect(
+            host,
+            std::time::SystemTime::now(),
+            &crate::inventory::history::Limits::default(),
+        )
     });
     // Without sysfs every class folder is "absent", which would read as "no devices".
     if !host.is_dir("sys/devices") {

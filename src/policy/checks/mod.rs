@@ -12,10 +12,13 @@ pub mod audio_capture;
 pub mod camera;
 pub mod evidence;
 pub mod external_network;
+mod history_common;
+pub mod network_history;
 pub mod one_way_import;
 pub mod removable_storage;
 #[cfg(test)]
 mod testing;
+pub mod usb_history;
 pub mod wireless;
 
 use super::model::{DeviceMatch, MediaEntry};
@@ -33,6 +36,8 @@ pub enum Check {
     OneWayImport(one_way_import::Settings),
     AudioCapture(audio_capture::Settings),
     Camera(camera::Settings),
+    UsbHistory(usb_history::Settings),
+    NetworkHistory(network_history::Settings),
 }
 
 /// Every check: its name in policy files and a one-line description. A snapshot test keeps
@@ -56,6 +61,14 @@ pub const CHECKS: &[(&str, &str)] = &[
     ),
     (audio_capture::NAME, "no audio capture devices (microphones)"),
     (camera::NAME, "no video capture devices (cameras)"),
+    (
+        usb_history::NAME,
+        "no unregistered storage, phone, camera, modem or radio used here in the last N days (logs)",
+    ),
+    (
+        network_history::NAME,
+        "never on another network: saved wireless, mobile, VPN profiles, pairings, outside leases",
+    ),
 ];
 
 impl Check {
@@ -67,6 +80,8 @@ impl Check {
             Check::OneWayImport(_) => one_way_import::NAME,
             Check::AudioCapture(_) => audio_capture::NAME,
             Check::Camera(_) => camera::NAME,
+            Check::UsbHistory(_) => usb_history::NAME,
+            Check::NetworkHistory(_) => network_history::NAME,
         }
     }
 
@@ -83,6 +98,10 @@ impl Check {
             one_way_import::NAME => Check::OneWayImport(one_way_import::Settings::parse(settings)),
             audio_capture::NAME => Check::AudioCapture(audio_capture::Settings::parse(settings)),
             camera::NAME => Check::Camera(camera::Settings::parse(settings)),
+            usb_history::NAME => Check::UsbHistory(usb_history::Settings::parse(settings)),
+            network_history::NAME => {
+                Check::NetworkHistory(network_history::Settings::parse(settings))
+            }
             _ => return None,
         })
     }
@@ -95,6 +114,8 @@ impl Check {
             Check::OneWayImport(s) => s.evaluate(ctx),
             Check::AudioCapture(s) => s.evaluate(ctx),
             Check::Camera(s) => s.evaluate(ctx),
+            Check::UsbHistory(s) => s.evaluate(ctx),
+            Check::NetworkHistory(s) => s.evaluate(ctx),
         }
     }
 }

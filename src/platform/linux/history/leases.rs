@@ -16,9 +16,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::text_log::system_micros;
 use super::{files_in, read_record, Budget};
 use crate::inventory::history::{Lease, LeaseClient, SourceFormat, SourceLocation, Timestamp};
-use crate::time::days_from_civil;
 use crate::platform::linux::root::display_path;
 use crate::platform::linux::HostRoot;
+use crate::time::days_from_civil;
 
 /// A lease names a handful of servers; more than this is not a lease.
 const MAX_SERVERS: usize = 16;

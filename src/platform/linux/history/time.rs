@@ -10,8 +10,8 @@
 use tz::TimeZone;
 
 use crate::inventory::history::{Timestamp, ZoneBasis};
-use crate::time::{civil_from_days, days_from_civil};
 use crate::platform::linux::HostRoot;
+use crate::time::{civil_from_days, days_from_civil};
 
 /// The machine's time zone, for local times in logs.
 pub struct LocalZone {
