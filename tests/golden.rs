@@ -72,6 +72,7 @@ fn inventory_json_is_unchanged() {
             "json",
         ]);
         mask(&mut inv, "/host/agent_version", "<agent version>");
+        mask(&mut inv, "/history/window", "<the look-back from now>");
         compare(&format!("{machine}.inventory.json"), &inv);
     }
 }
@@ -95,6 +96,11 @@ fn finding_payload_is_unchanged() {
             &mut finding,
             "/inventory/host/agent_version",
             "<agent version>",
+        );
+        mask(
+            &mut finding,
+            "/inventory/history/window",
+            "<the look-back from now>",
         );
         // builtin:classified, or the packaged copy on a machine that has isoguard installed.
         mask(&mut finding, "/policy/source", "<policy source>");
