@@ -20,7 +20,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use isoguard::collector::model::{ChainProblemKind, ReportData};
-use isoguard::collector::store::{self, Store};
+use isoguard::collector::store::Store;
 
 const HP: &str = "hp-elitebook-835-g10";
 const T61: &str = "thinkpad-t61";
@@ -122,12 +122,14 @@ fn names(dir: &Path) -> Vec<String> {
 
 fn report(db: &Path) -> ReportData {
     let store = Store::open(db).unwrap();
-    store::report_data(store.conn(), SystemTime::now(), 36_500).unwrap()
+    store.report_data(SystemTime::now(), 36_500).unwrap()
 }
 
 fn count(db: &Path, sql: &str) -> i64 {
-    let store = Store::open(db).unwrap();
-    store.conn().query_row(sql, [], |row| row.get(0)).unwrap()
+    // Opened read-write through the store first, so the schema is current.
+    drop(Store::open(db).unwrap());
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(sql, [], |row| row.get(0)).unwrap()
 }
 
 /// Moves every file of `from` into `to`, with `prefix` before its name.
@@ -560,15 +562,13 @@ fn reverify_names_a_stored_envelope_that_was_altered() {
     synthetic::write_chains(&inbox, &mut hosts, 2);
     assert_eq!(collect(&inbox, &trust, &db).status.code(), Some(0));
     {
-        let store = Store::open(&db).unwrap();
-        store
-            .conn()
-            .execute(
-                "UPDATE findings SET envelope = CAST(replace(CAST(envelope AS TEXT), \
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute(
+            "UPDATE findings SET envelope = CAST(replace(CAST(envelope AS TEXT), \
                  '\"payload\":\"', '\"payload\":\"AAAA') AS BLOB) WHERE id = 2",
-                [],
-            )
-            .unwrap();
+            [],
+        )
+        .unwrap();
     }
     let out = run(collector()
         .args(["reverify", "--db"])
@@ -672,8 +672,8 @@ fn a_collector_killed_mid_batch_loses_nothing_and_stores_nothing_twice() {
     assert_eq!(count(&db, "SELECT count(*) FROM replays"), 0);
     assert_eq!(count(&db, "SELECT count(*) FROM rejected"), 0);
     let stored: BTreeSet<String> = {
-        let store = Store::open(&db).unwrap();
-        let mut stmt = store.conn().prepare("SELECT digest FROM findings").unwrap();
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let mut stmt = conn.prepare("SELECT digest FROM findings").unwrap();
         stmt.query_map([], |row| row.get::<_, String>(0))
             .unwrap()
             .map(Result::unwrap)

@@ -130,7 +130,7 @@ impl Failure {
 fn store_failure(err: StoreError) -> Failure {
     match err {
         StoreError::TooNew { .. } => Failure::usage(err.to_string()),
-        StoreError::Sqlite { .. } => Failure::io(err.to_string()),
+        StoreError::Database { .. } => Failure::io(err.to_string()),
     }
 }
 
@@ -226,7 +226,7 @@ fn collect(
     }
     let mut store = Store::open(db).map_err(store_failure)?;
     let now = isoguard::time::rfc3339_utc(SystemTime::now());
-    store::sync_enrolled(store.conn_mut(), &trusted, &now).map_err(store_failure)?;
+    store.sync_enrolled(&trusted, &now).map_err(store_failure)?;
     let mut known = problem_keys(&store)?;
 
     let mut options = ingest::Options::new(inbox);
@@ -270,7 +270,7 @@ fn collect(
 }
 
 fn problem_keys(store: &Store) -> Result<BTreeSet<ProblemKey>, Failure> {
-    let problems = store::chain_problems(store.conn()).map_err(store_failure)?;
+    let problems = store.chain_problems().map_err(store_failure)?;
     Ok(store::problem_keys(&problems))
 }
 
@@ -279,7 +279,7 @@ fn new_problems(
     store: &Store,
     known: &mut BTreeSet<ProblemKey>,
 ) -> Result<Vec<ChainProblem>, StoreError> {
-    let problems = store::chain_problems(store.conn())?;
+    let problems = store.chain_problems()?;
     let keys = store::problem_keys(&problems);
     let fresh = problems
         .into_iter()
@@ -349,17 +349,18 @@ fn reverify(db: &Path, trust_dir: &Path) -> Result<u8, Failure> {
     let store = open_existing_db(db)?;
     let mut failed = 0u64;
     let mut out = String::new();
-    let checked = store::reverify(store.conn(), &trusted, |failure| {
-        failed += 1;
-        out.push_str(&format!(
-            "FAIL finding {} host {} ({}): {}\n",
-            failure.id,
-            display_safe(&failure.host_id, 64),
-            display_safe(&failure.file, 120),
-            display_safe(&failure.reason, 400)
-        ));
-    })
-    .map_err(store_failure)?;
+    let checked = store
+        .reverify(&trusted, |failure| {
+            failed += 1;
+            out.push_str(&format!(
+                "FAIL finding {} host {} ({}): {}\n",
+                failure.id,
+                display_safe(&failure.host_id, 64),
+                display_safe(&failure.file, 120),
+                display_safe(&failure.reason, 400)
+            ));
+        })
+        .map_err(store_failure)?;
     out.push_str(&format!(
         "reverified {checked} finding(s): {} ok, {failed} failed\n",
         checked - failed
@@ -374,8 +375,9 @@ fn reverify(db: &Path, trust_dir: &Path) -> Result<u8, Failure> {
 
 fn write_report(db: &Path, format: FormatArg, out: &Path, stale_days: u32) -> Result<u8, Failure> {
     let store = open_existing_db(db)?;
-    let data =
-        store::report_data(store.conn(), SystemTime::now(), stale_days).map_err(store_failure)?;
+    let data = store
+        .report_data(SystemTime::now(), stale_days)
+        .map_err(store_failure)?;
     let format = match format {
         FormatArg::Html => report::Format::Html,
         FormatArg::Csv => report::Format::Csv,

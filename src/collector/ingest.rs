@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
-use crate::collector::store::{self, NewFinding, Store, StoreError};
+use crate::collector::store::{NewFinding, NewRejected, NewReplay, Store, StoreError};
 use crate::collector::trust;
 use crate::files::{self, Links, ReadError};
 use crate::finding::chain_state::digest_hex;
@@ -727,13 +727,7 @@ fn run_batch(
     let mut outcome = Outcome::default();
     let mut actions = Vec::with_capacity(files.len());
 
-    let tx = store
-        .conn_mut()
-        .transaction()
-        .map_err(|source| StoreError::Sqlite {
-            what: "starting a batch",
-            source,
-        })?;
+    let mut tx = store.batch()?;
     for ((name, _), result) in files.iter().zip(examined) {
         let shown = name.to_string_lossy();
         match result {
@@ -742,7 +736,13 @@ fn run_batch(
             Examined::Rejected(kind, reason) => {
                 let to = names.reserve(&rejected, name, true)?;
                 let stored_as = format!("{REJECTED_DIR}/{}", to.to_string_lossy());
-                store::insert_rejected(&tx, &shown, &stored_as, kind.as_str(), &reason, &now)?;
+                tx.insert_rejected(&NewRejected {
+                    file: &shown,
+                    stored_as: &stored_as,
+                    kind: kind.as_str(),
+                    reason: &reason,
+                    rejected_at: &now,
+                })?;
                 *outcome.rejected.entry(kind).or_default() += 1;
                 outcome
                     .rejected_files
@@ -757,7 +757,7 @@ fn run_batch(
                 });
             }
             Examined::Accepted(found) => {
-                if let Some(previous) = store::find_digest(&tx, &found.digest)? {
+                if let Some(previous) = tx.find(&found.digest)? {
                     if previous.inbox_name == shown {
                         let target = archive.join(&previous.archived_as);
                         match fs::symlink_metadata(&target) {
@@ -783,7 +783,12 @@ fn run_batch(
                         }
                     }
                     let to = names.reserve(&archive, name, false)?;
-                    store::insert_replay(&tx, &found.digest, &shown, &to.to_string_lossy(), &now)?;
+                    tx.insert_replay(&NewReplay {
+                        identity: &found.digest,
+                        file: &shown,
+                        archived_as: &to.to_string_lossy(),
+                        noticed_at: &now,
+                    })?;
                     outcome.duplicates += 1;
                     actions.push(Action::Archive {
                         name: name.clone(),
@@ -792,30 +797,32 @@ fn run_batch(
                     continue;
                 }
                 let to = names.reserve(&archive, name, false)?;
-                let inserted = store::insert_finding(
-                    &tx,
-                    &NewFinding {
-                        digest: &found.digest,
-                        host_id: &found.label,
-                        keyid: &found.keyid,
-                        hostname: found.hostname.as_deref(),
-                        machine_id: found.machine_id.as_deref(),
-                        sequence: found.sequence,
-                        previous: found.previous.as_deref(),
-                        reset_reason: found.reset_reason.as_deref(),
-                        time: &found.time,
-                        verdict: &found.verdict,
-                        inbox_name: &shown,
-                        archived_as: &to.to_string_lossy(),
-                        received_at: &now,
-                        envelope: &found.envelope,
-                    },
-                )?;
+                let inserted = tx.insert_finding(&NewFinding {
+                    identity: &found.digest,
+                    host_id: &found.label,
+                    keyid: &found.keyid,
+                    hostname: found.hostname.as_deref(),
+                    machine_id: found.machine_id.as_deref(),
+                    sequence: found.sequence,
+                    previous: found.previous.as_deref(),
+                    reset_reason: found.reset_reason.as_deref(),
+                    time: &found.time,
+                    verdict: &found.verdict,
+                    inbox_name: &shown,
+                    archived_as: &to.to_string_lossy(),
+                    received_at: &now,
+                    envelope: &found.envelope,
+                })?;
                 if inserted {
                     outcome.stored += 1;
                 } else {
                     // Another collector stored it between the lookup and the insert.
-                    store::insert_replay(&tx, &found.digest, &shown, &to.to_string_lossy(), &now)?;
+                    tx.insert_replay(&NewReplay {
+                        identity: &found.digest,
+                        file: &shown,
+                        archived_as: &to.to_string_lossy(),
+                        noticed_at: &now,
+                    })?;
                     outcome.duplicates += 1;
                 }
                 actions.push(Action::Archive {
@@ -825,10 +832,7 @@ fn run_batch(
             }
         }
     }
-    tx.commit().map_err(|source| StoreError::Sqlite {
-        what: "committing a batch",
-        source,
-    })?;
+    tx.commit()?;
 
     // Only now may files leave the inbox: everything above is durable.
     for action in actions {

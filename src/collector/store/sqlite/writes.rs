@@ -1,0 +1,136 @@
+//! Writing to SQLite: one ingest batch as one transaction, and the enrolled keys.
+//!
+//! A finding counts as stored once its batch has committed; the unique index on the
+//! finding's identity is what keeps a finding from being stored twice when two collectors
+//! race, and `ON CONFLICT DO NOTHING` turns the loser's insert into a no-op it can see.
+//!
+//! What it must not do: put anything a workstation wrote into SQL text (every value is a
+//! bound parameter), or update or delete a stored finding.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use crate::collector::store::backend::{
+    Batch, EnrolledKey, NewFinding, NewRejected, NewReplay, StoredRef,
+};
+use crate::collector::store::StoreError;
+
+/// An ingest batch: one SQLite transaction.
+pub struct SqliteBatch<'conn> {
+    pub(super) tx: Transaction<'conn>,
+}
+
+impl Batch for SqliteBatch<'_> {
+    fn find(&mut self, identity: &str) -> Result<Option<StoredRef>, StoreError> {
+        self.tx
+            .prepare_cached("SELECT inbox_name, archived_as FROM findings WHERE digest = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([identity], |row| {
+                    Ok(StoredRef {
+                        inbox_name: row.get(0)?,
+                        archived_as: row.get(1)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(StoreError::at("looking up a digest"))
+    }
+
+    fn insert_finding(&mut self, f: &NewFinding<'_>) -> Result<bool, StoreError> {
+        let changed = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO findings (digest, host_id, keyid, hostname, machine_id, sequence,
+                    previous, reset_reason, time, verdict, inbox_name, archived_as, received_at,
+                    envelope)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                 ON CONFLICT (digest) DO NOTHING",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    f.identity,
+                    f.host_id,
+                    f.keyid,
+                    f.hostname,
+                    f.machine_id,
+                    f.sequence,
+                    f.previous,
+                    f.reset_reason,
+                    f.time,
+                    f.verdict,
+                    f.inbox_name,
+                    f.archived_as,
+                    f.received_at,
+                    f.envelope
+                ])
+            })
+            .map_err(StoreError::at("storing a finding"))?;
+        Ok(changed == 1)
+    }
+
+    fn insert_replay(&mut self, r: &NewReplay<'_>) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO replays (digest, file, archived_as, noticed_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (archived_as) DO NOTHING",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![r.identity, r.file, r.archived_as, r.noticed_at])
+            })
+            .map_err(StoreError::at("recording a replay"))?;
+        Ok(())
+    }
+
+    fn insert_rejected(&mut self, r: &NewRejected<'_>) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO rejected (file, stored_as, kind, reason, rejected_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (stored_as) DO NOTHING",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    r.file,
+                    r.stored_as,
+                    r.kind,
+                    r.reason,
+                    r.rejected_at
+                ])
+            })
+            .map_err(StoreError::at("recording a rejected file"))?;
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx
+            .commit()
+            .map_err(StoreError::at("committing a batch"))
+    }
+}
+
+/// Remembers the keys in the trust store, so the report can list enrolled hosts that never
+/// reported. Keys removed from the folder stay listed: their findings are still in the store.
+pub fn sync_enrolled(
+    conn: &mut Connection,
+    keys: &[EnrolledKey],
+    now: &str,
+) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction()
+        .map_err(StoreError::at("starting to record enrolled keys"))?;
+    {
+        let mut stmt = tx
+            .prepare(
+                "INSERT INTO enrolled_keys (keyid, host_id, public_key, first_seen, last_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?4)
+                 ON CONFLICT (keyid) DO UPDATE SET host_id = excluded.host_id,
+                    public_key = excluded.public_key, last_seen = excluded.last_seen",
+            )
+            .map_err(StoreError::at("recording enrolled keys"))?;
+        for key in keys {
+            stmt.execute(params![key.keyid, key.host_id, key.public_key_pem, now])
+                .map_err(StoreError::at("recording enrolled keys"))?;
+        }
+    }
+    tx.commit()
+        .map_err(StoreError::at("recording enrolled keys"))
+}
