@@ -1,0 +1,185 @@
+//! One batch: record every examined file in one transaction, then, only once it has
+//! committed, move each file to `archive/` or `rejected/`.
+//!
+//! What it must not do: move a file before its row is durable, store a finding twice, or take
+//! a replay for the tail of an interrupted run.
+
+use std::ffi::OsString;
+use std::fs::{self, FileType, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::collector::store::{NewFinding, NewRejected, NewReplay, Store};
+use crate::time::rfc3339_utc;
+
+use super::examine::Examined;
+use super::folders::{move_no_clobber, Names};
+use super::{io_err, IngestError, Outcome, ARCHIVE_DIR, REJECTED_DIR};
+
+/// What to do with an inbox file once its batch has committed.
+enum Action {
+    Archive {
+        name: OsString,
+        to: OsString,
+    },
+    Reject {
+        name: OsString,
+        to: OsString,
+        reason: String,
+    },
+    /// The file is already in `archive/` under another link; drop the inbox link.
+    DropLink {
+        name: OsString,
+    },
+}
+
+/// Records one batch in one transaction, then moves its files.
+pub(super) fn run_batch(
+    store: &mut Store,
+    inbox: &Path,
+    files: &[(OsString, Option<FileType>)],
+    examined: Vec<Examined>,
+    names: &mut Names,
+) -> Result<Outcome, IngestError> {
+    let archive = inbox.join(ARCHIVE_DIR);
+    let rejected = inbox.join(REJECTED_DIR);
+    let now = rfc3339_utc(SystemTime::now());
+    let mut outcome = Outcome::default();
+    let mut actions = Vec::with_capacity(files.len());
+
+    let mut tx = store.batch()?;
+    for ((name, _), result) in files.iter().zip(examined) {
+        let shown = name.to_string_lossy();
+        match result {
+            Examined::Gone => {}
+            Examined::Deferred => outcome.deferred += 1,
+            Examined::Rejected(kind, reason) => {
+                let to = names.reserve(&rejected, name, true)?;
+                let stored_as = format!("{REJECTED_DIR}/{}", to.to_string_lossy());
+                tx.insert_rejected(&NewRejected {
+                    file: &shown,
+                    stored_as: &stored_as,
+                    kind: kind.as_str(),
+                    reason: &reason,
+                    rejected_at: &now,
+                })?;
+                *outcome.rejected.entry(kind).or_default() += 1;
+                outcome
+                    .rejected_files
+                    .push((shown.to_string(), format!("{}: {reason}", kind.as_str())));
+                actions.push(Action::Reject {
+                    name: name.clone(),
+                    to,
+                    reason: format!(
+                        "{}: {reason}\nfile: {shown}\nrejected_at: {now}\n",
+                        kind.as_str()
+                    ),
+                });
+            }
+            Examined::Accepted(found) => {
+                if let Some(previous) = tx.find(&found.digest)? {
+                    if previous.inbox_name == shown {
+                        let target = archive.join(&previous.archived_as);
+                        match fs::symlink_metadata(&target) {
+                            Err(err)
+                                if err.kind() == io::ErrorKind::NotFound
+                                    && names.reserved.insert(target.clone()) =>
+                            {
+                                // Committed, then interrupted before the move.
+                                outcome.completed += 1;
+                                actions.push(Action::Archive {
+                                    name: name.clone(),
+                                    to: OsString::from(&previous.archived_as),
+                                });
+                                continue;
+                            }
+                            Ok(meta) if (meta.dev(), meta.ino()) == found.identity => {
+                                // Interrupted between linking into archive/ and unlinking.
+                                outcome.completed += 1;
+                                actions.push(Action::DropLink { name: name.clone() });
+                                continue;
+                            }
+                            _ => {}
+                        }
+                    }
+                    let to = names.reserve(&archive, name, false)?;
+                    tx.insert_replay(&NewReplay {
+                        identity: &found.digest,
+                        file: &shown,
+                        archived_as: &to.to_string_lossy(),
+                        noticed_at: &now,
+                    })?;
+                    outcome.duplicates += 1;
+                    actions.push(Action::Archive {
+                        name: name.clone(),
+                        to,
+                    });
+                    continue;
+                }
+                let to = names.reserve(&archive, name, false)?;
+                let inserted = tx.insert_finding(&NewFinding {
+                    identity: &found.digest,
+                    host_id: &found.label,
+                    keyid: &found.keyid,
+                    hostname: found.hostname.as_deref(),
+                    machine_id: found.machine_id.as_deref(),
+                    sequence: found.sequence,
+                    previous: found.previous.as_deref(),
+                    reset_reason: found.reset_reason.as_deref(),
+                    time: &found.time,
+                    verdict: &found.verdict,
+                    inbox_name: &shown,
+                    archived_as: &to.to_string_lossy(),
+                    received_at: &now,
+                    envelope: &found.envelope,
+                })?;
+                if inserted {
+                    outcome.stored += 1;
+                } else {
+                    // Another collector stored it between the lookup and the insert.
+                    tx.insert_replay(&NewReplay {
+                        identity: &found.digest,
+                        file: &shown,
+                        archived_as: &to.to_string_lossy(),
+                        noticed_at: &now,
+                    })?;
+                    outcome.duplicates += 1;
+                }
+                actions.push(Action::Archive {
+                    name: name.clone(),
+                    to,
+                });
+            }
+        }
+    }
+    tx.commit()?;
+
+    // Only now may files leave the inbox: everything above is durable.
+    for action in actions {
+        match action {
+            Action::Archive { name, to } => {
+                move_no_clobber(&inbox.join(&name), &archive.join(&to))?;
+            }
+            Action::Reject { name, to, reason } => {
+                move_no_clobber(&inbox.join(&name), &rejected.join(&to))?;
+                let mut reason_name = to;
+                reason_name.push(".reason");
+                let reason_path = rejected.join(reason_name);
+                let written = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o644)
+                    .open(&reason_path)
+                    .and_then(|mut file| io::Write::write_all(&mut file, reason.as_bytes()));
+                written.map_err(io_err(&reason_path, "writing the reason"))?;
+            }
+            Action::DropLink { name } => {
+                let path = inbox.join(&name);
+                fs::remove_file(&path).map_err(io_err(&path, "removing a second link"))?;
+            }
+        }
+    }
+    Ok(outcome)
+}

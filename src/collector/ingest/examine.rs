@@ -1,0 +1,367 @@
+//! Examining one inbox file: open it without following links or blocking, read at most the
+//! size limit, verify its DSSE signature against the trust store, check that it is a v1
+//! finding and that its signer may speak for the host it names.
+//!
+//! What it must not do: touch the database or move anything (the batch does, after its
+//! commit), or trust anything in the file before the signature has checked out.
+
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, FileType};
+use std::io;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+
+use crate::collector::trust;
+use crate::files::{self, Links, ReadError};
+use crate::finding::chain_state::digest_hex;
+use crate::finding::dsse::{self, VerifyError};
+use crate::finding::keys::TrustedKeys;
+use crate::finding::v1;
+
+use super::RejectKind;
+
+/// A file that passed every check.
+#[derive(Debug)]
+pub(super) struct Accepted {
+    pub(super) digest: String,
+    pub(super) envelope: Vec<u8>,
+    pub(super) label: String,
+    pub(super) keyid: String,
+    pub(super) hostname: Option<String>,
+    pub(super) machine_id: Option<String>,
+    pub(super) sequence: i64,
+    pub(super) previous: Option<String>,
+    pub(super) reset_reason: Option<String>,
+    pub(super) time: String,
+    pub(super) verdict: String,
+    /// (device, inode) of the inbox file as read.
+    pub(super) identity: (u64, u64),
+}
+
+#[derive(Debug)]
+pub(super) enum Examined {
+    /// Gone between listing and opening (another collector took it).
+    Gone,
+    Deferred,
+    Rejected(RejectKind, String),
+    Accepted(Box<Accepted>),
+}
+
+/// `v1::Finding` as ingest checks it: every field with the same types and defaults, except
+/// that the embedded inventory and probe results are checked to be JSON and skipped rather
+/// than built into trees. v1 is frozen, so the two cannot drift apart; building and freeing
+/// those trees was most of the cost of taking a finding in. The report decodes the full
+/// `v1::Finding` from the stored envelope.
+#[derive(Deserialize)]
+#[allow(dead_code)] // why: fields are read only to check their shape
+struct FindingCheck {
+    schema: String,
+    host: v1::Host,
+    time: String,
+    trigger: v1::Open<v1::Trigger>,
+    policy: v1::PolicyRef,
+    verdict: v1::Open<v1::Verdict>,
+    summary: v1::Summary,
+    results: Vec<v1::RuleResult>,
+    #[serde(default)]
+    errors: Vec<String>,
+    #[serde(default)]
+    inventory: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    probes: Option<serde::de::IgnoredAny>,
+    sequence: u64,
+    previous: Option<String>,
+    #[serde(default)]
+    chain_reset: Option<v1::ChainReset>,
+}
+
+/// The `schema` field alone, read before the full document so a future schema is named as
+/// such rather than reported as a malformed v1 finding.
+#[derive(Deserialize)]
+struct SchemaOnly {
+    schema: Option<serde_json::Value>,
+}
+
+pub(super) struct Examiner<'a> {
+    pub(super) inbox: &'a Path,
+    pub(super) trusted: &'a TrustedKeys,
+    pub(super) max_size: u64,
+    pub(super) settle: Option<Duration>,
+    pub(super) complete: &'a HashSet<OsString>,
+    pub(super) now: SystemTime,
+}
+
+impl Examiner<'_> {
+    pub(super) fn examine(&self, name: &OsStr, file_type: Option<FileType>) -> Examined {
+        let path = self.inbox.join(name);
+        let file_type = match file_type {
+            Some(t) => t,
+            None => match fs::symlink_metadata(&path) {
+                Ok(meta) => meta.file_type(),
+                Err(err) if err.kind() == io::ErrorKind::NotFound => return Examined::Gone,
+                Err(err) => {
+                    return Examined::Rejected(
+                        RejectKind::Unreadable,
+                        format!("cannot inspect: {}", files::os_reason(&err)),
+                    )
+                }
+            },
+        };
+        if !file_type.is_file() {
+            return Examined::Rejected(RejectKind::NotRegularFile, not_regular(file_type));
+        }
+        if let Some(settle) = self.settle {
+            if !self.complete.contains(name) {
+                let fresh = fs::symlink_metadata(&path)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|m| self.now.duration_since(m).ok())
+                    .is_none_or(|age| age < settle);
+                if fresh {
+                    return Examined::Deferred;
+                }
+            }
+        }
+        match self.read(&path) {
+            Ok((bytes, identity)) => self.check(bytes, identity),
+            Err(examined) => examined,
+        }
+    }
+
+    fn read(&self, path: &Path) -> Result<(Vec<u8>, (u64, u64)), Examined> {
+        // Refusing links: a symlink swapped in after the listing is refused, not followed;
+        // the non-blocking open means a FIFO swapped in does not hang the collector.
+        let (file, meta) = match files::open_regular(path, Links::Refuse) {
+            Ok(opened) => opened,
+            Err(ReadError::NotFound) => return Err(Examined::Gone),
+            Err(ReadError::Symlink) => {
+                return Err(Examined::Rejected(
+                    RejectKind::NotRegularFile,
+                    "a symbolic link (its target was not read or moved)".to_string(),
+                ))
+            }
+            Err(ReadError::NotRegular(what)) => {
+                return Err(Examined::Rejected(
+                    RejectKind::NotRegularFile,
+                    format!("not a regular file: {what}"),
+                ))
+            }
+            Err(err) => {
+                return Err(Examined::Rejected(
+                    RejectKind::Unreadable,
+                    format!("cannot open: {err}"),
+                ))
+            }
+        };
+        if meta.len() > self.max_size {
+            return Err(too_large(meta.len(), self.max_size));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        match files::read_into(file, self.max_size, &mut bytes) {
+            Ok(()) => {}
+            Err(ReadError::TooLarge { .. }) => {
+                return Err(too_large(
+                    u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+                    self.max_size,
+                ))
+            }
+            Err(err) => {
+                return Err(Examined::Rejected(
+                    RejectKind::Unreadable,
+                    format!("cannot read: {err}"),
+                ))
+            }
+        }
+        Ok((bytes, files::identity_of(&meta)))
+    }
+
+    fn check(&self, envelope: Vec<u8>, identity: (u64, u64)) -> Examined {
+        let verified = match dsse::verify(&envelope, self.trusted) {
+            Ok(verified) => verified,
+            Err(err) => return Examined::Rejected(verify_kind(&err), err.to_string()),
+        };
+        // The full document first: that is what nearly every file is, and parsing a few KiB
+        // twice would cost more than the signature check. Only a failure asks what it was.
+        let finding = match serde_json::from_slice::<FindingCheck>(&verified.payload) {
+            Ok(f) if f.schema == v1::SCHEMA => f,
+            Ok(f) => return unknown_schema(Some(&f.schema)),
+            Err(err) => {
+                return match serde_json::from_slice::<SchemaOnly>(&verified.payload) {
+                    Err(_) => Examined::Rejected(
+                        RejectKind::Malformed,
+                        format!("signed payload is not a JSON object: {err}"),
+                    ),
+                    Ok(s) => match s.schema.as_ref().map(serde_json::Value::as_str) {
+                        Some(Some(v1::SCHEMA)) => Examined::Rejected(
+                            RejectKind::Malformed,
+                            format!(
+                                "signed payload is not a valid {} finding: {err}",
+                                v1::SCHEMA
+                            ),
+                        ),
+                        Some(Some(other)) => unknown_schema(Some(other)),
+                        _ => unknown_schema(None),
+                    },
+                }
+            }
+        };
+        if let Err(mismatch) = trust::check_binding(&verified.label, &finding.host) {
+            return Examined::Rejected(RejectKind::HostMismatch, mismatch);
+        }
+        let Ok(sequence) = i64::try_from(finding.sequence) else {
+            return Examined::Rejected(
+                RejectKind::Malformed,
+                format!("sequence {} is out of range", finding.sequence),
+            );
+        };
+        Examined::Accepted(Box::new(Accepted {
+            digest: digest_hex(&envelope),
+            envelope,
+            label: verified.label,
+            keyid: verified.keyid,
+            hostname: finding.host.hostname,
+            machine_id: finding.host.machine_id,
+            sequence,
+            previous: finding.previous,
+            reset_reason: finding.chain_reset.map(|r| r.reason),
+            time: finding.time,
+            verdict: finding.verdict.as_str().to_string(),
+            identity,
+        }))
+    }
+}
+
+fn unknown_schema(schema: Option<&str>) -> Examined {
+    let reason = match schema {
+        Some(schema) => format!(
+            "unknown schema {:?}; this collector reads {}",
+            crate::text::display_safe(schema, 64),
+            v1::SCHEMA
+        ),
+        None => "signed payload names no schema".to_string(),
+    };
+    Examined::Rejected(RejectKind::UnknownSchema, reason)
+}
+
+fn not_regular(file_type: FileType) -> String {
+    let what = if file_type.is_symlink() {
+        "a symbolic link (its target was not read or moved)"
+    } else {
+        files::describe_type(file_type)
+    };
+    format!("not a regular file: {what}")
+}
+
+fn too_large(len: u64, limit: u64) -> Examined {
+    Examined::Rejected(
+        RejectKind::TooLarge,
+        format!("file is {len} bytes or more, over the limit of {limit} bytes"),
+    )
+}
+
+fn verify_kind(err: &VerifyError) -> RejectKind {
+    match err {
+        VerifyError::TooLarge(_) => RejectKind::TooLarge,
+        VerifyError::UnknownKey(_) => RejectKind::UnknownKey,
+        VerifyError::BadSignature(_) => RejectKind::BadSignature,
+        VerifyError::MalformedEnvelope(_)
+        | VerifyError::WrongPayloadType(_)
+        | VerifyError::NoSignatures
+        | VerifyError::MultipleSignatures(_)
+        | VerifyError::PayloadNotBase64
+        | VerifyError::SignatureNotDecodable(_) => RejectKind::Malformed,
+    }
+}
+
+/// Examines files on up to four threads; signature checks and JSON parsing dominate a pass.
+pub(super) fn examine_all(
+    examiner: &Examiner<'_>,
+    files: &[(OsString, Option<FileType>)],
+) -> Vec<Examined> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 4);
+    if threads == 1 || files.len() < 16 {
+        return files
+            .iter()
+            .map(|(name, t)| examiner.examine(name, *t))
+            .collect();
+    }
+    let per_thread = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(per_thread)
+            .map(|part| {
+                let handle = scope.spawn(move || {
+                    part.iter()
+                        .map(|(name, t)| examiner.examine(name, *t))
+                        .collect::<Vec<_>>()
+                });
+                (handle, part.len())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(handle, len)| {
+                // A panicking examiner leaves its files in the inbox for the next pass.
+                handle
+                    .join()
+                    .unwrap_or_else(|_| (0..len).map(|_| Examined::Gone).collect())
+            })
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_check_accepts_what_v1_accepts() {
+        let full = serde_json::json!({
+            "schema": v1::SCHEMA,
+            "host": {"hostname": "h", "machine_id": "m", "boot_id": null, "os": null,
+                     "kernel": null, "agent_version": "0.1.0"},
+            "time": "2026-01-01T00:00:00Z", "trigger": "boot",
+            "policy": {"id": "classified", "version": "1", "sha256": null, "source": "builtin"},
+            "verdict": "violation",
+            "summary": {"pass": 1, "fail": 1, "error": 0, "skip": 0},
+            "results": [{"rule": "r", "check": "c", "title": {"zh": "z", "en": "e"},
+                         "severity": "high", "status": "fail",
+                         "evidence": [{"kind": "k", "detail": "d", "serial": "s"}],
+                         "remediation": {"zh": "z", "en": "e"}}],
+            "inventory": {"schema": "isoguard.inventory/v1", "storage": [1, 2, {"a": null}]},
+            "sequence": 3, "previous": null, "chain_reset": {"reason": "x"}
+        });
+        let mut cases = vec![full.clone()];
+        for (field, value) in [
+            ("inventory", serde_json::Value::Null),
+            ("sequence", serde_json::json!(-1)),
+            ("sequence", serde_json::json!("3")),
+            ("results", serde_json::json!([{"rule": "r"}])),
+            ("host", serde_json::json!({"hostname": "h"})),
+            ("chain_reset", serde_json::json!({"why": "x"})),
+            ("previous", serde_json::json!(7)),
+        ] {
+            let mut changed = full.clone();
+            changed[field] = value;
+            cases.push(changed);
+        }
+        for field in ["inventory", "errors", "chain_reset", "previous", "verdict"] {
+            let mut removed = full.clone();
+            removed.as_object_mut().unwrap().remove(field);
+            cases.push(removed);
+        }
+        for case in cases {
+            let bytes = serde_json::to_vec(&case).unwrap();
+            assert_eq!(
+                serde_json::from_slice::<FindingCheck>(&bytes).is_ok(),
+                serde_json::from_slice::<v1::Finding>(&bytes).is_ok(),
+                "{case}"
+            );
+        }
+    }
+}
