@@ -2,7 +2,8 @@
 //! the file as someone would from a USB stick, runs its inline script under the page's own
 //! Content-Security-Policy, and must log nothing on the console (no script error, no CSP
 //! refusal). The dumped DOM must hold the host rows, and the page's self-test (sorting every
-//! column, filtering the host table) must have run. A screenshot is left at
+//! column, filtering the host table) must have run. A script injected into the page (a missed
+//! escape, simulated) must be refused by the policy. A screenshot is left at
 //! `target/report-screenshot/report.png` for people to look at.
 //!
 //! Without Chromium the test fails and says how to install it; `ISOGUARD_SKIP_BROWSER=1`
@@ -400,7 +401,43 @@ fn report_renders_in_headless_chromium() {
         .iter()
         .any(|row| !is_hidden(&row) && row.contains("<strong>ws-02</strong>")));
 
-    // 2. The screenshot, of the page as it opens (no self-test).
+    // 2. A missed escape, simulated: markup with a script of its own is put into the page.
+    // The policy allows only the page's own script (by its hash), so this one must not run,
+    // and Chromium says it refused it; the page's own script still runs.
+    let html = render(&data, Format::Html);
+    let injected = html.replacen(
+        "<footer>",
+        "<script>document.documentElement.dataset.injected = '1';</script><footer>",
+        1,
+    );
+    assert_ne!(injected, html, "no <footer> to inject before");
+    let hostile = out.join("report-injected.html");
+    fs::write(&hostile, injected).unwrap();
+    let dumped = run_chromium(
+        &chromium,
+        &work,
+        "injected",
+        &["--dump-dom".to_string()],
+        &format!("file://{}", hostile.display()),
+    );
+    assert!(
+        !dumped.stdout.contains("data-injected"),
+        "an injected inline script ran"
+    );
+    assert!(
+        dumped.stdout.contains("data-ready=\"1\""),
+        "the page's own script did not run"
+    );
+    assert!(
+        page_complaints(&dumped.stderr)
+            .iter()
+            .any(|line| line.contains("Content Security Policy")),
+        "no CSP refusal logged for the injected script:\n{}",
+        dumped.stderr
+    );
+    let _ = fs::remove_file(&hostile);
+
+    // 3. The screenshot, of the page as it opens (no self-test).
     let shot = out.join("report.png");
     let _ = fs::remove_file(&shot);
     let shooting = run_chromium(
