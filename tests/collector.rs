@@ -435,6 +435,137 @@ fn a_replayed_finding_is_stored_once_and_reported() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
+/// The host's next finding, signed, with the verdict chosen (compliant: every rule passes);
+/// advances the host's chain as the agent does. Returns (file name, envelope bytes).
+fn signed(host: &mut synthetic::Host, compliant: bool, hour: u64) -> (String, Vec<u8>) {
+    use isoguard::finding::{chain_state::digest_hex, dsse, spool, v1};
+    let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000 + 3600 * hour);
+    let mut finding = synthetic::next_finding(host, time);
+    let failing: u32 = if compliant { 0 } else { 1 };
+    for (i, result) in finding.results.iter_mut().enumerate() {
+        if i >= failing as usize {
+            result.status = v1::Status::Pass.into();
+            result.evidence.clear();
+        } else {
+            result.status = v1::Status::Fail.into();
+        }
+    }
+    finding.verdict = if compliant {
+        v1::Verdict::Compliant
+    } else {
+        v1::Verdict::Violation
+    }
+    .into();
+    finding.summary = v1::Summary {
+        pass: 5 - failing,
+        fail: failing,
+        error: 0,
+        skip: 0,
+    };
+    let bytes = dsse::sign(&serde_json::to_vec(&finding).unwrap(), &host.key)
+        .to_json()
+        .into_bytes();
+    host.sequence = finding.sequence;
+    host.previous = Some(digest_hex(&bytes));
+    (
+        spool::file_name(time, &host.hostname, finding.sequence),
+        bytes,
+    )
+}
+
+/// The same envelope, formatted otherwise: pretty-printed, with a trailing newline.
+fn reindented(envelope: &[u8]) -> Vec<u8> {
+    let value: serde_json::Value = serde_json::from_slice(envelope).unwrap();
+    let mut out = serde_json::to_vec_pretty(&value).unwrap();
+    out.push(b'\n');
+    out
+}
+
+/// Someone who can write to the inbox, but holds no key, copies a host's old compliant
+/// finding back in with a newline appended, or re-indented. The signed payload is the same,
+/// so it is the same finding: a replay, never stored again, never the host's latest. And a
+/// genuine finding that was re-indented on its way in still links to its successor.
+#[test]
+fn a_reformatted_replay_is_a_replay_and_never_the_hosts_latest() {
+    let dir = Scratch::new("reformatted");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let mut hosts = synthetic::hosts(2);
+    synthetic::enroll(&trust, &hosts);
+
+    let (first_name, first) = signed(&mut hosts[0], true, 0);
+    fs::write(inbox.join(&first_name), &first).unwrap();
+    assert_eq!(collect(&inbox, &trust, &db).status.code(), Some(0));
+    for hour in [1, 2] {
+        let (name, bytes) = signed(&mut hosts[0], false, hour);
+        fs::write(inbox.join(name), bytes).unwrap();
+    }
+    assert_eq!(collect(&inbox, &trust, &db).status.code(), Some(0));
+
+    let mut with_newline = first.clone();
+    with_newline.push(b'\n');
+    fs::write(inbox.join("again-newline.finding.json"), with_newline).unwrap();
+    fs::write(inbox.join("again-pretty.finding.json"), reindented(&first)).unwrap();
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("stored 0, duplicates 2, rejected 0"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM findings"), 3);
+
+    let data = report(&db);
+    let row = data
+        .hosts
+        .iter()
+        .find(|h| h.host_id == hosts[0].machine_id)
+        .unwrap();
+    assert_eq!(
+        (
+            row.last_verdict.as_ref().map(|v| v.as_str()),
+            row.last_sequence
+        ),
+        (Some("violation"), Some(3)),
+        "{row:?}"
+    );
+    let kinds: Vec<_> = data
+        .chain_problems
+        .iter()
+        .map(|p| (p.kind, p.sequence))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (ChainProblemKind::Replay, Some(1)),
+            (ChainProblemKind::Replay, Some(1))
+        ],
+        "{:?}",
+        data.chain_problems
+    );
+
+    // The second host's first finding arrives re-indented, its second as written.
+    let (name, bytes) = signed(&mut hosts[1], true, 0);
+    fs::write(inbox.join(name), reindented(&bytes)).unwrap();
+    let (name, bytes) = signed(&mut hosts[1], false, 1);
+    fs::write(inbox.join(name), bytes).unwrap();
+    let out = collect(&inbox, &trust, &db);
+    assert!(
+        stdout(&out).contains("stored 2, duplicates 0"),
+        "{}",
+        text(&out)
+    );
+    let data = report(&db);
+    let problems: Vec<_> = data
+        .chain_problems
+        .iter()
+        .filter(|p| p.host_id == hosts[1].machine_id)
+        .collect();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
 #[test]
 fn a_missing_finding_is_a_gap_until_it_arrives() {
     let dir = Scratch::new("gap");

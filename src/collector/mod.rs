@@ -6,6 +6,7 @@
 
 pub mod chain;
 pub mod exit;
+pub mod identity;
 pub mod ingest;
 pub mod model;
 pub mod report;

@@ -98,7 +98,7 @@ pub struct RuleCount {
 pub enum ChainProblemKind {
     /// Sequence numbers missing between two findings: findings that never arrived.
     Gap,
-    /// The same finding (same envelope digest) arrived again.
+    /// The same finding (the same signed payload, however formatted) arrived again.
     Replay,
     /// Two different findings with the same sequence number.
     Fork,

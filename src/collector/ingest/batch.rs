@@ -79,7 +79,7 @@ pub(super) fn run_batch(
                 });
             }
             Examined::Accepted(found) => {
-                if let Some(previous) = tx.find(&found.digest)? {
+                if let Some(previous) = tx.find(&found.identity.payload)? {
                     if previous.inbox_name == shown {
                         let target = archive.join(&previous.archived_as);
                         match fs::symlink_metadata(&target) {
@@ -95,7 +95,7 @@ pub(super) fn run_batch(
                                 });
                                 continue;
                             }
-                            Ok(meta) if (meta.dev(), meta.ino()) == found.identity => {
+                            Ok(meta) if (meta.dev(), meta.ino()) == found.file_id => {
                                 // Interrupted between linking into archive/ and unlinking.
                                 outcome.completed += 1;
                                 actions.push(Action::DropLink { name: name.clone() });
@@ -106,10 +106,11 @@ pub(super) fn run_batch(
                     }
                     let to = names.reserve(&archive, name, false)?;
                     tx.insert_replay(&NewReplay {
-                        identity: &found.digest,
+                        identity: &found.identity.payload,
                         file: &shown,
                         archived_as: &to.to_string_lossy(),
                         noticed_at: &now,
+                        envelope: &found.envelope,
                     })?;
                     outcome.duplicates += 1;
                     actions.push(Action::Archive {
@@ -120,7 +121,9 @@ pub(super) fn run_batch(
                 }
                 let to = names.reserve(&archive, name, false)?;
                 let inserted = tx.insert_finding(&NewFinding {
-                    identity: &found.digest,
+                    identity: &found.identity.payload,
+                    digest: &found.digest,
+                    link_digest: &found.identity.link,
                     host_id: &found.label,
                     keyid: &found.keyid,
                     hostname: found.hostname.as_deref(),
@@ -140,10 +143,11 @@ pub(super) fn run_batch(
                 } else {
                     // Another collector stored it between the lookup and the insert.
                     tx.insert_replay(&NewReplay {
-                        identity: &found.digest,
+                        identity: &found.identity.payload,
                         file: &shown,
                         archived_as: &to.to_string_lossy(),
                         noticed_at: &now,
+                        envelope: &found.envelope,
                     })?;
                     outcome.duplicates += 1;
                 }

@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
+use crate::collector::identity::Identity;
 use crate::collector::trust;
 use crate::files::{self, Links, ReadError};
 use crate::finding::chain_state::digest_hex;
@@ -26,6 +27,8 @@ use super::RejectKind;
 /// A file that passed every check.
 #[derive(Debug)]
 pub(super) struct Accepted {
+    pub(super) identity: Identity,
+    /// Hex SHA-256 of the envelope as it arrived.
     pub(super) digest: String,
     pub(super) envelope: Vec<u8>,
     pub(super) label: String,
@@ -38,7 +41,7 @@ pub(super) struct Accepted {
     pub(super) time: String,
     pub(super) verdict: String,
     /// (device, inode) of the inbox file as read.
-    pub(super) identity: (u64, u64),
+    pub(super) file_id: (u64, u64),
 }
 
 #[derive(Debug)]
@@ -126,7 +129,7 @@ impl Examiner<'_> {
             }
         }
         match self.read(&path) {
-            Ok((bytes, identity)) => self.check(bytes, identity),
+            Ok((bytes, file_id)) => self.check(bytes, file_id),
             Err(examined) => examined,
         }
     }
@@ -178,7 +181,7 @@ impl Examiner<'_> {
         Ok((bytes, files::identity_of(&meta)))
     }
 
-    fn check(&self, envelope: Vec<u8>, identity: (u64, u64)) -> Examined {
+    fn check(&self, envelope: Vec<u8>, file_id: (u64, u64)) -> Examined {
         let verified = match dsse::verify(&envelope, self.trusted) {
             Ok(verified) => verified,
             Err(err) => return Examined::Rejected(verify_kind(&err), err.to_string()),
@@ -218,6 +221,7 @@ impl Examiner<'_> {
             );
         };
         Examined::Accepted(Box::new(Accepted {
+            identity: Identity::of_verified(&envelope, &verified.payload),
             digest: digest_hex(&envelope),
             envelope,
             label: verified.label,
@@ -229,7 +233,7 @@ impl Examiner<'_> {
             reset_reason: finding.chain_reset.map(|r| r.reason),
             time: finding.time,
             verdict: finding.verdict.as_str().to_string(),
-            identity,
+            file_id,
         }))
     }
 }

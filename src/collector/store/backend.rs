@@ -29,8 +29,12 @@ use super::StoreError;
 /// A verified finding about to be stored.
 #[derive(Debug, Clone)]
 pub struct NewFinding<'a> {
-    /// What makes two arrivals the same finding; unique in the store.
+    /// What makes two arrivals the same finding (`Identity::payload`); unique in the store.
     pub identity: &'a str,
+    /// Hex SHA-256 of `envelope`, the bytes as they arrived.
+    pub digest: &'a str,
+    /// What the host's next finding names as `previous` (`Identity::link`).
+    pub link_digest: &'a str,
     pub host_id: &'a str,
     pub keyid: &'a str,
     pub hostname: Option<&'a str>,
@@ -61,6 +65,8 @@ pub struct NewReplay<'a> {
     pub file: &'a str,
     pub archived_as: &'a str,
     pub noticed_at: &'a str,
+    /// The envelope as it arrived this time, kept as evidence of what was delivered.
+    pub envelope: &'a [u8],
 }
 
 /// A file refused at ingest.
@@ -95,6 +101,8 @@ pub struct StoredFinding {
     pub host_id: String,
     pub sequence: i64,
     pub previous: Option<String>,
+    pub payload_digest: Option<String>,
+    pub link_digest: Option<String>,
     pub inbox_name: String,
     pub envelope: Vec<u8>,
 }

@@ -6,6 +6,7 @@
 //!
 //! What it must not do: change anything it finds, or trust any column over the envelope.
 
+use crate::collector::identity::Identity;
 use crate::collector::trust;
 use crate::finding::chain_state::digest_hex;
 use crate::finding::dsse;
@@ -51,6 +52,12 @@ fn check_stored(stored: &StoredFinding, trusted: &TrustedKeys) -> Result<(), Str
         return Err("stored envelope does not match its recorded digest".to_string());
     }
     let verified = dsse::verify(&stored.envelope, trusted).map_err(|e| e.to_string())?;
+    let identity = Identity::of_verified(&stored.envelope, &verified.payload);
+    if stored.payload_digest.as_deref() != Some(identity.payload.as_str())
+        || stored.link_digest.as_deref() != Some(identity.link.as_str())
+    {
+        return Err("stored payload or link digest differs from the envelope".to_string());
+    }
     if verified.label != stored.host_id {
         return Err(format!(
             "signed by key enrolled as {}, but stored for host {}",

@@ -16,7 +16,7 @@ pub fn links_by_host(conn: &Connection) -> Result<BTreeMap<String, Vec<Link>>, S
     let mut stmt = conn
         .prepare(
             "SELECT host_id, id, digest, sequence, previous, reset_reason, time, received_at,
-                    inbox_name
+                    inbox_name, link_digest
              FROM findings ORDER BY host_id, id",
         )
         .map_err(StoreError::at("reading the chains"))?;
@@ -35,6 +35,10 @@ pub fn links_by_host(conn: &Connection) -> Result<BTreeMap<String, Vec<Link>>, S
                     time: row.get(6)?,
                     received_at: row.get(7)?,
                     file: row.get(8)?,
+                    // Filled for every row by migration 3, written with every insert since.
+                    link_digest: row
+                        .get::<_, Option<String>>(9)?
+                        .unwrap_or_else(|| row.get(2).unwrap_or_default()),
                 },
             ))
         })
@@ -121,7 +125,8 @@ pub fn for_each_finding(
 ) -> Result<u64, StoreError> {
     let mut stmt = conn
         .prepare(
-            "SELECT id, digest, host_id, sequence, previous, inbox_name, envelope
+            "SELECT id, digest, host_id, sequence, previous, inbox_name, envelope,
+                    payload_digest, link_digest
              FROM findings ORDER BY id",
         )
         .map_err(StoreError::at("reading findings"))?;
@@ -137,6 +142,8 @@ pub fn for_each_finding(
                 previous: row.get(4)?,
                 inbox_name: row.get(5)?,
                 envelope: row.get(6)?,
+                payload_digest: row.get(7)?,
+                link_digest: row.get(8)?,
             })
         };
         let finding = read(row).map_err(StoreError::at("reading findings"))?;

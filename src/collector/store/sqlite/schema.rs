@@ -8,15 +8,24 @@
 //! What it must not do: edit a step that has shipped (add one instead), or change or drop a
 //! stored envelope while migrating.
 
-use rusqlite::Connection;
+use rusqlite::{params, Connection, Transaction};
 
+use crate::collector::identity::Identity;
 use crate::collector::store::StoreError;
 
-/// Schema steps, in order. Never edit a step that has shipped; add one.
-pub const MIGRATIONS: &[&str] = &[
+/// One part of a migration: SQL, or a computation SQLite cannot do (a SHA-256) in Rust.
+pub enum Step {
+    Sql(&'static str),
+    Rust(fn(&Transaction<'_>) -> Result<(), StoreError>),
+}
+
+/// Schema migrations, in order; each runs in one transaction. Never edit a migration that
+/// has shipped; add one.
+pub const MIGRATIONS: &[&[Step]] = &[
     // 1: findings (verbatim envelopes and the fields the chain and report query),
     // refused files, replay events.
-    "CREATE TABLE findings (
+    &[Step::Sql(
+        "CREATE TABLE findings (
         id INTEGER PRIMARY KEY,
         digest TEXT NOT NULL UNIQUE,
         host_id TEXT NOT NULL,
@@ -49,9 +58,11 @@ pub const MIGRATIONS: &[&str] = &[
         archived_as TEXT NOT NULL UNIQUE,
         noticed_at TEXT NOT NULL
     );",
+    )],
     // 2: enrolled keys, so the report lists hosts that never sent a finding without needing
     // the trust folder; filled from the keys findings were already stored under.
-    "CREATE TABLE enrolled_keys (
+    &[Step::Sql(
+        "CREATE TABLE enrolled_keys (
         keyid TEXT PRIMARY KEY,
         host_id TEXT NOT NULL,
         public_key TEXT,
@@ -61,7 +72,123 @@ pub const MIGRATIONS: &[&str] = &[
     INSERT OR IGNORE INTO enrolled_keys (keyid, host_id, public_key, first_seen, last_seen)
         SELECT keyid, host_id, NULL, MIN(received_at), MAX(received_at)
         FROM findings GROUP BY keyid, host_id;",
+    )],
+    // 3: a finding's identity is its signed payload, not its envelope's formatting: the
+    // payload digest is unique, and the digest of the envelope in the agent's own form is
+    // what chains link by. Findings an older collector stored twice (the same payload in two
+    // formattings) become one finding and a replay, the second envelope kept with the replay.
+    &[
+        Step::Sql(
+            "ALTER TABLE findings ADD COLUMN payload_digest TEXT;
+             ALTER TABLE findings ADD COLUMN link_digest TEXT;
+             ALTER TABLE replays ADD COLUMN envelope BLOB;",
+        ),
+        Step::Rust(fill_identities),
+        Step::Rust(merge_same_payload),
+        Step::Sql(
+            "CREATE UNIQUE INDEX findings_by_payload ON findings (payload_digest);
+             CREATE INDEX findings_by_link ON findings (link_digest);",
+        ),
+    ],
 ];
+
+/// Migration 3: the payload and link digests of every stored finding. An envelope that no
+/// longer decodes keeps no payload digest (reverify names it) and links by its own digest.
+fn fill_identities(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let rows: Vec<(i64, String, Vec<u8>)> = {
+        let mut stmt = tx
+            .prepare("SELECT id, digest, envelope FROM findings")
+            .map_err(StoreError::at("reading findings to migrate"))?;
+        let rows = stmt
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .map_err(StoreError::at("reading findings to migrate"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(StoreError::at("reading findings to migrate"))?
+    };
+    let mut update = tx
+        .prepare("UPDATE findings SET payload_digest = ?2, link_digest = ?3 WHERE id = ?1")
+        .map_err(StoreError::at("migrating findings"))?;
+    for (id, digest, envelope) in rows {
+        let (payload, link) = match Identity::of_stored(&envelope) {
+            Some(identity) => (Some(identity.payload), identity.link),
+            None => (None, digest),
+        };
+        update
+            .execute(params![id, payload, link])
+            .map_err(StoreError::at("migrating findings"))?;
+    }
+    Ok(())
+}
+
+/// Migration 3: of several stored findings with one payload, the first stored stays; each
+/// later one becomes a replay of it (its envelope moved to the replay, its own replays
+/// re-pointed), so no envelope is lost and the chain sees the finding once.
+fn merge_same_payload(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    struct Later {
+        id: i64,
+        digest: String,
+        kept: String,
+        file: String,
+        archived_as: String,
+        received_at: String,
+        envelope: Vec<u8>,
+    }
+    let later: Vec<Later> = {
+        let mut stmt = tx
+            .prepare(
+                "SELECT f.id, f.digest, k.digest, f.inbox_name, f.archived_as, f.received_at,
+                        f.envelope
+                 FROM findings f
+                 JOIN (SELECT payload_digest, MIN(id) AS first FROM findings
+                       WHERE payload_digest IS NOT NULL GROUP BY payload_digest) g
+                   ON g.payload_digest = f.payload_digest AND f.id > g.first
+                 JOIN findings k ON k.id = g.first
+                 ORDER BY f.id",
+            )
+            .map_err(StoreError::at("finding findings stored twice"))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok(Later {
+                    id: row.get(0)?,
+                    digest: row.get(1)?,
+                    kept: row.get(2)?,
+                    file: row.get(3)?,
+                    archived_as: row.get(4)?,
+                    received_at: row.get(5)?,
+                    envelope: row.get(6)?,
+                })
+            })
+            .map_err(StoreError::at("finding findings stored twice"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(StoreError::at("finding findings stored twice"))?
+    };
+    for Later {
+        id,
+        digest,
+        kept,
+        file,
+        archived_as,
+        received_at,
+        envelope,
+    } in later
+    {
+        let merge = || -> rusqlite::Result<()> {
+            tx.execute(
+                "UPDATE replays SET digest = ?2 WHERE digest = ?1",
+                params![digest, kept],
+            )?;
+            tx.execute(
+                "INSERT INTO replays (digest, file, archived_as, noticed_at, envelope)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![kept, file, archived_as, received_at, envelope],
+            )?;
+            tx.execute("DELETE FROM findings WHERE id = ?1", params![id])?;
+            Ok(())
+        };
+        merge().map_err(StoreError::at("merging a finding stored twice"))?;
+    }
+    Ok(())
+}
 
 /// The schema version this program writes.
 pub fn latest_version() -> usize {
@@ -82,7 +209,7 @@ pub fn migrate(conn: &mut Connection, up_to: usize) -> Result<(), StoreError> {
     if current > known {
         return Err(StoreError::TooNew { found, known });
     }
-    for (index, step) in MIGRATIONS
+    for (index, steps) in MIGRATIONS
         .iter()
         .enumerate()
         .take(up_to.min(known))
@@ -98,8 +225,14 @@ pub fn migrate(conn: &mut Connection, up_to: usize) -> Result<(), StoreError> {
         if usize::try_from(now).map_or(true, |now| now > index) {
             continue;
         }
-        tx.execute_batch(step)
-            .map_err(StoreError::at("applying a schema migration"))?;
+        for step in *steps {
+            match step {
+                Step::Sql(sql) => tx
+                    .execute_batch(sql)
+                    .map_err(StoreError::at("applying a schema migration"))?,
+                Step::Rust(apply) => apply(&tx)?,
+            }
+        }
         // PRAGMA takes no bound parameters; the value is our own integer.
         tx.execute_batch(&format!("PRAGMA user_version = {}", index + 1))
             .map_err(StoreError::at("recording the schema version"))?;
@@ -169,6 +302,87 @@ mod tests {
         drop(conn);
         // Opening again is a no-op.
         Store::open(&path).unwrap();
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// A version 2 database in which an older collector stored one finding twice (once as
+    /// written, once re-indented by an inbox writer) migrates to one finding and a replay:
+    /// the re-indented envelope is kept with the replay, and the replay recorded against the
+    /// second copy now points at the first.
+    #[test]
+    fn version_2_database_with_a_reformatted_duplicate_migrates() {
+        use crate::finding::chain_state::digest_hex;
+        let path = temp_db("migrate-3");
+        let key = crate::finding::keys::PrivateKey::generate().unwrap();
+        let written = crate::finding::dsse::sign(br#"{"n":1}"#, &key)
+            .to_json()
+            .into_bytes();
+        let value: serde_json::Value = serde_json::from_slice(&written).unwrap();
+        let pretty = serde_json::to_vec_pretty(&value).unwrap();
+        let other = crate::finding::dsse::sign(br#"{"n":2}"#, &key)
+            .to_json()
+            .into_bytes();
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            configure(&conn).unwrap();
+            migrate(&mut conn, 2).unwrap();
+            for (name, envelope) in [("a", &written), ("b", &other), ("c", &pretty)] {
+                conn.execute(
+                    "INSERT INTO findings (digest, host_id, keyid, hostname, machine_id,
+                        sequence, previous, reset_reason, time, verdict, inbox_name,
+                        archived_as, received_at, envelope)
+                     VALUES (?1, 'ws-1', 'k1', 'h', 'ws-1', 1, NULL, NULL,
+                        '2026-01-01T00:00:00Z', 'compliant', ?2, ?2, '2026-01-02T00:00:00Z',
+                        ?3)",
+                    params![digest_hex(envelope), name, envelope],
+                )
+                .unwrap();
+            }
+            conn.execute(
+                "INSERT INTO replays (digest, file, archived_as, noticed_at)
+                 VALUES (?1, 'c', 'c.1', '2026-01-03T00:00:00Z')",
+                [digest_hex(&pretty)],
+            )
+            .unwrap();
+        }
+        drop(Store::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        let findings: Vec<(String, Option<String>, Option<String>)> = conn
+            .prepare("SELECT inbox_name, payload_digest, link_digest FROM findings ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            findings,
+            vec![
+                (
+                    "a".to_string(),
+                    Some(digest_hex(br#"{"n":1}"#)),
+                    Some(digest_hex(&written))
+                ),
+                (
+                    "b".to_string(),
+                    Some(digest_hex(br#"{"n":2}"#)),
+                    Some(digest_hex(&other))
+                ),
+            ]
+        );
+        let replays: Vec<(String, String, Option<Vec<u8>>)> = conn
+            .prepare("SELECT digest, archived_as, envelope FROM replays ORDER BY archived_as")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            replays,
+            vec![
+                (digest_hex(&written), "c".to_string(), Some(pretty.clone())),
+                (digest_hex(&written), "c.1".to_string(), None),
+            ]
+        );
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 

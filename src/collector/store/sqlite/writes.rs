@@ -22,7 +22,9 @@ pub struct SqliteBatch<'conn> {
 impl Batch for SqliteBatch<'_> {
     fn find(&mut self, identity: &str) -> Result<Option<StoredRef>, StoreError> {
         self.tx
-            .prepare_cached("SELECT inbox_name, archived_as FROM findings WHERE digest = ?1")
+            .prepare_cached(
+                "SELECT inbox_name, archived_as FROM findings WHERE payload_digest = ?1",
+            )
             .and_then(|mut stmt| {
                 stmt.query_row([identity], |row| {
                     Ok(StoredRef {
@@ -39,15 +41,17 @@ impl Batch for SqliteBatch<'_> {
         let changed = self
             .tx
             .prepare_cached(
-                "INSERT INTO findings (digest, host_id, keyid, hostname, machine_id, sequence,
-                    previous, reset_reason, time, verdict, inbox_name, archived_as, received_at,
-                    envelope)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-                 ON CONFLICT (digest) DO NOTHING",
+                "INSERT INTO findings (payload_digest, digest, link_digest, host_id, keyid,
+                    hostname, machine_id, sequence, previous, reset_reason, time, verdict,
+                    inbox_name, archived_as, received_at, envelope)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                 ON CONFLICT DO NOTHING",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
                     f.identity,
+                    f.digest,
+                    f.link_digest,
                     f.host_id,
                     f.keyid,
                     f.hostname,
@@ -70,12 +74,18 @@ impl Batch for SqliteBatch<'_> {
     fn insert_replay(&mut self, r: &NewReplay<'_>) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(
-                "INSERT INTO replays (digest, file, archived_as, noticed_at)
-                 VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO replays (digest, file, archived_as, noticed_at, envelope)
+                 SELECT digest, ?2, ?3, ?4, ?5 FROM findings WHERE payload_digest = ?1
                  ON CONFLICT (archived_as) DO NOTHING",
             )
             .and_then(|mut stmt| {
-                stmt.execute(params![r.identity, r.file, r.archived_as, r.noticed_at])
+                stmt.execute(params![
+                    r.identity,
+                    r.file,
+                    r.archived_as,
+                    r.noticed_at,
+                    r.envelope
+                ])
             })
             .map_err(StoreError::at("recording a replay"))?;
         Ok(())
