@@ -566,6 +566,51 @@ fn a_reformatted_replay_is_a_replay_and_never_the_hosts_latest() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
+/// A replay under a file name that is not UTF-8 is a replay, not the tail of an interrupted
+/// run; and two refused files whose names differ only in bytes that are not UTF-8 are both
+/// recorded (a lossy name would make them one).
+#[test]
+fn names_that_are_not_utf8_are_told_apart() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = Scratch::new("non-utf8");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let mut hosts = synthetic::hosts(1);
+    synthetic::enroll(&trust, &hosts);
+    let name = std::ffi::OsStr::from_bytes(b"ws-\xff.finding.json");
+    let (_, bytes) = signed(&mut hosts[0], true, 0);
+    fs::write(inbox.join(name), &bytes).unwrap();
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    fs::copy(inbox.join("archive").join(name), inbox.join(name)).unwrap();
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("stored 0, duplicates 1, rejected 0")
+            && !stdout(&out).contains("interrupted"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM replays"), 1);
+    assert_eq!(fs::read_dir(inbox.join("archive")).unwrap().count(), 2);
+
+    for raw in [&b"bad-\xfe.finding.json"[..], &b"bad-\xfd.finding.json"[..]] {
+        fs::write(inbox.join(std::ffi::OsStr::from_bytes(raw)), "{not json").unwrap();
+    }
+    let out = collect(&inbox, &trust, &db);
+    assert!(stdout(&out).contains("rejected 2"), "{}", text(&out));
+    assert_eq!(count(&db, "SELECT count(*) FROM rejected"), 2);
+    let data = report(&db);
+    let files: BTreeSet<&str> = data.rejected.iter().map(|r| r.file.as_str()).collect();
+    assert_eq!(
+        files,
+        BTreeSet::from(["bad-\\xfe.finding.json", "bad-\\xfd.finding.json"]),
+        "names shown with their bytes"
+    );
+}
+
 #[test]
 fn a_missing_finding_is_a_gap_until_it_arrives() {
     let dir = Scratch::new("gap");

@@ -4,9 +4,10 @@
 //! What it must not do: move a file before its row is durable, store a finding twice, or take
 //! a replay for the tail of an interrupted run.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, FileType, OpenOptions};
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::SystemTime;
@@ -51,16 +52,19 @@ pub(super) fn run_batch(
 
     let mut tx = store.batch()?;
     for ((name, _), result) in files.iter().zip(examined) {
-        let shown = name.to_string_lossy();
+        // The name as shown (bytes that are not UTF-8 as \xNN); the bytes are what is stored
+        // and compared.
+        let shown = crate::text::decode_bytes(name.as_bytes());
         match result {
             Examined::Gone => {}
             Examined::Deferred => outcome.deferred += 1,
             Examined::Rejected(kind, reason) => {
                 let to = names.reserve(&rejected, name, true)?;
-                let stored_as = format!("{REJECTED_DIR}/{}", to.to_string_lossy());
+                let mut stored_as = OsString::from(format!("{REJECTED_DIR}/"));
+                stored_as.push(&to);
                 tx.insert_rejected(&NewRejected {
-                    file: &shown,
-                    stored_as: &stored_as,
+                    file: name.as_bytes(),
+                    stored_as: stored_as.as_bytes(),
                     kind: kind.as_str(),
                     reason: &reason,
                     rejected_at: &now,
@@ -80,8 +84,14 @@ pub(super) fn run_batch(
             }
             Examined::Accepted(found) => {
                 if let Some(previous) = tx.find(&found.identity.payload)? {
-                    if previous.inbox_name == shown {
-                        let target = archive.join(&previous.archived_as);
+                    // The tail of an interrupted run is the very file that was stored: the
+                    // same name, byte for byte, and the same inode. A copy under that name is
+                    // a replay. (Rows from before file identities were kept go by the name.)
+                    let same_file = previous.inbox_name == name.as_bytes()
+                        && previous.file_id.is_none_or(|id| id == found.file_id);
+                    if same_file {
+                        let stored_as = OsStr::from_bytes(&previous.archived_as);
+                        let target = archive.join(stored_as);
                         match fs::symlink_metadata(&target) {
                             Err(err)
                                 if err.kind() == io::ErrorKind::NotFound
@@ -91,7 +101,7 @@ pub(super) fn run_batch(
                                 outcome.completed += 1;
                                 actions.push(Action::Archive {
                                     name: name.clone(),
-                                    to: OsString::from(&previous.archived_as),
+                                    to: stored_as.to_os_string(),
                                 });
                                 continue;
                             }
@@ -107,8 +117,8 @@ pub(super) fn run_batch(
                     let to = names.reserve(&archive, name, false)?;
                     tx.insert_replay(&NewReplay {
                         identity: &found.identity.payload,
-                        file: &shown,
-                        archived_as: &to.to_string_lossy(),
+                        file: name.as_bytes(),
+                        archived_as: to.as_bytes(),
                         noticed_at: &now,
                         envelope: &found.envelope,
                     })?;
@@ -133,8 +143,9 @@ pub(super) fn run_batch(
                     reset_reason: found.reset_reason.as_deref(),
                     time: &found.time,
                     verdict: &found.verdict,
-                    inbox_name: &shown,
-                    archived_as: &to.to_string_lossy(),
+                    inbox_name: name.as_bytes(),
+                    archived_as: to.as_bytes(),
+                    file_id: found.file_id,
                     received_at: &now,
                     envelope: &found.envelope,
                 })?;
@@ -144,8 +155,8 @@ pub(super) fn run_batch(
                     // Another collector stored it between the lookup and the insert.
                     tx.insert_replay(&NewReplay {
                         identity: &found.identity.payload,
-                        file: &shown,
-                        archived_as: &to.to_string_lossy(),
+                        file: name.as_bytes(),
+                        archived_as: to.as_bytes(),
                         noticed_at: &now,
                         envelope: &found.envelope,
                     })?;

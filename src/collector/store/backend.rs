@@ -44,17 +44,26 @@ pub struct NewFinding<'a> {
     pub reset_reason: Option<&'a str>,
     pub time: &'a str,
     pub verdict: &'a str,
-    pub inbox_name: &'a str,
-    pub archived_as: &'a str,
+    /// File names as bytes: the file system's names need not be UTF-8.
+    pub inbox_name: &'a [u8],
+    pub archived_as: &'a [u8],
+    /// (device, inode) of the inbox file that was read.
+    pub file_id: (u64, u64),
     pub received_at: &'a str,
     pub envelope: &'a [u8],
 }
 
 /// Where an already stored finding came from and went.
+///
+/// Names are kept twice: as bytes, which is what is compared and unique, and as text for
+/// people (bytes that are not UTF-8 shown as `\xNN`), which two different names may share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRef {
-    pub inbox_name: String,
-    pub archived_as: String,
+    pub inbox_name: Vec<u8>,
+    pub archived_as: Vec<u8>,
+    /// (device, inode) of the file it was read from; unknown for findings stored before
+    /// schema version 4.
+    pub file_id: Option<(u64, u64)>,
 }
 
 /// A stored finding that arrived again.
@@ -62,8 +71,8 @@ pub struct StoredRef {
 pub struct NewReplay<'a> {
     /// The identity of the stored finding it repeats.
     pub identity: &'a str,
-    pub file: &'a str,
-    pub archived_as: &'a str,
+    pub file: &'a [u8],
+    pub archived_as: &'a [u8],
     pub noticed_at: &'a str,
     /// The envelope as it arrived this time, kept as evidence of what was delivered.
     pub envelope: &'a [u8],
@@ -72,8 +81,9 @@ pub struct NewReplay<'a> {
 /// A file refused at ingest.
 #[derive(Debug, Clone)]
 pub struct NewRejected<'a> {
-    pub file: &'a str,
-    pub stored_as: &'a str,
+    pub file: &'a [u8],
+    /// `rejected/<name>`.
+    pub stored_as: &'a [u8],
     pub kind: &'a str,
     pub reason: &'a str,
     pub rejected_at: &'a str,

@@ -90,6 +90,52 @@ pub const MIGRATIONS: &[&[Step]] = &[
              CREATE INDEX findings_by_link ON findings (link_digest);",
         ),
     ],
+    // 4: file names as the bytes they are (a name need not be UTF-8, and two names can look
+    // the same as text), unique by those bytes; and the (device, inode) of the file a finding
+    // was read from, which is what tells the tail of an interrupted run from a replay under
+    // the same name. Earlier rows keep their names' text as bytes and have no inode.
+    &[Step::Sql(
+        "ALTER TABLE findings ADD COLUMN inbox_name_bytes BLOB;
+         ALTER TABLE findings ADD COLUMN archived_as_bytes BLOB;
+         ALTER TABLE findings ADD COLUMN file_dev INTEGER;
+         ALTER TABLE findings ADD COLUMN file_ino INTEGER;
+         UPDATE findings SET inbox_name_bytes = CAST(inbox_name AS BLOB),
+             archived_as_bytes = CAST(archived_as AS BLOB);
+         CREATE TABLE replays_v4 (
+             id INTEGER PRIMARY KEY,
+             digest TEXT NOT NULL REFERENCES findings (digest),
+             file TEXT NOT NULL,
+             file_bytes BLOB NOT NULL,
+             archived_as TEXT NOT NULL,
+             archived_as_bytes BLOB NOT NULL UNIQUE,
+             noticed_at TEXT NOT NULL,
+             envelope BLOB
+         );
+         INSERT INTO replays_v4 (id, digest, file, file_bytes, archived_as, archived_as_bytes,
+                noticed_at, envelope)
+             SELECT id, digest, file, CAST(file AS BLOB), archived_as,
+                CAST(archived_as AS BLOB), noticed_at, envelope
+             FROM replays;
+         DROP TABLE replays;
+         ALTER TABLE replays_v4 RENAME TO replays;
+         CREATE TABLE rejected_v4 (
+             id INTEGER PRIMARY KEY,
+             file TEXT NOT NULL,
+             file_bytes BLOB NOT NULL,
+             stored_as TEXT NOT NULL,
+             stored_as_bytes BLOB NOT NULL UNIQUE,
+             kind TEXT NOT NULL,
+             reason TEXT NOT NULL,
+             rejected_at TEXT NOT NULL
+         );
+         INSERT INTO rejected_v4 (id, file, file_bytes, stored_as, stored_as_bytes, kind,
+                reason, rejected_at)
+             SELECT id, file, CAST(file AS BLOB), stored_as, CAST(stored_as AS BLOB), kind,
+                reason, rejected_at
+             FROM rejected;
+         DROP TABLE rejected;
+         ALTER TABLE rejected_v4 RENAME TO rejected;",
+    )],
 ];
 
 /// Migration 3: the payload and link digests of every stored finding. An envelope that no

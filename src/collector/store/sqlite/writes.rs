@@ -23,13 +23,17 @@ impl Batch for SqliteBatch<'_> {
     fn find(&mut self, identity: &str) -> Result<Option<StoredRef>, StoreError> {
         self.tx
             .prepare_cached(
-                "SELECT inbox_name, archived_as FROM findings WHERE payload_digest = ?1",
+                "SELECT inbox_name_bytes, archived_as_bytes, file_dev, file_ino
+                 FROM findings WHERE payload_digest = ?1",
             )
             .and_then(|mut stmt| {
                 stmt.query_row([identity], |row| {
+                    let dev: Option<i64> = row.get(2)?;
+                    let ino: Option<i64> = row.get(3)?;
                     Ok(StoredRef {
                         inbox_name: row.get(0)?,
                         archived_as: row.get(1)?,
+                        file_id: dev.zip(ino).map(|(d, i)| (from_sql(d), from_sql(i))),
                     })
                 })
                 .optional()
@@ -43,8 +47,10 @@ impl Batch for SqliteBatch<'_> {
             .prepare_cached(
                 "INSERT INTO findings (payload_digest, digest, link_digest, host_id, keyid,
                     hostname, machine_id, sequence, previous, reset_reason, time, verdict,
-                    inbox_name, archived_as, received_at, envelope)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                    inbox_name, archived_as, received_at, envelope, inbox_name_bytes,
+                    archived_as_bytes, file_dev, file_ino)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, ?18, ?19, ?20)
                  ON CONFLICT DO NOTHING",
             )
             .and_then(|mut stmt| {
@@ -61,10 +67,14 @@ impl Batch for SqliteBatch<'_> {
                     f.reset_reason,
                     f.time,
                     f.verdict,
+                    shown(f.inbox_name),
+                    shown(f.archived_as),
+                    f.received_at,
+                    f.envelope,
                     f.inbox_name,
                     f.archived_as,
-                    f.received_at,
-                    f.envelope
+                    to_sql(f.file_id.0),
+                    to_sql(f.file_id.1)
                 ])
             })
             .map_err(StoreError::at("storing a finding"))?;
@@ -74,14 +84,17 @@ impl Batch for SqliteBatch<'_> {
     fn insert_replay(&mut self, r: &NewReplay<'_>) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(
-                "INSERT INTO replays (digest, file, archived_as, noticed_at, envelope)
-                 SELECT digest, ?2, ?3, ?4, ?5 FROM findings WHERE payload_digest = ?1
-                 ON CONFLICT (archived_as) DO NOTHING",
+                "INSERT INTO replays (digest, file, file_bytes, archived_as, archived_as_bytes,
+                    noticed_at, envelope)
+                 SELECT digest, ?2, ?3, ?4, ?5, ?6, ?7 FROM findings WHERE payload_digest = ?1
+                 ON CONFLICT (archived_as_bytes) DO NOTHING",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
                     r.identity,
+                    shown(r.file),
                     r.file,
+                    shown(r.archived_as),
                     r.archived_as,
                     r.noticed_at,
                     r.envelope
@@ -94,12 +107,15 @@ impl Batch for SqliteBatch<'_> {
     fn insert_rejected(&mut self, r: &NewRejected<'_>) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(
-                "INSERT INTO rejected (file, stored_as, kind, reason, rejected_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (stored_as) DO NOTHING",
+                "INSERT INTO rejected (file, file_bytes, stored_as, stored_as_bytes, kind,
+                    reason, rejected_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (stored_as_bytes) DO NOTHING",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
+                    shown(r.file),
                     r.file,
+                    shown(r.stored_as),
                     r.stored_as,
                     r.kind,
                     r.reason,
@@ -115,6 +131,20 @@ impl Batch for SqliteBatch<'_> {
             .commit()
             .map_err(StoreError::at("committing a batch"))
     }
+}
+
+/// A file name for people: bytes that are not UTF-8 as `\xNN`.
+fn shown(name: &[u8]) -> String {
+    crate::text::decode_bytes(name)
+}
+
+/// SQLite integers are signed; device and inode numbers are kept bit for bit.
+fn to_sql(value: u64) -> i64 {
+    i64::from_ne_bytes(value.to_ne_bytes())
+}
+
+fn from_sql(value: i64) -> u64 {
+    u64::from_ne_bytes(value.to_ne_bytes())
 }
 
 /// Remembers the keys in the trust store, so the report can list enrolled hosts that never
