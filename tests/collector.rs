@@ -611,6 +611,61 @@ fn names_that_are_not_utf8_are_told_apart() {
     );
 }
 
+/// Someone who can write the inbox replaces `archive/` and `rejected/` with symlinks to a
+/// folder of their choosing while a pass runs. The collector keeps moving files (and writing
+/// `.reason` files) into the folders it opened at the start: nothing lands outside.
+#[test]
+fn folders_swapped_for_links_mid_pass_are_not_followed() {
+    let dir = Scratch::new("swap");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let outside = dir.dir("outside");
+    let mut hosts = synthetic::hosts(4);
+    synthetic::enroll(&trust, &hosts);
+    let written = synthetic::write_chains(&inbox, &mut hosts, 40);
+    for path in &written {
+        let mut bad = path.as_os_str().to_os_string();
+        bad.push("-bad");
+        fs::write(bad, "{not json").unwrap();
+    }
+    let mut child = collector()
+        .args(["collect", "--batch", "1", "--inbox"])
+        .arg(&inbox)
+        .arg("--trust")
+        .arg(&trust)
+        .arg("--db")
+        .arg(&db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while fs::read_dir(inbox.join("archive")).map_or(0, |d| d.count()) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    for sub in ["archive", "rejected"] {
+        fs::rename(inbox.join(sub), inbox.join(format!("{sub}-real"))).unwrap();
+        let target = outside.join(sub);
+        fs::create_dir(&target).unwrap();
+        std::os::unix::fs::symlink(&target, inbox.join(sub)).unwrap();
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the pass ended before the folders were swapped"
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    for sub in ["archive", "rejected"] {
+        let landed = names(&outside.join(sub));
+        assert!(landed.is_empty(), "{} files in outside/{sub}", landed.len());
+    }
+    assert_eq!(names(&inbox.join("archive-real")).len(), written.len());
+    assert_eq!(names(&inbox.join("rejected-real")).len(), 2 * written.len());
+    assert_eq!(count(&db, "SELECT count(*) FROM findings"), 160);
+}
+
 #[test]
 fn a_missing_finding_is_a_gap_until_it_arrives() {
     let dir = Scratch::new("gap");

@@ -5,19 +5,15 @@
 //! a replay for the tail of an interrupted run.
 
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, FileType, OpenOptions};
-use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::Path;
 use std::time::SystemTime;
 
 use crate::collector::store::{NewFinding, NewRejected, NewReplay, Store};
 use crate::time::rfc3339_utc;
 
 use super::examine::Examined;
-use super::folders::{move_no_clobber, Names};
-use super::{io_err, IngestError, Outcome, ARCHIVE_DIR, REJECTED_DIR};
+use super::folders::{Folder, InboxDirs, Kind, Names};
+use super::{IngestError, Outcome, REJECTED_DIR};
 
 /// What to do with an inbox file once its batch has committed.
 enum Action {
@@ -39,13 +35,11 @@ enum Action {
 /// Records one batch in one transaction, then moves its files.
 pub(super) fn run_batch(
     store: &mut Store,
-    inbox: &Path,
-    files: &[(OsString, Option<FileType>)],
+    dirs: &InboxDirs,
+    files: &[(OsString, Kind)],
     examined: Vec<Examined>,
     names: &mut Names,
 ) -> Result<Outcome, IngestError> {
-    let archive = inbox.join(ARCHIVE_DIR);
-    let rejected = inbox.join(REJECTED_DIR);
     let now = rfc3339_utc(SystemTime::now());
     let mut outcome = Outcome::default();
     let mut actions = Vec::with_capacity(files.len());
@@ -59,7 +53,7 @@ pub(super) fn run_batch(
             Examined::Gone => {}
             Examined::Deferred => outcome.deferred += 1,
             Examined::Rejected(kind, reason) => {
-                let to = names.reserve(&rejected, name, true)?;
+                let to = names.reserve(dirs, Folder::Rejected, name, true)?;
                 let mut stored_as = OsString::from(format!("{REJECTED_DIR}/"));
                 stored_as.push(&to);
                 tx.insert_rejected(&NewRejected {
@@ -91,12 +85,8 @@ pub(super) fn run_batch(
                         && previous.file_id.is_none_or(|id| id == found.file_id);
                     if same_file {
                         let stored_as = OsStr::from_bytes(&previous.archived_as);
-                        let target = archive.join(stored_as);
-                        match fs::symlink_metadata(&target) {
-                            Err(err)
-                                if err.kind() == io::ErrorKind::NotFound
-                                    && names.reserved.insert(target.clone()) =>
-                            {
+                        match dirs.file_id(Folder::Archive, stored_as)? {
+                            None if names.claim(Folder::Archive, stored_as) => {
                                 // Committed, then interrupted before the move.
                                 outcome.completed += 1;
                                 actions.push(Action::Archive {
@@ -105,7 +95,7 @@ pub(super) fn run_batch(
                                 });
                                 continue;
                             }
-                            Ok(meta) if (meta.dev(), meta.ino()) == found.file_id => {
+                            Some(id) if id == found.file_id => {
                                 // Interrupted between linking into archive/ and unlinking.
                                 outcome.completed += 1;
                                 actions.push(Action::DropLink { name: name.clone() });
@@ -114,7 +104,7 @@ pub(super) fn run_batch(
                             _ => {}
                         }
                     }
-                    let to = names.reserve(&archive, name, false)?;
+                    let to = names.reserve(dirs, Folder::Archive, name, false)?;
                     tx.insert_replay(&NewReplay {
                         identity: &found.identity.payload,
                         file: name.as_bytes(),
@@ -129,7 +119,7 @@ pub(super) fn run_batch(
                     });
                     continue;
                 }
-                let to = names.reserve(&archive, name, false)?;
+                let to = names.reserve(dirs, Folder::Archive, name, false)?;
                 let inserted = tx.insert_finding(&NewFinding {
                     identity: &found.identity.payload,
                     digest: &found.digest,
@@ -174,26 +164,14 @@ pub(super) fn run_batch(
     // Only now may files leave the inbox: everything above is durable.
     for action in actions {
         match action {
-            Action::Archive { name, to } => {
-                move_no_clobber(&inbox.join(&name), &archive.join(&to))?;
-            }
+            Action::Archive { name, to } => dirs.move_no_clobber(&name, Folder::Archive, &to)?,
             Action::Reject { name, to, reason } => {
-                move_no_clobber(&inbox.join(&name), &rejected.join(&to))?;
+                dirs.move_no_clobber(&name, Folder::Rejected, &to)?;
                 let mut reason_name = to;
                 reason_name.push(".reason");
-                let reason_path = rejected.join(reason_name);
-                let written = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o644)
-                    .open(&reason_path)
-                    .and_then(|mut file| io::Write::write_all(&mut file, reason.as_bytes()));
-                written.map_err(io_err(&reason_path, "writing the reason"))?;
+                dirs.write_reason(&reason_name, &reason)?;
             }
-            Action::DropLink { name } => {
-                let path = inbox.join(&name);
-                fs::remove_file(&path).map_err(io_err(&path, "removing a second link"))?;
-            }
+            Action::DropLink { name } => dirs.remove_second_link(&name)?,
         }
     }
     Ok(outcome)

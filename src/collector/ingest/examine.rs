@@ -7,21 +7,20 @@
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, FileType};
-use std::io;
-use std::path::Path;
+use std::fs::Metadata;
 use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
 use crate::collector::identity::Identity;
 use crate::collector::trust;
-use crate::files::{self, Links, ReadError};
+use crate::files::{self, ReadError};
 use crate::finding::chain_state::digest_hex;
 use crate::finding::dsse::{self, VerifyError};
 use crate::finding::keys::TrustedKeys;
 use crate::finding::v1;
 
+use super::folders::{InboxDirs, Kind};
 use super::RejectKind;
 
 /// A file that passed every check.
@@ -89,7 +88,7 @@ struct SchemaOnly {
 }
 
 pub(super) struct Examiner<'a> {
-    pub(super) inbox: &'a Path,
+    pub(super) dirs: &'a InboxDirs,
     pub(super) trusted: &'a TrustedKeys,
     pub(super) max_size: u64,
     pub(super) settle: Option<Duration>,
@@ -98,13 +97,11 @@ pub(super) struct Examiner<'a> {
 }
 
 impl Examiner<'_> {
-    pub(super) fn examine(&self, name: &OsStr, file_type: Option<FileType>) -> Examined {
-        let path = self.inbox.join(name);
-        let file_type = match file_type {
-            Some(t) => t,
-            None => match fs::symlink_metadata(&path) {
-                Ok(meta) => meta.file_type(),
-                Err(err) if err.kind() == io::ErrorKind::NotFound => return Examined::Gone,
+    pub(super) fn examine(&self, name: &OsStr, kind: Kind) -> Examined {
+        let kind = match kind {
+            Kind::Unknown => match self.dirs.kind_of(name) {
+                Ok(Some(kind)) => kind,
+                Ok(None) => return Examined::Gone,
                 Err(err) => {
                     return Examined::Rejected(
                         RejectKind::Unreadable,
@@ -112,40 +109,31 @@ impl Examiner<'_> {
                     )
                 }
             },
+            known => known,
         };
-        if !file_type.is_file() {
-            return Examined::Rejected(RejectKind::NotRegularFile, not_regular(file_type));
-        }
-        if let Some(settle) = self.settle {
-            if !self.complete.contains(name) {
-                let fresh = fs::symlink_metadata(&path)
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|m| self.now.duration_since(m).ok())
-                    .is_none_or(|age| age < settle);
-                if fresh {
-                    return Examined::Deferred;
-                }
+        match kind {
+            Kind::Regular | Kind::Unknown => {}
+            Kind::Symlink => return symlink(),
+            Kind::Other(what) => {
+                return Examined::Rejected(
+                    RejectKind::NotRegularFile,
+                    format!("not a regular file: {what}"),
+                )
             }
         }
-        match self.read(&path) {
+        match self.read(name) {
             Ok((bytes, file_id)) => self.check(bytes, file_id),
             Err(examined) => examined,
         }
     }
 
-    fn read(&self, path: &Path) -> Result<(Vec<u8>, (u64, u64)), Examined> {
+    fn read(&self, name: &OsStr) -> Result<(Vec<u8>, (u64, u64)), Examined> {
         // Refusing links: a symlink swapped in after the listing is refused, not followed;
         // the non-blocking open means a FIFO swapped in does not hang the collector.
-        let (file, meta) = match files::open_regular(path, Links::Refuse) {
+        let (file, meta) = match self.dirs.open_file(name) {
             Ok(opened) => opened,
             Err(ReadError::NotFound) => return Err(Examined::Gone),
-            Err(ReadError::Symlink) => {
-                return Err(Examined::Rejected(
-                    RejectKind::NotRegularFile,
-                    "a symbolic link (its target was not read or moved)".to_string(),
-                ))
-            }
+            Err(ReadError::Symlink) => return Err(symlink()),
             Err(ReadError::NotRegular(what)) => {
                 return Err(Examined::Rejected(
                     RejectKind::NotRegularFile,
@@ -159,6 +147,11 @@ impl Examiner<'_> {
                 ))
             }
         };
+        if let Some(settle) = self.settle {
+            if !self.complete.contains(name) && self.is_fresh(&meta, settle) {
+                return Err(Examined::Deferred);
+            }
+        }
         if meta.len() > self.max_size {
             return Err(too_large(meta.len(), self.max_size));
         }
@@ -179,6 +172,14 @@ impl Examiner<'_> {
             }
         }
         Ok((bytes, files::identity_of(&meta)))
+    }
+
+    /// Modified less than `window` ago (or in the future, or at an unknown time).
+    fn is_fresh(&self, meta: &Metadata, window: Duration) -> bool {
+        meta.modified()
+            .ok()
+            .and_then(|m| self.now.duration_since(m).ok())
+            .is_none_or(|age| age < window)
     }
 
     fn check(&self, envelope: Vec<u8>, file_id: (u64, u64)) -> Examined {
@@ -250,13 +251,11 @@ fn unknown_schema(schema: Option<&str>) -> Examined {
     Examined::Rejected(RejectKind::UnknownSchema, reason)
 }
 
-fn not_regular(file_type: FileType) -> String {
-    let what = if file_type.is_symlink() {
-        "a symbolic link (its target was not read or moved)"
-    } else {
-        files::describe_type(file_type)
-    };
-    format!("not a regular file: {what}")
+fn symlink() -> Examined {
+    Examined::Rejected(
+        RejectKind::NotRegularFile,
+        "not a regular file: a symbolic link (its target was not read or moved)".to_string(),
+    )
 }
 
 fn too_large(len: u64, limit: u64) -> Examined {
@@ -281,10 +280,7 @@ fn verify_kind(err: &VerifyError) -> RejectKind {
 }
 
 /// Examines files on up to four threads; signature checks and JSON parsing dominate a pass.
-pub(super) fn examine_all(
-    examiner: &Examiner<'_>,
-    files: &[(OsString, Option<FileType>)],
-) -> Vec<Examined> {
+pub(super) fn examine_all(examiner: &Examiner<'_>, files: &[(OsString, Kind)]) -> Vec<Examined> {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .clamp(1, 4);

@@ -25,9 +25,8 @@ mod outcome;
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fmt;
-use std::fs::FileType;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -43,7 +42,7 @@ pub use outcome::Outcome;
 
 use batch::run_batch;
 use examine::{examine_all, Examined, Examiner};
-use folders::{list_inbox, Names};
+use folders::{InboxDirs, Kind, Names};
 
 /// Default size limit of one inbox file.
 pub const DEFAULT_MAX_SIZE: u64 = 4 * 1024 * 1024;
@@ -136,14 +135,6 @@ impl From<StoreError> for IngestError {
     }
 }
 
-fn io_err<'a>(path: &'a Path, step: &'static str) -> impl FnOnce(io::Error) -> IngestError + 'a {
-    move |source| IngestError::Io {
-        path: path.to_path_buf(),
-        step,
-        source,
-    }
-}
-
 /// One pass over the inbox. Stops between batches when `stop` is set.
 ///
 /// `complete` names files known to be whole (inotify saw them closed or moved in); with
@@ -155,10 +146,12 @@ pub fn collect(
     complete: &HashSet<OsString>,
     stop: &AtomicBool,
 ) -> Result<Outcome, IngestError> {
-    prepare_inbox(&options.inbox)?;
-    let files = list_inbox(&options.inbox)?;
+    // Opened once: whatever happens to these names during the pass, the pass keeps using
+    // the folders it opened.
+    let dirs = InboxDirs::open(&options.inbox)?;
+    let files = dirs.list()?;
     let examiner = Examiner {
-        inbox: &options.inbox,
+        dirs: &dirs,
         trusted,
         max_size: options.max_size.min(MAX_ENVELOPE_BYTES as u64),
         settle: options.settle,
@@ -174,17 +167,14 @@ pub fn collect(
         }
         bar
     });
-    let mut names = Names {
-        reserved: HashSet::new(),
-    };
+    let mut names = Names::default();
     let mut outcome = Outcome::default();
-    let batches: Vec<&[(OsString, Option<FileType>)]> =
-        files.chunks(options.batch.max(1)).collect();
+    let batches: Vec<&[(OsString, Kind)]> = files.chunks(options.batch.max(1)).collect();
     // The next batch is examined while this one is recorded and moved: examining is CPU work
     // on every core, recording is one thread mostly waiting on SQLite and the file system.
     let examiner = &examiner;
     let result = std::thread::scope(|scope| -> Result<(), IngestError> {
-        let examine = |batch: &'_ [(OsString, Option<FileType>)]| {
+        let examine = |batch: &'_ [(OsString, Kind)]| {
             let batch = batch.to_vec();
             scope.spawn(move || examine_all(examiner, &batch))
         };
@@ -201,7 +191,7 @@ pub fn collect(
             } else if let Some(following) = batches.get(i + 1) {
                 next = Some(examine(following));
             }
-            let done = run_batch(store, &options.inbox, batch, examined, &mut names)?;
+            let done = run_batch(store, &dirs, batch, examined, &mut names)?;
             outcome.add(done);
             if let Some(bar) = &progress {
                 bar.inc(u64::try_from(batch.len()).unwrap_or(0));
