@@ -666,6 +666,58 @@ fn folders_swapped_for_links_mid_pass_are_not_followed() {
     assert_eq!(count(&db, "SELECT count(*) FROM findings"), 160);
 }
 
+/// A finding copied into the inbox slowly, under its final name (`cp` onto a share), is met
+/// half-written by a one-pass collect: it is left for the next pass, not rejected, and taken
+/// in once complete. A truncated file nobody has touched for long is refused as before.
+#[test]
+fn a_finding_still_being_copied_in_is_left_for_the_next_pass() {
+    let dir = Scratch::new("slow-copy");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let mut hosts = synthetic::hosts(1);
+    synthetic::enroll(&trust, &hosts);
+    let (name, bytes) = signed(&mut hosts[0], false, 0);
+    let (head, tail) = bytes.split_at(bytes.len() / 2);
+    fs::write(inbox.join(&name), head).unwrap();
+    fs::write(inbox.join("empty.finding.json"), "").unwrap();
+
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("stored 0, duplicates 0, rejected 0; 2 left for a later pass"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(names(&inbox.join("rejected")), Vec::<String>::new());
+
+    let mut file = fs::OpenOptions::new()
+        .append(true)
+        .open(inbox.join(&name))
+        .unwrap();
+    std::io::Write::write_all(&mut file, tail).unwrap();
+    drop(file);
+    let out = collect(&inbox, &trust, &db);
+    assert!(stdout(&out).contains("stored 1, "), "{}", text(&out));
+    assert_eq!(names(&inbox.join("archive")), vec![name]);
+
+    // Truncated and untouched for an hour: not a copy in progress.
+    let empty = fs::File::options()
+        .write(true)
+        .open(inbox.join("empty.finding.json"))
+        .unwrap();
+    empty
+        .set_modified(SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("rejected 1 (malformed 1)"),
+        "{}",
+        text(&out)
+    );
+}
+
 #[test]
 fn a_missing_finding_is_a_gap_until_it_arrives() {
     let dir = Scratch::new("gap");

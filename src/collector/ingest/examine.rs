@@ -122,12 +122,12 @@ impl Examiner<'_> {
             }
         }
         match self.read(name) {
-            Ok((bytes, file_id)) => self.check(bytes, file_id),
+            Ok(read) => self.check(read),
             Err(examined) => examined,
         }
     }
 
-    fn read(&self, name: &OsStr) -> Result<(Vec<u8>, (u64, u64)), Examined> {
+    fn read(&self, name: &OsStr) -> Result<Read, Examined> {
         // Refusing links: a symlink swapped in after the listing is refused, not followed;
         // the non-blocking open means a FIFO swapped in does not hang the collector.
         let (file, meta) = match self.dirs.open_file(name) {
@@ -171,7 +171,13 @@ impl Examiner<'_> {
                 ))
             }
         }
-        Ok((bytes, files::identity_of(&meta)))
+        let may_be_growing = self.is_fresh(&meta, TRUNCATED_GRACE)
+            || u64::try_from(bytes.len()).is_ok_and(|n| n != meta.len());
+        Ok(Read {
+            bytes,
+            file_id: files::identity_of(&meta),
+            may_be_growing,
+        })
     }
 
     /// Modified less than `window` ago (or in the future, or at an unknown time).
@@ -182,9 +188,20 @@ impl Examiner<'_> {
             .is_none_or(|age| age < window)
     }
 
-    fn check(&self, envelope: Vec<u8>, file_id: (u64, u64)) -> Examined {
+    fn check(&self, read: Read) -> Examined {
+        let Read {
+            bytes: envelope,
+            file_id,
+            may_be_growing,
+        } = read;
         let verified = match dsse::verify(&envelope, self.trusted) {
             Ok(verified) => verified,
+            // A document cut short whose file was written moments ago (or grew while it was
+            // read) is a copy still under way, not a broken finding: `cp` onto a share writes
+            // the final name from the first byte.
+            Err(VerifyError::MalformedEnvelope(_)) if may_be_growing && is_truncated(&envelope) => {
+                return Examined::Deferred
+            }
             Err(err) => return Examined::Rejected(verify_kind(&err), err.to_string()),
         };
         // The full document first: that is what nearly every file is, and parsing a few KiB
@@ -249,6 +266,27 @@ fn unknown_schema(schema: Option<&str>) -> Examined {
         None => "signed payload names no schema".to_string(),
     };
     Examined::Rejected(RejectKind::UnknownSchema, reason)
+}
+
+/// How long a truncated document is taken for a copy still under way: long enough for a slow
+/// share to stall between writes, short enough that a copy that died is reported soon.
+pub const TRUNCATED_GRACE: Duration = Duration::from_secs(60);
+
+/// What was read of an inbox file.
+struct Read {
+    bytes: Vec<u8>,
+    file_id: (u64, u64),
+    /// Written within [`TRUNCATED_GRACE`], or grew while it was read: if it is cut short,
+    /// a later pass looks at it again.
+    may_be_growing: bool,
+}
+
+/// Whether `bytes` end before the JSON document they start is complete (an empty file too).
+fn is_truncated(bytes: &[u8]) -> bool {
+    match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        Ok(_) => false,
+        Err(err) => err.is_eof(),
+    }
 }
 
 fn symlink() -> Examined {

@@ -45,6 +45,12 @@ impl Outcome {
                 .collect();
             line.push_str(&format!(" ({})", parts.join(", ")));
         }
+        if self.deferred > 0 {
+            line.push_str(&format!(
+                "; {} left for a later pass (still being written)",
+                self.deferred
+            ));
+        }
         if self.completed > 0 {
             line.push_str(&format!(
                 "; {} already stored by an interrupted run, now archived",
