@@ -718,6 +718,76 @@ fn a_finding_still_being_copied_in_is_left_for_the_next_pass() {
     );
 }
 
+/// A read-only copy of `db` in `dir`: on a tmpfs mounted read-only when running as root
+/// (root ignores file modes, a read-only mount it cannot), else by file modes. Returns the
+/// copy and the mount point to unmount, if any.
+fn read_only_copy(db: &Path, dir: &Path) -> (PathBuf, Option<PathBuf>) {
+    fs::create_dir_all(dir).unwrap();
+    let copy = dir.join("archived.db");
+    if rustix::process::geteuid().is_root() {
+        let mount = |args: &[&str]| {
+            let out = run(Command::new("mount").args(args).arg(dir));
+            assert!(out.status.success(), "mount {args:?}: {}", text(&out));
+        };
+        mount(&["-t", "tmpfs", "-o", "size=64m", "tmpfs"]);
+        fs::copy(db, &copy).unwrap();
+        mount(&["-o", "remount,ro"]);
+        assert!(
+            fs::write(dir.join("probe"), "x").is_err(),
+            "mount is not read-only"
+        );
+        (copy, Some(dir.to_path_buf()))
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        fs::copy(db, &copy).unwrap();
+        fs::set_permissions(&copy, fs::Permissions::from_mode(0o444)).unwrap();
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o555)).unwrap();
+        (copy, None)
+    }
+}
+
+/// A database on read-only media (an archive DVD, a read-only share) can be reported on and
+/// re-verified: reading needs no write access, not even for SQLite's WAL files.
+#[test]
+fn report_and_reverify_read_a_database_on_read_only_media() {
+    let dir = Scratch::new("read-only");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let mut hosts = synthetic::hosts(2);
+    synthetic::enroll(&trust, &hosts);
+    synthetic::write_chains(&inbox, &mut hosts, 3);
+    assert_eq!(collect(&inbox, &trust, &db).status.code(), Some(0));
+
+    let (copy, mounted) = read_only_copy(&db, &dir.path("media"));
+    let report = run(collector()
+        .args(["report", "--format", "json", "--out", "-", "--db"])
+        .arg(&copy));
+    let reverify = run(collector()
+        .args(["reverify", "--db"])
+        .arg(&copy)
+        .arg("--trust")
+        .arg(&trust));
+    let listing = names(copy.parent().unwrap());
+    if let Some(point) = mounted {
+        let _ = run(Command::new("umount").arg(point));
+    }
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report));
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(json["totals"]["findings"], 6);
+    assert_eq!(reverify.status.code(), Some(0), "{}", text(&reverify));
+    assert!(
+        stdout(&reverify).contains("6 ok, 0 failed"),
+        "{}",
+        text(&reverify)
+    );
+    assert_eq!(
+        listing,
+        vec!["archived.db".to_string()],
+        "nothing written beside it"
+    );
+}
+
 #[test]
 fn a_missing_finding_is_a_gap_until_it_arrives() {
     let dir = Scratch::new("gap");

@@ -179,6 +179,7 @@ fn print(text: &str) -> Result<(), Failure> {
     isoguard::cli::print_stdout(text).map_err(|e| Failure::io(e.to_string()))
 }
 
+/// Report and reverify only read: they never write the database, nor anything beside it.
 fn open_existing_db(db: &Path) -> Result<Store, Failure> {
     if !db.is_file() {
         return Err(Failure::io(format!(
@@ -186,7 +187,7 @@ fn open_existing_db(db: &Path) -> Result<Store, Failure> {
             db.display()
         )));
     }
-    Store::open(db).map_err(store_failure)
+    Store::open_read_only(db).map_err(store_failure)
 }
 
 fn collect(

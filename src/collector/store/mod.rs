@@ -94,6 +94,14 @@ impl Store {
         })
     }
 
+    /// Opens the SQLite database at `path` for reading only (report, reverify): nothing is
+    /// written, so read-only media and other users' databases can be read.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            db: Box::new(sqlite::SqliteBackend::open_read_only(path)?),
+        })
+    }
+
     /// Starts an ingest batch; nothing it writes is visible or durable before its commit.
     pub fn batch(&mut self) -> Result<Box<dyn Batch + '_>, StoreError> {
         self.db.batch()

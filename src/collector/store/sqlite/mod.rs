@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 
 use crate::collector::chain::Link;
 use crate::collector::model::RejectedFile;
@@ -31,6 +31,67 @@ impl SqliteBackend {
         schema::migrate(&mut conn, schema::latest_version())?;
         Ok(SqliteBackend { conn })
     }
+
+    /// Opens the database at `path` for reading only: the database file is never written or
+    /// migrated, so a database on read-only media, or one the service owns, can be read by
+    /// anyone who may read it. (In a writable folder SQLite may leave its `-wal` and `-shm`
+    /// beside the file, owned like the database; on read-only media it writes nothing.)
+    ///
+    /// SQLite cannot read a WAL database read-only when it can neither find nor create its
+    /// `-shm` file (read-only media): then the file is opened as immutable, which is what
+    /// it is there. A database of an older schema is copied into memory and migrated
+    /// there; the file itself is never migrated by a reader.
+    pub fn open_read_only(path: &Path) -> Result<SqliteBackend, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let open = |uri: String| -> Result<(Connection, i64), StoreError> {
+            let conn =
+                Connection::open_with_flags(uri, flags).map_err(StoreError::at("opening"))?;
+            conn.busy_timeout(Duration::from_secs(30))
+                .map_err(StoreError::at("setting the busy timeout"))?;
+            // Opening is lazy: this first read is what meets a missing -shm.
+            let found = schema::version(&conn)?;
+            Ok((conn, found))
+        };
+        let (conn, found) = match open(uri(path, "mode=ro")) {
+            Ok(opened) => opened,
+            Err(_) => open(uri(path, "immutable=1"))?,
+        };
+        let known = schema::latest_version();
+        match usize::try_from(found) {
+            Ok(current) if current == known => Ok(SqliteBackend { conn }),
+            Ok(current) if current < known => {
+                let mut copy =
+                    Connection::open_in_memory().map_err(StoreError::at("opening a copy"))?;
+                rusqlite::backup::Backup::new(&conn, &mut copy)
+                    .and_then(|b| b.run_to_completion(1024, Duration::ZERO, None))
+                    .map_err(StoreError::at("copying an older database into memory"))?;
+                copy.execute_batch("PRAGMA foreign_keys = ON;")
+                    .map_err(StoreError::at("setting pragmas"))?;
+                schema::migrate(&mut copy, known)?;
+                Ok(SqliteBackend { conn: copy })
+            }
+            _ => Err(StoreError::TooNew { found, known }),
+        }
+    }
+}
+
+/// An SQLite URI for `path` with `query` (the path percent-encoded, so a `?` or `#` in a
+/// folder name stays part of the name).
+fn uri(path: &Path, query: &str) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::from("file:");
+    for &byte in path.as_os_str().as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out.push('?');
+    out.push_str(query);
+    out
 }
 
 /// Connection settings every writer uses.

@@ -432,6 +432,30 @@ mod tests {
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
+    /// A reader never migrates the file: an older database opened read-only is read through
+    /// a migrated copy in memory and left exactly as it was.
+    #[test]
+    fn an_older_database_opened_read_only_stays_as_it_was() {
+        let path = temp_db("read-only-old");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate(&mut conn, 2).unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let store = Store::open_read_only(&path).unwrap();
+        assert_eq!(
+            store.schema_version().unwrap(),
+            i64::try_from(latest_version()).unwrap()
+        );
+        let data = store.report_data(std::time::SystemTime::now(), 7).unwrap();
+        assert_eq!(data.totals.findings, 0);
+        drop(store);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        let conn = Connection::open(&path).unwrap();
+        assert_eq!(version(&conn).unwrap(), 2);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
     #[test]
     fn newer_database_is_refused() {
         let path = temp_db("newer");
