@@ -788,6 +788,60 @@ fn report_and_reverify_read_a_database_on_read_only_media() {
     );
 }
 
+/// A security officer follows the guide and runs one `collect` as root on the service's
+/// inbox: had it gone ahead, the database, archive/ and rejected/ would be root's and the
+/// service (its own user) locked out. It refuses, and says the exact command to run instead,
+/// which works and leaves everything owned by the service's user.
+#[test]
+fn root_on_the_services_inbox_is_refused_with_the_command_to_run() {
+    use std::os::unix::fs::PermissionsExt;
+    if !rustix::process::geteuid().is_root() {
+        println!("SKIP root_on_the_services_inbox_is_refused_with_the_command_to_run: not root");
+        return;
+    }
+    let dir = Scratch::new("root-trap");
+    let mut hosts = synthetic::hosts(1);
+    let trust = dir.path("trust");
+    synthetic::enroll(&trust, &hosts);
+    let lib = dir.dir("lib");
+    let inbox = lib.join("inbox");
+    fs::create_dir(&inbox).unwrap();
+    synthetic::write_chains(&inbox, &mut hosts, 2);
+    let nobody = 65534;
+    for path in [&lib, &inbox] {
+        std::os::unix::fs::chown(path, Some(nobody), Some(nobody)).unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for entry in fs::read_dir(&inbox).unwrap() {
+        std::os::unix::fs::chown(entry.unwrap().path(), Some(nobody), Some(nobody)).unwrap();
+    }
+    let db = lib.join("findings.db");
+
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        !db.exists() && !inbox.join("archive").exists(),
+        "{}",
+        text(&out)
+    );
+    let said = common::stderr(&out);
+    let command = said
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("runuser -u nobody -- "))
+        .unwrap_or_else(|| panic!("no runuser command in:\n{said}"))
+        .to_string();
+    assert!(command.contains(" collect --inbox "), "{command}");
+
+    let out = run(Command::new("sh").arg("-c").arg(&command));
+    assert_eq!(out.status.code(), Some(0), "{command}\n{}", text(&out));
+    assert!(stdout(&out).contains("stored 2"), "{}", text(&out));
+    for path in [db.clone(), inbox.join("archive"), inbox.join("rejected")] {
+        let owner = fs::metadata(&path).unwrap().uid();
+        assert_eq!(owner, nobody, "{} is owned by {owner}", path.display());
+    }
+}
+
 #[test]
 fn a_missing_finding_is_a_gap_until_it_arrives() {
     let dir = Scratch::new("gap");

@@ -18,7 +18,7 @@ use isoguard::collector::ingest::{self, Outcome};
 use isoguard::collector::report;
 use isoguard::collector::store::{Store, StoreError};
 use isoguard::collector::summary::{self, ProblemTracker};
-use isoguard::collector::{trust, watch};
+use isoguard::collector::{owner, trust, watch};
 use isoguard::finding::dsse::MAX_ENVELOPE_BYTES;
 use isoguard::text::display_safe;
 
@@ -224,6 +224,16 @@ fn collect(
             "--inbox {}: not a folder",
             inbox.display()
         )));
+    }
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let (Some(first), Ok(exe)) = (argv.first_mut(), std::env::current_exe()) {
+        *first = exe.into_os_string();
+    }
+    let euid = rustix::process::geteuid().as_raw();
+    match owner::check_collect(euid, inbox, db, &argv) {
+        Ok(None) => {}
+        Ok(Some(foreign)) => return Err(Failure::usage(foreign.to_string())),
+        Err(e) => return Err(Failure::io(format!("checking who owns the inbox: {e}"))),
     }
     let mut store = Store::open(db).map_err(store_failure)?;
     let now = isoguard::time::rfc3339_utc(SystemTime::now());

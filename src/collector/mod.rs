@@ -9,6 +9,7 @@ pub mod exit;
 pub mod identity;
 pub mod ingest;
 pub mod model;
+pub mod owner;
 pub mod report;
 pub mod store;
 pub mod summary;
