@@ -122,7 +122,7 @@ impl Examiner<'_> {
             }
         }
         match self.read(name) {
-            Ok(read) => self.check(read),
+            Ok(read) => check(self.trusted, read),
             Err(examined) => examined,
         }
     }
@@ -187,73 +187,94 @@ impl Examiner<'_> {
             .and_then(|m| self.now.duration_since(m).ok())
             .is_none_or(|age| age < window)
     }
+}
 
-    fn check(&self, read: Read) -> Examined {
-        let Read {
-            bytes: envelope,
-            file_id,
-            may_be_growing,
-        } = read;
-        let verified = match dsse::verify(&envelope, self.trusted) {
-            Ok(verified) => verified,
-            // A document cut short whose file was written moments ago (or grew while it was
-            // read) is a copy still under way, not a broken finding: `cp` onto a share writes
-            // the final name from the first byte.
-            Err(VerifyError::MalformedEnvelope(_)) if may_be_growing && is_truncated(&envelope) => {
-                return Examined::Deferred
-            }
-            Err(err) => return Examined::Rejected(verify_kind(&err), err.to_string()),
-        };
-        // The full document first: that is what nearly every file is, and parsing a few KiB
-        // twice would cost more than the signature check. Only a failure asks what it was.
-        let finding = match serde_json::from_slice::<FindingCheck>(&verified.payload) {
-            Ok(f) if f.schema == v1::SCHEMA => f,
-            Ok(f) => return unknown_schema(Some(&f.schema)),
-            Err(err) => {
-                return match serde_json::from_slice::<SchemaOnly>(&verified.payload) {
-                    Err(_) => Examined::Rejected(
-                        RejectKind::Malformed,
-                        format!("signed payload is not a JSON object: {err}"),
-                    ),
-                    Ok(s) => match s.schema.as_ref().map(serde_json::Value::as_str) {
-                        Some(Some(v1::SCHEMA)) => Examined::Rejected(
-                            RejectKind::Malformed,
-                            format!(
-                                "signed payload is not a valid {} finding: {err}",
-                                v1::SCHEMA
-                            ),
-                        ),
-                        Some(Some(other)) => unknown_schema(Some(other)),
-                        _ => unknown_schema(None),
-                    },
-                }
-            }
-        };
-        if let Err(mismatch) = trust::check_binding(&verified.label, &finding.host) {
-            return Examined::Rejected(RejectKind::HostMismatch, mismatch);
-        }
-        let Ok(sequence) = i64::try_from(finding.sequence) else {
-            return Examined::Rejected(
-                RejectKind::Malformed,
-                format!("sequence {} is out of range", finding.sequence),
-            );
-        };
-        Examined::Accepted(Box::new(Accepted {
-            identity: Identity::of_verified(&envelope, &verified.payload),
-            digest: digest_hex(&envelope),
-            envelope,
-            label: verified.label,
-            keyid: verified.keyid,
-            hostname: finding.host.hostname,
-            machine_id: finding.host.machine_id,
-            sequence,
-            previous: finding.previous,
-            reset_reason: finding.chain_reset.map(|r| r.reason),
-            time: finding.time,
-            verdict: finding.verdict.as_str().to_string(),
-            file_id,
-        }))
+/// What the collector makes of one inbox file's bytes, as a pass would (signature against
+/// `trusted`, the finding's shape and schema, the signer's binding to the host it names), for
+/// fuzzing and for tools: the finding's identity, or why it would be refused. A document cut
+/// short is refused as malformed here (a pass would wait for a file still being written).
+pub fn examine_bytes(
+    bytes: &[u8],
+    trusted: &TrustedKeys,
+) -> Result<Identity, (RejectKind, String)> {
+    let read = Read {
+        bytes: bytes.to_vec(),
+        file_id: (0, 0),
+        may_be_growing: false,
+    };
+    match check(trusted, read) {
+        Examined::Accepted(found) => Ok(found.identity),
+        Examined::Rejected(kind, reason) => Err((kind, reason)),
+        // Neither comes out of `check`; named so a change there is seen here.
+        Examined::Deferred | Examined::Gone => Err((RejectKind::Malformed, "not examined".into())),
     }
+}
+
+fn check(trusted: &TrustedKeys, read: Read) -> Examined {
+    let Read {
+        bytes: envelope,
+        file_id,
+        may_be_growing,
+    } = read;
+    let verified = match dsse::verify(&envelope, trusted) {
+        Ok(verified) => verified,
+        // A document cut short whose file was written moments ago (or grew while it was
+        // read) is a copy still under way, not a broken finding: `cp` onto a share writes
+        // the final name from the first byte.
+        Err(VerifyError::MalformedEnvelope(_)) if may_be_growing && is_truncated(&envelope) => {
+            return Examined::Deferred
+        }
+        Err(err) => return Examined::Rejected(verify_kind(&err), err.to_string()),
+    };
+    // The full document first: that is what nearly every file is, and parsing a few KiB
+    // twice would cost more than the signature check. Only a failure asks what it was.
+    let finding = match serde_json::from_slice::<FindingCheck>(&verified.payload) {
+        Ok(f) if f.schema == v1::SCHEMA => f,
+        Ok(f) => return unknown_schema(Some(&f.schema)),
+        Err(err) => {
+            return match serde_json::from_slice::<SchemaOnly>(&verified.payload) {
+                Err(_) => Examined::Rejected(
+                    RejectKind::Malformed,
+                    format!("signed payload is not a JSON object: {err}"),
+                ),
+                Ok(s) => match s.schema.as_ref().map(serde_json::Value::as_str) {
+                    Some(Some(v1::SCHEMA)) => Examined::Rejected(
+                        RejectKind::Malformed,
+                        format!(
+                            "signed payload is not a valid {} finding: {err}",
+                            v1::SCHEMA
+                        ),
+                    ),
+                    Some(Some(other)) => unknown_schema(Some(other)),
+                    _ => unknown_schema(None),
+                },
+            }
+        }
+    };
+    if let Err(mismatch) = trust::check_binding(&verified.label, &finding.host) {
+        return Examined::Rejected(RejectKind::HostMismatch, mismatch);
+    }
+    let Ok(sequence) = i64::try_from(finding.sequence) else {
+        return Examined::Rejected(
+            RejectKind::Malformed,
+            format!("sequence {} is out of range", finding.sequence),
+        );
+    };
+    Examined::Accepted(Box::new(Accepted {
+        identity: Identity::of_verified(&envelope, &verified.payload),
+        digest: digest_hex(&envelope),
+        envelope,
+        label: verified.label,
+        keyid: verified.keyid,
+        hostname: finding.host.hostname,
+        machine_id: finding.host.machine_id,
+        sequence,
+        previous: finding.previous,
+        reset_reason: finding.chain_reset.map(|r| r.reason),
+        time: finding.time,
+        verdict: finding.verdict.as_str().to_string(),
+        file_id,
+    }))
 }
 
 fn unknown_schema(schema: Option<&str>) -> Examined {
@@ -357,6 +378,41 @@ pub(super) fn examine_all(examiner: &Examiner<'_>, files: &[(OsString, Kind)]) -
 mod tests {
     use super::*;
 
+    /// `examine_bytes` gives the verdict a pass would: stored (with the payload's identity),
+    /// or refused with the kind the pass would file it under.
+    #[test]
+    fn examine_bytes_judges_like_a_pass() {
+        let key = crate::finding::keys::PrivateKey::generate().unwrap();
+        let trusted = TrustedKeys::from_keys(vec![("m".into(), key.public_key())]).unwrap();
+        let finding = serde_json::json!({
+            "schema": v1::SCHEMA,
+            "host": {"hostname": "h", "machine_id": "m", "boot_id": null, "os": null,
+                     "kernel": null, "agent_version": "0.1.0"},
+            "time": "2026-01-01T00:00:00Z", "trigger": "boot",
+            "policy": {"id": "classified", "version": "1", "sha256": null, "source": "builtin"},
+            "verdict": "compliant",
+            "summary": {"pass": 0, "fail": 0, "error": 0, "skip": 0},
+            "results": [], "sequence": 1, "previous": null
+        });
+        let payload = serde_json::to_vec(&finding).unwrap();
+        let envelope = dsse::sign(&payload, &key).to_json().into_bytes();
+        assert_eq!(
+            examine_bytes(&envelope, &trusted).map(|i| i.payload),
+            Ok(digest_hex(&payload))
+        );
+        let half = &envelope[..envelope.len() / 2];
+        assert_eq!(
+            examine_bytes(half, &trusted).map_err(|(kind, _)| kind),
+            Err(RejectKind::Malformed)
+        );
+        let stranger = TrustedKeys::from_keys(vec![("x".into(), key.public_key())]).unwrap();
+        assert_eq!(
+            examine_bytes(&envelope, &stranger).map_err(|(kind, _)| kind),
+            Err(RejectKind::HostMismatch)
+        );
+    }
+
+    /// The shape ingest checks is the shape of `v1::Finding`: the same documents pass and fail.
     #[test]
     fn finding_check_accepts_what_v1_accepts() {
         let full = serde_json::json!({

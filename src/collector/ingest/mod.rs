@@ -37,6 +37,7 @@ use crate::files;
 use crate::finding::dsse::MAX_ENVELOPE_BYTES;
 use crate::finding::keys::TrustedKeys;
 
+pub use examine::{examine_bytes, TRUNCATED_GRACE};
 pub use folders::prepare_inbox;
 pub use outcome::Outcome;
 
