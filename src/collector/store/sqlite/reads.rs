@@ -16,7 +16,7 @@ pub fn links_by_host(conn: &Connection) -> Result<BTreeMap<String, Vec<Link>>, S
     let mut stmt = conn
         .prepare(
             "SELECT host_id, id, digest, sequence, previous, reset_reason, time, received_at,
-                    inbox_name, link_digest
+                    inbox_name, COALESCE(link_digest, digest)
              FROM findings ORDER BY host_id, id",
         )
         .map_err(StoreError::at("reading the chains"))?;
@@ -35,10 +35,7 @@ pub fn links_by_host(conn: &Connection) -> Result<BTreeMap<String, Vec<Link>>, S
                     time: row.get(6)?,
                     received_at: row.get(7)?,
                     file: row.get(8)?,
-                    // Filled for every row by migration 3, written with every insert since.
-                    link_digest: row
-                        .get::<_, Option<String>>(9)?
-                        .unwrap_or_else(|| row.get(2).unwrap_or_default()),
+                    link_digest: row.get(9)?,
                 },
             ))
         })
