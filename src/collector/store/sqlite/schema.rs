@@ -8,7 +8,7 @@
 //! What it must not do: edit a step that has shipped (add one instead), or change or drop a
 //! stored envelope while migrating.
 
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::collector::identity::Identity;
 use crate::collector::store::StoreError;
@@ -94,13 +94,46 @@ pub const MIGRATIONS: &[&[Step]] = &[
     // the same as text), unique by those bytes; and the (device, inode) of the file a finding
     // was read from, which is what tells the tail of an interrupted run from a replay under
     // the same name. Earlier rows keep their names' text as bytes and have no inode.
+    // The findings table is rebuilt with the envelope as its last column: SQLite reads a row's
+    // columns in order, and a column added after a 10 KiB envelope would make every chain
+    // query walk that envelope's overflow pages.
     &[Step::Sql(
-        "ALTER TABLE findings ADD COLUMN inbox_name_bytes BLOB;
-         ALTER TABLE findings ADD COLUMN archived_as_bytes BLOB;
-         ALTER TABLE findings ADD COLUMN file_dev INTEGER;
-         ALTER TABLE findings ADD COLUMN file_ino INTEGER;
-         UPDATE findings SET inbox_name_bytes = CAST(inbox_name AS BLOB),
-             archived_as_bytes = CAST(archived_as AS BLOB);
+        "CREATE TABLE findings_v4 (
+             id INTEGER PRIMARY KEY,
+             payload_digest TEXT UNIQUE,
+             digest TEXT NOT NULL UNIQUE,
+             link_digest TEXT,
+             host_id TEXT NOT NULL,
+             keyid TEXT NOT NULL,
+             hostname TEXT,
+             machine_id TEXT,
+             sequence INTEGER NOT NULL,
+             previous TEXT,
+             reset_reason TEXT,
+             time TEXT NOT NULL,
+             verdict TEXT NOT NULL,
+             inbox_name TEXT NOT NULL,
+             inbox_name_bytes BLOB NOT NULL,
+             archived_as TEXT NOT NULL,
+             archived_as_bytes BLOB NOT NULL,
+             file_dev INTEGER,
+             file_ino INTEGER,
+             received_at TEXT NOT NULL,
+             envelope BLOB NOT NULL
+         );
+         INSERT INTO findings_v4 (id, payload_digest, digest, link_digest, host_id, keyid,
+                hostname, machine_id, sequence, previous, reset_reason, time, verdict,
+                inbox_name, inbox_name_bytes, archived_as, archived_as_bytes, received_at,
+                envelope)
+             SELECT id, payload_digest, digest, link_digest, host_id, keyid, hostname,
+                machine_id, sequence, previous, reset_reason, time, verdict, inbox_name,
+                CAST(inbox_name AS BLOB), archived_as, CAST(archived_as AS BLOB), received_at,
+                envelope
+             FROM findings;
+         DROP TABLE findings;
+         ALTER TABLE findings_v4 RENAME TO findings;
+         CREATE INDEX findings_by_host ON findings (host_id, sequence);
+         CREATE INDEX findings_by_link ON findings (link_digest);
          CREATE TABLE replays_v4 (
              id INTEGER PRIMARY KEY,
              digest TEXT NOT NULL REFERENCES findings (digest),
@@ -255,12 +288,18 @@ pub fn migrate(conn: &mut Connection, up_to: usize) -> Result<(), StoreError> {
     if current > known {
         return Err(StoreError::TooNew { found, known });
     }
-    for (index, steps) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .take(up_to.min(known))
-        .skip(current)
-    {
+    // Rebuilding a table that others reference is only possible with foreign keys off (the
+    // pragma is a no-op inside a transaction); each migration checks them before it commits.
+    conn.execute_batch("PRAGMA foreign_keys = OFF")
+        .map_err(StoreError::at("setting pragmas"))?;
+    let applied = apply_migrations(conn, current, up_to.min(known));
+    conn.execute_batch("PRAGMA foreign_keys = ON")
+        .map_err(StoreError::at("setting pragmas"))?;
+    applied
+}
+
+fn apply_migrations(conn: &mut Connection, current: usize, up_to: usize) -> Result<(), StoreError> {
+    for (index, steps) in MIGRATIONS.iter().enumerate().take(up_to).skip(current) {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(StoreError::at("starting a migration"))?;
@@ -278,6 +317,17 @@ pub fn migrate(conn: &mut Connection, up_to: usize) -> Result<(), StoreError> {
                     .map_err(StoreError::at("applying a schema migration"))?,
                 Step::Rust(apply) => apply(&tx)?,
             }
+        }
+        let dangling: Option<String> = tx
+            .query_row("PRAGMA foreign_key_check", [], |row| row.get(0))
+            .optional()
+            .map_err(StoreError::at("checking foreign keys"))?;
+        if let Some(table) = dangling {
+            return Err(StoreError::at("checking foreign keys")(
+                std::io::Error::other(format!(
+                    "a row of {table} refers to nothing after the migration"
+                )),
+            ));
         }
         // PRAGMA takes no bound parameters; the value is our own integer.
         tx.execute_batch(&format!("PRAGMA user_version = {}", index + 1))
@@ -345,6 +395,15 @@ mod tests {
             })
             .unwrap();
         assert_eq!(enrolled, ("k1".to_string(), "ws-1".to_string()));
+        // The envelope stays the last column: the chain queries read every column before it.
+        let last: String = conn
+            .query_row(
+                "SELECT name FROM pragma_table_info('findings') ORDER BY cid DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(last, "envelope");
         drop(conn);
         // Opening again is a no-op.
         Store::open(&path).unwrap();
