@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use isoguard::collector::store::{self, Store};
+use isoguard::collector::store::Store;
 
 const HOSTS: usize = 1_000;
 const PER_HOST: u64 = 10;
@@ -135,7 +135,7 @@ fn benches(c: &mut Criterion) {
     collect(&setup, &inbox, &db);
     let store = Store::open(&db).unwrap();
     let started = Instant::now();
-    let data = store::report_data(store.conn(), SystemTime::now(), 7).unwrap();
+    let data = store.report_data(SystemTime::now(), 7).unwrap();
     eprintln!(
         "report_data: {} hosts, {} findings, {} violations in {:.2?}",
         data.totals.hosts,
@@ -146,7 +146,7 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("report_data");
     group.sample_size(10);
     group.bench_function("10000_findings_1000_hosts", |b| {
-        b.iter(|| store::report_data(black_box(store.conn()), SystemTime::now(), 7).unwrap())
+        b.iter(|| black_box(&store).report_data(SystemTime::now(), 7).unwrap())
     });
     group.finish();
     // The folder is left for inspection; the next run starts by removing it.

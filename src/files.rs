@@ -101,6 +101,12 @@ pub fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata), ReadE
             })
         }
     };
+    check_regular(file)
+}
+
+/// Checks that an opened file is a regular file, for callers that open it themselves (the
+/// collector opens inbox files relative to a folder handle).
+pub fn check_regular(file: File) -> Result<(File, Metadata), ReadError> {
     let meta = file.metadata().map_err(|source| ReadError::Io {
         step: "inspecting",
         source,

@@ -20,7 +20,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use isoguard::collector::model::{ChainProblemKind, ReportData};
-use isoguard::collector::store::{self, Store};
+use isoguard::collector::store::Store;
 
 const HP: &str = "hp-elitebook-835-g10";
 const T61: &str = "thinkpad-t61";
@@ -122,12 +122,14 @@ fn names(dir: &Path) -> Vec<String> {
 
 fn report(db: &Path) -> ReportData {
     let store = Store::open(db).unwrap();
-    store::report_data(store.conn(), SystemTime::now(), 36_500).unwrap()
+    store.report_data(SystemTime::now(), 36_500).unwrap()
 }
 
 fn count(db: &Path, sql: &str) -> i64 {
-    let store = Store::open(db).unwrap();
-    store.conn().query_row(sql, [], |row| row.get(0)).unwrap()
+    // Opened read-write through the store first, so the schema is current.
+    drop(Store::open(db).unwrap());
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(sql, [], |row| row.get(0)).unwrap()
 }
 
 /// Moves every file of `from` into `to`, with `prefix` before its name.
@@ -433,6 +435,413 @@ fn a_replayed_finding_is_stored_once_and_reported() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
+/// The host's next finding, signed, with the verdict chosen (compliant: every rule passes);
+/// advances the host's chain as the agent does. Returns (file name, envelope bytes).
+fn signed(host: &mut synthetic::Host, compliant: bool, hour: u64) -> (String, Vec<u8>) {
+    use isoguard::finding::{chain_state::digest_hex, dsse, spool, v1};
+    let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000 + 3600 * hour);
+    let mut finding = synthetic::next_finding(host, time);
+    let failing: u32 = if compliant { 0 } else { 1 };
+    for (i, result) in finding.results.iter_mut().enumerate() {
+        if i >= failing as usize {
+            result.status = v1::Status::Pass.into();
+            result.evidence.clear();
+        } else {
+            result.status = v1::Status::Fail.into();
+        }
+    }
+    finding.verdict = if compliant {
+        v1::Verdict::Compliant
+    } else {
+        v1::Verdict::Violation
+    }
+    .into();
+    finding.summary = v1::Summary {
+        pass: 5 - failing,
+        fail: failing,
+        error: 0,
+        skip: 0,
+    };
+    let bytes = dsse::sign(&serde_json::to_vec(&finding).unwrap(), &host.key)
+        .to_json()
+        .into_bytes();
+    host.sequence = finding.sequence;
+    host.previous = Some(digest_hex(&bytes));
+    (
+        spool::file_name(time, &host.hostname, finding.sequence),
+        bytes,
+    )
+}
+
+/// The same envelope, formatted otherwise: pretty-printed, with a trailing newline.
+fn reindented(envelope: &[u8]) -> Vec<u8> {
+    let value: serde_json::Value = serde_json::from_slice(envelope).unwrap();
+    let mut out = serde_json::to_vec_pretty(&value).unwrap();
+    out.push(b'\n');
+    out
+}
+
+/// Someone who can write to the inbox, but holds no key, copies a host's old compliant
+/// finding back in with a newline appended, or re-indented. The signed payload is the same,
+/// so it is the same finding: a replay, never stored again, never the host's latest. And a
+/// genuine finding that was re-indented on its way in still links to its successor.
+#[test]
+fn a_reformatted_replay_is_a_replay_and_never_the_hosts_latest() {
+    let dir = Scratch::new("reformatted");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let mut hosts = synthetic::hosts(2);
+    synthetic::enroll(&trust, &hosts);
+
+    let (first_name, first) = signed(&mut hosts[0], true, 0);
+    fs::write(inbox.join(&first_name), &first).unwrap();
+    assert_eq!(collect(&inbox, &trust, &db).status.code(), Some(0));
+    for hour in [1, 2] {
+        let (name, bytes) = signed(&mut hosts[0], false, hour);
+        fs::write(inbox.join(name), bytes).unwrap();
+    }
+    assert_eq!(collect(&inbox, &trust, &db).status.code(), Some(0));
+
+    let mut with_newline = first.clone();
+    with_newline.push(b'\n');
+    fs::write(inbox.join("again-newline.finding.json"), with_newline).unwrap();
+    fs::write(inbox.join("again-pretty.finding.json"), reindented(&first)).unwrap();
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("stored 0, duplicates 2, rejected 0"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM findings"), 3);
+
+    let data = report(&db);
+    let row = data
+        .hosts
+        .iter()
+        .find(|h| h.host_id == hosts[0].machine_id)
+        .unwrap();
+    assert_eq!(
+        (
+            row.last_verdict.as_ref().map(|v| v.as_str()),
+            row.last_sequence
+        ),
+        (Some("violation"), Some(3)),
+        "{row:?}"
+    );
+    let kinds: Vec<_> = data
+        .chain_problems
+        .iter()
+        .map(|p| (p.kind, p.sequence))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (ChainProblemKind::Replay, Some(1)),
+            (ChainProblemKind::Replay, Some(1))
+        ],
+        "{:?}",
+        data.chain_problems
+    );
+
+    // The second host's first finding arrives re-indented, its second as written.
+    let (name, bytes) = signed(&mut hosts[1], true, 0);
+    fs::write(inbox.join(name), reindented(&bytes)).unwrap();
+    let (name, bytes) = signed(&mut hosts[1], false, 1);
+    fs::write(inbox.join(name), bytes).unwrap();
+    let out = collect(&inbox, &trust, &db);
+    assert!(
+        stdout(&out).contains("stored 2, duplicates 0"),
+        "{}",
+        text(&out)
+    );
+    let data = report(&db);
+    let problems: Vec<_> = data
+        .chain_problems
+        .iter()
+        .filter(|p| p.host_id == hosts[1].machine_id)
+        .collect();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+/// A replay under a file name that is not UTF-8 is a replay, not the tail of an interrupted
+/// run; and two refused files whose names differ only in bytes that are not UTF-8 are both
+/// recorded (a lossy name would make them one).
+#[test]
+fn names_that_are_not_utf8_are_told_apart() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = Scratch::new("non-utf8");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let mut hosts = synthetic::hosts(1);
+    synthetic::enroll(&trust, &hosts);
+    let name = std::ffi::OsStr::from_bytes(b"ws-\xff.finding.json");
+    let (_, bytes) = signed(&mut hosts[0], true, 0);
+    fs::write(inbox.join(name), &bytes).unwrap();
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    fs::copy(inbox.join("archive").join(name), inbox.join(name)).unwrap();
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("stored 0, duplicates 1, rejected 0")
+            && !stdout(&out).contains("interrupted"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM replays"), 1);
+    assert_eq!(fs::read_dir(inbox.join("archive")).unwrap().count(), 2);
+
+    for raw in [&b"bad-\xfe.finding.json"[..], &b"bad-\xfd.finding.json"[..]] {
+        fs::write(inbox.join(std::ffi::OsStr::from_bytes(raw)), "{not json").unwrap();
+    }
+    let out = collect(&inbox, &trust, &db);
+    assert!(stdout(&out).contains("rejected 2"), "{}", text(&out));
+    assert_eq!(count(&db, "SELECT count(*) FROM rejected"), 2);
+    let data = report(&db);
+    let files: BTreeSet<&str> = data.rejected.iter().map(|r| r.file.as_str()).collect();
+    assert_eq!(
+        files,
+        BTreeSet::from(["bad-\\xfe.finding.json", "bad-\\xfd.finding.json"]),
+        "names shown with their bytes"
+    );
+}
+
+/// Someone who can write the inbox replaces `archive/` and `rejected/` with symlinks to a
+/// folder of their choosing while a pass runs. The collector keeps moving files (and writing
+/// `.reason` files) into the folders it opened at the start: nothing lands outside.
+#[test]
+fn folders_swapped_for_links_mid_pass_are_not_followed() {
+    let dir = Scratch::new("swap");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let outside = dir.dir("outside");
+    let mut hosts = synthetic::hosts(4);
+    synthetic::enroll(&trust, &hosts);
+    let written = synthetic::write_chains(&inbox, &mut hosts, 40);
+    for path in &written {
+        let mut bad = path.as_os_str().to_os_string();
+        bad.push("-bad");
+        fs::write(bad, "{not json").unwrap();
+    }
+    let mut child = collector()
+        .args(["collect", "--batch", "1", "--inbox"])
+        .arg(&inbox)
+        .arg("--trust")
+        .arg(&trust)
+        .arg("--db")
+        .arg(&db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while fs::read_dir(inbox.join("archive")).map_or(0, |d| d.count()) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    for sub in ["archive", "rejected"] {
+        fs::rename(inbox.join(sub), inbox.join(format!("{sub}-real"))).unwrap();
+        let target = outside.join(sub);
+        fs::create_dir(&target).unwrap();
+        std::os::unix::fs::symlink(&target, inbox.join(sub)).unwrap();
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the pass ended before the folders were swapped"
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    for sub in ["archive", "rejected"] {
+        let landed = names(&outside.join(sub));
+        assert!(landed.is_empty(), "{} files in outside/{sub}", landed.len());
+    }
+    assert_eq!(names(&inbox.join("archive-real")).len(), written.len());
+    assert_eq!(names(&inbox.join("rejected-real")).len(), 2 * written.len());
+    assert_eq!(count(&db, "SELECT count(*) FROM findings"), 160);
+}
+
+/// A finding copied into the inbox slowly, under its final name (`cp` onto a share), is met
+/// half-written by a one-pass collect: it is left for the next pass, not rejected, and taken
+/// in once complete. A truncated file nobody has touched for long is refused as before.
+#[test]
+fn a_finding_still_being_copied_in_is_left_for_the_next_pass() {
+    let dir = Scratch::new("slow-copy");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let mut hosts = synthetic::hosts(1);
+    synthetic::enroll(&trust, &hosts);
+    let (name, bytes) = signed(&mut hosts[0], false, 0);
+    let (head, tail) = bytes.split_at(bytes.len() / 2);
+    fs::write(inbox.join(&name), head).unwrap();
+    fs::write(inbox.join("empty.finding.json"), "").unwrap();
+
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("stored 0, duplicates 0, rejected 0; 2 left for a later pass"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(names(&inbox.join("rejected")), Vec::<String>::new());
+
+    let mut file = fs::OpenOptions::new()
+        .append(true)
+        .open(inbox.join(&name))
+        .unwrap();
+    std::io::Write::write_all(&mut file, tail).unwrap();
+    drop(file);
+    let out = collect(&inbox, &trust, &db);
+    assert!(stdout(&out).contains("stored 1, "), "{}", text(&out));
+    assert_eq!(names(&inbox.join("archive")), vec![name]);
+
+    // Truncated and untouched for an hour: not a copy in progress.
+    let empty = fs::File::options()
+        .write(true)
+        .open(inbox.join("empty.finding.json"))
+        .unwrap();
+    empty
+        .set_modified(SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("rejected 1 (malformed 1)"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// A read-only copy of `db` in `dir`: on a tmpfs mounted read-only when running as root
+/// (root ignores file modes, a read-only mount it cannot), else by file modes. Returns the
+/// copy and the mount point to unmount, if any.
+fn read_only_copy(db: &Path, dir: &Path) -> (PathBuf, Option<PathBuf>) {
+    fs::create_dir_all(dir).unwrap();
+    let copy = dir.join("archived.db");
+    if rustix::process::geteuid().is_root() {
+        let mount = |args: &[&str]| {
+            let out = run(Command::new("mount").args(args).arg(dir));
+            assert!(out.status.success(), "mount {args:?}: {}", text(&out));
+        };
+        mount(&["-t", "tmpfs", "-o", "size=64m", "tmpfs"]);
+        fs::copy(db, &copy).unwrap();
+        mount(&["-o", "remount,ro"]);
+        assert!(
+            fs::write(dir.join("probe"), "x").is_err(),
+            "mount is not read-only"
+        );
+        (copy, Some(dir.to_path_buf()))
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        fs::copy(db, &copy).unwrap();
+        fs::set_permissions(&copy, fs::Permissions::from_mode(0o444)).unwrap();
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o555)).unwrap();
+        (copy, None)
+    }
+}
+
+/// A database on read-only media (an archive DVD, a read-only share) can be reported on and
+/// re-verified: reading needs no write access, not even for SQLite's WAL files.
+#[test]
+fn report_and_reverify_read_a_database_on_read_only_media() {
+    let dir = Scratch::new("read-only");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let mut hosts = synthetic::hosts(2);
+    synthetic::enroll(&trust, &hosts);
+    synthetic::write_chains(&inbox, &mut hosts, 3);
+    assert_eq!(collect(&inbox, &trust, &db).status.code(), Some(0));
+
+    let (copy, mounted) = read_only_copy(&db, &dir.path("media"));
+    let report = run(collector()
+        .args(["report", "--format", "json", "--out", "-", "--db"])
+        .arg(&copy));
+    let reverify = run(collector()
+        .args(["reverify", "--db"])
+        .arg(&copy)
+        .arg("--trust")
+        .arg(&trust));
+    let listing = names(copy.parent().unwrap());
+    if let Some(point) = mounted {
+        let _ = run(Command::new("umount").arg(point));
+    }
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report));
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(json["totals"]["findings"], 6);
+    assert_eq!(reverify.status.code(), Some(0), "{}", text(&reverify));
+    assert!(
+        stdout(&reverify).contains("6 ok, 0 failed"),
+        "{}",
+        text(&reverify)
+    );
+    assert_eq!(
+        listing,
+        vec!["archived.db".to_string()],
+        "nothing written beside it"
+    );
+}
+
+/// A security officer follows the guide and runs one `collect` as root on the service's
+/// inbox: had it gone ahead, the database, archive/ and rejected/ would be root's and the
+/// service (its own user) locked out. It refuses, and says the exact command to run instead,
+/// which works and leaves everything owned by the service's user.
+#[test]
+fn root_on_the_services_inbox_is_refused_with_the_command_to_run() {
+    use std::os::unix::fs::PermissionsExt;
+    if !rustix::process::geteuid().is_root() {
+        println!("SKIP root_on_the_services_inbox_is_refused_with_the_command_to_run: not root");
+        return;
+    }
+    let dir = Scratch::new("root-trap");
+    let mut hosts = synthetic::hosts(1);
+    let trust = dir.path("trust");
+    synthetic::enroll(&trust, &hosts);
+    let lib = dir.dir("lib");
+    let inbox = lib.join("inbox");
+    fs::create_dir(&inbox).unwrap();
+    synthetic::write_chains(&inbox, &mut hosts, 2);
+    let nobody = 65534;
+    for path in [&lib, &inbox] {
+        std::os::unix::fs::chown(path, Some(nobody), Some(nobody)).unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for entry in fs::read_dir(&inbox).unwrap() {
+        std::os::unix::fs::chown(entry.unwrap().path(), Some(nobody), Some(nobody)).unwrap();
+    }
+    let db = lib.join("findings.db");
+
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        !db.exists() && !inbox.join("archive").exists(),
+        "{}",
+        text(&out)
+    );
+    let said = common::stderr(&out);
+    let command = said
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("runuser -u nobody -- "))
+        .unwrap_or_else(|| panic!("no runuser command in:\n{said}"))
+        .to_string();
+    assert!(command.contains(" collect --inbox "), "{command}");
+
+    let out = run(Command::new("sh").arg("-c").arg(&command));
+    assert_eq!(out.status.code(), Some(0), "{command}\n{}", text(&out));
+    assert!(stdout(&out).contains("stored 2"), "{}", text(&out));
+    for path in [db.clone(), inbox.join("archive"), inbox.join("rejected")] {
+        let owner = fs::metadata(&path).unwrap().uid();
+        assert_eq!(owner, nobody, "{} is owned by {owner}", path.display());
+    }
+}
+
 #[test]
 fn a_missing_finding_is_a_gap_until_it_arrives() {
     let dir = Scratch::new("gap");
@@ -562,15 +971,13 @@ fn reverify_names_a_stored_envelope_that_was_altered() {
     synthetic::write_chains(&inbox, &mut hosts, 2);
     assert_eq!(collect(&inbox, &trust, &db).status.code(), Some(0));
     {
-        let store = Store::open(&db).unwrap();
-        store
-            .conn()
-            .execute(
-                "UPDATE findings SET envelope = CAST(replace(CAST(envelope AS TEXT), \
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute(
+            "UPDATE findings SET envelope = CAST(replace(CAST(envelope AS TEXT), \
                  '\"payload\":\"', '\"payload\":\"AAAA') AS BLOB) WHERE id = 2",
-                [],
-            )
-            .unwrap();
+            [],
+        )
+        .unwrap();
     }
     let out = run(collector()
         .args(["reverify", "--db"])
@@ -674,8 +1081,8 @@ fn a_collector_killed_mid_batch_loses_nothing_and_stores_nothing_twice() {
     assert_eq!(count(&db, "SELECT count(*) FROM replays"), 0);
     assert_eq!(count(&db, "SELECT count(*) FROM rejected"), 0);
     let stored: BTreeSet<String> = {
-        let store = Store::open(&db).unwrap();
-        let mut stmt = store.conn().prepare("SELECT digest FROM findings").unwrap();
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let mut stmt = conn.prepare("SELECT digest FROM findings").unwrap();
         stmt.query_map([], |row| row.get::<_, String>(0))
             .unwrap()
             .map(Result::unwrap)

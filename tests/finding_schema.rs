@@ -106,3 +106,40 @@ fn findings_match_the_published_schema() {
     assert!(!out.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The schema names every check and evidence kind this agent writes, and no other: a check
+/// added without its schema entry fails here, not at a site's validator.
+#[test]
+fn the_schema_lists_exactly_the_checks_and_evidence_kinds_of_the_code() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/finding-v1.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let names = |pointer: &str| -> Vec<String> {
+        let mut names: Vec<String> = schema
+            .pointer(pointer)
+            .and_then(|v| v.as_array())
+            .unwrap_or_else(|| panic!("no enum at {pointer}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let mut checks: Vec<String> = isoguard::policy::checks::CHECKS
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .collect();
+    checks.sort();
+    assert_eq!(names("/$defs/result/properties/check/enum"), checks);
+    let mut kinds: Vec<String> = isoguard::finding::v1::EvidenceKind::ALL
+        .iter()
+        .map(|k| k.as_str().to_string())
+        .collect();
+    kinds.sort();
+    assert_eq!(names("/$defs/evidence/properties/kind/enum"), kinds);
+}

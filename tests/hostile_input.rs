@@ -562,8 +562,15 @@ fn collect_within(root: &Path, limit: Duration) -> (Inventory, Duration) {
     }
 }
 
+/// The inventory of a tree; the history's look-back ends at the time of reading, so it is
+/// pinned to the epoch to compare two readings of one tree.
 fn collect(tree: &Tree) -> Inventory {
-    collect_within(&tree.root, HANG_GUARD).0
+    let mut inventory = collect_within(&tree.root, HANG_GUARD).0;
+    if let Some(history) = &mut inventory.history {
+        history.window.since.unix_micros = 0;
+        history.window.until.unix_micros = 0;
+    }
+    inventory
 }
 
 struct Run {

@@ -1,12 +1,10 @@
 //! `isoguard-collector`: the security office's side. See `isoguard::collector`.
 //!
-//! A thin front end: parse arguments, call the library, print, map outcomes to exit codes.
-//! Exit codes: 0 all well; 1 something needs a person (a file was rejected or a chain problem
-//! was newly noticed during `collect`, a stored finding failed `reverify`); 2 usage or
-//! configuration error (bad arguments, unreadable trust folder, database from a newer
-//! version); 3 I/O error (database unwritable, inbox or output unreadable or unwritable).
+//! A thin front end: parse arguments, call the library, print what it says. The exit codes
+//! are decided in `isoguard::collector::exit`, the text after a pass in
+//! `isoguard::collector::summary`.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,20 +13,14 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use isoguard::collector::exit::Exit;
 use isoguard::collector::ingest::{self, Outcome};
-use isoguard::collector::model::ChainProblem;
 use isoguard::collector::report;
-use isoguard::collector::store::{self, ProblemKey, Store, StoreError};
-use isoguard::collector::{trust, watch};
+use isoguard::collector::store::{Store, StoreError};
+use isoguard::collector::summary::{self, ProblemTracker};
+use isoguard::collector::{owner, trust, watch};
 use isoguard::finding::dsse::MAX_ENVELOPE_BYTES;
 use isoguard::text::display_safe;
-
-mod exit {
-    pub const OK: u8 = 0;
-    pub const ATTENTION: u8 = 1;
-    pub const USAGE: u8 = 2;
-    pub const IO: u8 = 3;
-}
 
 #[derive(Parser)]
 #[command(
@@ -109,28 +101,35 @@ enum FormatArg {
 
 struct Failure {
     message: String,
-    code: u8,
+    exit: Exit,
 }
 
 impl Failure {
     fn usage(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
-            code: exit::USAGE,
+            exit: Exit::Usage,
         }
     }
     fn io(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
-            code: exit::IO,
+            exit: Exit::Io,
         }
     }
 }
 
 fn store_failure(err: StoreError) -> Failure {
-    match err {
-        StoreError::TooNew { .. } => Failure::usage(err.to_string()),
-        StoreError::Sqlite { .. } => Failure::io(err.to_string()),
+    Failure {
+        exit: Exit::for_store(&err),
+        message: err.to_string(),
+    }
+}
+
+fn trust_failure(err: trust::TrustError) -> Failure {
+    Failure {
+        exit: Exit::for_trust(&err),
+        message: err.to_string(),
     }
 }
 
@@ -140,11 +139,12 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() {
-                exit::USAGE
+            let exit = if err.use_stderr() {
+                Exit::Usage
             } else {
-                exit::OK
-            });
+                Exit::Ok
+            };
+            return ExitCode::from(exit.code());
         }
     };
     let result = match cli.command {
@@ -167,10 +167,10 @@ fn main() -> ExitCode {
         } => write_report(&db, format, &out, stale_days),
     };
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(exit) => ExitCode::from(exit.code()),
         Err(failure) => {
             eprintln!("isoguard-collector: {}", failure.message);
-            ExitCode::from(failure.code)
+            ExitCode::from(failure.exit.code())
         }
     }
 }
@@ -179,6 +179,7 @@ fn print(text: &str) -> Result<(), Failure> {
     isoguard::cli::print_stdout(text).map_err(|e| Failure::io(e.to_string()))
 }
 
+/// Report and reverify only read: they never write the database, nor anything beside it.
 fn open_existing_db(db: &Path) -> Result<Store, Failure> {
     if !db.is_file() {
         return Err(Failure::io(format!(
@@ -186,7 +187,7 @@ fn open_existing_db(db: &Path) -> Result<Store, Failure> {
             db.display()
         )));
     }
-    Store::open(db).map_err(store_failure)
+    Store::open_read_only(db).map_err(store_failure)
 }
 
 fn collect(
@@ -197,7 +198,7 @@ fn collect(
     max_size: u64,
     batch: usize,
     rescan_secs: u64,
-) -> Result<u8, Failure> {
+) -> Result<Exit, Failure> {
     if max_size > MAX_ENVELOPE_BYTES as u64 {
         return Err(Failure::usage(format!(
             "--max-size {max_size}: at most {MAX_ENVELOPE_BYTES} bytes (the largest envelope a \
@@ -209,7 +210,7 @@ fn collect(
             "--batch and --rescan-secs must be at least 1",
         ));
     }
-    let trusted = trust::load(trust_dir).map_err(|e| Failure::usage(e.to_string()))?;
+    let trusted = trust::load(trust_dir).map_err(trust_failure)?;
     if trusted.is_empty() {
         tracing::warn!(
             "no keys enrolled in {}: every finding will be rejected as from an unknown key",
@@ -224,10 +225,20 @@ fn collect(
             inbox.display()
         )));
     }
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let (Some(first), Ok(exe)) = (argv.first_mut(), std::env::current_exe()) {
+        *first = exe.into_os_string();
+    }
+    let euid = rustix::process::geteuid().as_raw();
+    match owner::check_collect(euid, inbox, db, &argv) {
+        Ok(None) => {}
+        Ok(Some(foreign)) => return Err(Failure::usage(foreign.to_string())),
+        Err(e) => return Err(Failure::io(format!("checking who owns the inbox: {e}"))),
+    }
     let mut store = Store::open(db).map_err(store_failure)?;
     let now = isoguard::time::rfc3339_utc(SystemTime::now());
-    store::sync_enrolled(store.conn_mut(), &trusted, &now).map_err(store_failure)?;
-    let mut known = problem_keys(&store)?;
+    store.sync_enrolled(&trusted, &now).map_err(store_failure)?;
+    let mut tracker = ProblemTracker::start(&store).map_err(store_failure)?;
 
     let mut options = ingest::Options::new(inbox);
     options.max_size = max_size;
@@ -236,13 +247,9 @@ fn collect(
 
     if watch_mode {
         let after_pass = |store: &mut Store, outcome: &Outcome| {
-            let new = new_problems(store, &mut known)?;
-            if outcome.rejected_total() + outcome.stored + outcome.duplicates + outcome.completed
-                > 0
-                || !new.is_empty()
-            {
-                let text = describe(outcome, &new);
-                let _ = isoguard::cli::print_stdout(&text);
+            let new = tracker.newly_revealed(store)?;
+            if summary::worth_telling(outcome, &new) {
+                let _ = isoguard::cli::print_stdout(&summary::describe_pass(outcome, &new));
             }
             Ok(())
         };
@@ -253,129 +260,81 @@ fn collect(
             Duration::from_secs(rescan_secs),
             after_pass,
         )
-        .map_err(|e| Failure::io(e.to_string()))?;
-        return Ok(exit::OK);
+        .map_err(|e| Failure {
+            exit: Exit::for_watch(&e),
+            message: e.to_string(),
+        })?;
+        return Ok(Exit::Ok);
     }
 
     let stop = AtomicBool::new(false);
-    let outcome = ingest::collect(&mut store, &trusted, &options, &HashSet::new(), &stop)
-        .map_err(|e| Failure::io(e.to_string()))?;
-    let new = new_problems(&store, &mut known).map_err(store_failure)?;
-    print(&describe(&outcome, &new))?;
-    Ok(if outcome.rejected_total() > 0 || !new.is_empty() {
-        exit::ATTENTION
-    } else {
-        exit::OK
-    })
+    let outcome =
+        ingest::collect(&mut store, &trusted, &options, &HashSet::new(), &stop).map_err(|e| {
+            Failure {
+                exit: Exit::for_ingest(&e),
+                message: e.to_string(),
+            }
+        })?;
+    let new = tracker.newly_revealed(&store).map_err(store_failure)?;
+    print(&summary::describe_pass(&outcome, &new))?;
+    Ok(Exit::after_pass(&outcome, new.len()))
 }
 
-fn problem_keys(store: &Store) -> Result<BTreeSet<ProblemKey>, Failure> {
-    let problems = store::chain_problems(store.conn()).map_err(store_failure)?;
-    Ok(store::problem_keys(&problems))
-}
-
-/// Chain problems not seen before this point; `known` is updated to the current set.
-fn new_problems(
-    store: &Store,
-    known: &mut BTreeSet<ProblemKey>,
-) -> Result<Vec<ChainProblem>, StoreError> {
-    let problems = store::chain_problems(store.conn())?;
-    let keys = store::problem_keys(&problems);
-    let fresh = problems
-        .into_iter()
-        .filter(|p| !known.contains(&store::problem_key(p)))
-        .collect();
-    *known = keys;
-    Ok(fresh)
-}
-
-fn describe(outcome: &Outcome, new: &[ChainProblem]) -> String {
-    let mut text = String::new();
-    for (file, reason) in &outcome.rejected_files {
-        text.push_str(&format!(
-            "rejected {}: {}\n",
-            display_safe(file, 120),
-            display_safe(reason, 400)
-        ));
-    }
-    for p in new {
-        let kind = p.kind.as_str();
-        text.push_str(&format!(
-            "chain {} host {}{}: {}\n",
-            kind,
-            display_safe(&p.host_id, 64),
-            p.sequence
-                .map(|s| format!(" sequence {s}"))
-                .unwrap_or_default(),
-            display_safe(&p.detail, 400)
-        ));
-    }
-    text.push_str(&outcome.summary_line());
-    if !new.is_empty() {
-        text.push_str(&format!(", new chain problems {}", new.len()));
-    }
-    if outcome.stopped {
-        text.push_str(" (stopped early)");
-    }
-    text.push('\n');
-    text
-}
-
-fn enroll(trust_dir: &Path, host: &str, key: &Path) -> Result<u8, Failure> {
+fn enroll(trust_dir: &Path, host: &str, key: &Path) -> Result<Exit, Failure> {
     match trust::enroll(trust_dir, host, key) {
         Ok(trust::Enrolled::New { path, keyid }) => {
             print(&format!(
                 "enrolled {host}: key {keyid} in {}\n",
                 path.display()
             ))?;
-            Ok(exit::OK)
+            Ok(Exit::Ok)
         }
         Ok(trust::Enrolled::AlreadyEnrolled { path, keyid }) => {
             print(&format!(
                 "{host} is already enrolled with this key ({keyid}, {})\n",
                 path.display()
             ))?;
-            Ok(exit::OK)
+            Ok(Exit::Ok)
         }
-        Err(trust::TrustError::Io { path, step, source }) => Err(Failure::io(
-            trust::TrustError::Io { path, step, source }.to_string(),
-        )),
-        Err(err) => Err(Failure::usage(err.to_string())),
+        Err(err) => Err(trust_failure(err)),
     }
 }
 
-fn reverify(db: &Path, trust_dir: &Path) -> Result<u8, Failure> {
-    let trusted = trust::load(trust_dir).map_err(|e| Failure::usage(e.to_string()))?;
+fn reverify(db: &Path, trust_dir: &Path) -> Result<Exit, Failure> {
+    let trusted = trust::load(trust_dir).map_err(trust_failure)?;
     let store = open_existing_db(db)?;
     let mut failed = 0u64;
     let mut out = String::new();
-    let checked = store::reverify(store.conn(), &trusted, |failure| {
-        failed += 1;
-        out.push_str(&format!(
-            "FAIL finding {} host {} ({}): {}\n",
-            failure.id,
-            display_safe(&failure.host_id, 64),
-            display_safe(&failure.file, 120),
-            display_safe(&failure.reason, 400)
-        ));
-    })
-    .map_err(store_failure)?;
+    let checked = store
+        .reverify(&trusted, |failure| {
+            failed += 1;
+            out.push_str(&format!(
+                "FAIL finding {} host {} ({}): {}\n",
+                failure.id,
+                display_safe(&failure.host_id, 64),
+                display_safe(&failure.file, 120),
+                display_safe(&failure.reason, 400)
+            ));
+        })
+        .map_err(store_failure)?;
     out.push_str(&format!(
         "reverified {checked} finding(s): {} ok, {failed} failed\n",
         checked - failed
     ));
     print(&out)?;
-    Ok(if failed == 0 {
-        exit::OK
-    } else {
-        exit::ATTENTION
-    })
+    Ok(Exit::after_reverify(failed))
 }
 
-fn write_report(db: &Path, format: FormatArg, out: &Path, stale_days: u32) -> Result<u8, Failure> {
+fn write_report(
+    db: &Path,
+    format: FormatArg,
+    out: &Path,
+    stale_days: u32,
+) -> Result<Exit, Failure> {
     let store = open_existing_db(db)?;
-    let data =
-        store::report_data(store.conn(), SystemTime::now(), stale_days).map_err(store_failure)?;
+    let data = store
+        .report_data(SystemTime::now(), stale_days)
+        .map_err(store_failure)?;
     let format = match format {
         FormatArg::Html => report::Format::Html,
         FormatArg::Csv => report::Format::Csv,
@@ -384,9 +343,9 @@ fn write_report(db: &Path, format: FormatArg, out: &Path, stale_days: u32) -> Re
     let text = report::render(&data, format);
     if out == Path::new("-") {
         print(&text)?;
-        return Ok(exit::OK);
+        return Ok(Exit::Ok);
     }
     isoguard::files::replace_file(out, text.as_bytes(), 0o644)
         .map_err(|e| Failure::io(format!("--out {}: {e}", out.display())))?;
-    Ok(exit::OK)
+    Ok(Exit::Ok)
 }

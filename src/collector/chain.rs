@@ -1,9 +1,10 @@
 //! Judging one host's chain of findings: what is missing, forked, broken or restarted.
 //!
-//! Each finding names its sequence number and the digest of the envelope before it. Findings
-//! travel by share or by carried media and arrive in any order, so the chain is judged from the
-//! whole stored set every time rather than frozen as files come in: a gap that a later file
-//! fills simply stops being reported. Replays are not judged here; a replayed file is never
+//! Each finding names its sequence number and the digest of the envelope before it (as the
+//! agent wrote it). Findings travel by share or by carried media and arrive in any order, so
+//! the chain is judged from the whole stored set every time rather than frozen as files come
+//! in: a gap that a later file fills simply stops being reported. Replays are not judged here;
+//! a replayed finding (the same signed payload, however its envelope is formatted) is never
 //! stored twice, so the store records those as events when they arrive.
 //!
 //! How the set is read: a finding whose `previous` is a stored digest hangs under that finding;
@@ -13,6 +14,12 @@
 //! host's clock, then sequence), or a broken link if that finding has the very sequence the
 //! predecessor should have had. The host's first finding declaring "first run" is the normal
 //! start of a chain and is not reported; every other reset is.
+//!
+//! A host's latest finding comes from the chains alone, never from the order of arrival:
+//! within a chain the highest sequence (forks are reported, and their branches compared by
+//! sequence, then the host's clock); between chains, the one whose newest finding is newest
+//! by the host's clock. So a genuine but old finding delivered late, a new chain's root among
+//! them, can never supersede what the host said since. Remaining ties are broken by digest.
 //!
 //! What it must not do: touch the database or the file system, trust one finding's claims
 //! about another, or panic on any combination of sequences and digests (they are signed by
@@ -30,6 +37,9 @@ pub struct Link {
     pub id: i64,
     /// Hex SHA-256 of the envelope as stored.
     pub digest: String,
+    /// Hex SHA-256 of the envelope in the form the agent writes it, which is what the next
+    /// finding's `previous` names even when this copy was re-formatted on its way in.
+    pub link_digest: String,
     pub sequence: u64,
     pub previous: Option<String>,
     /// `chain_reset.reason`, when the finding declares a new chain.
@@ -57,8 +67,8 @@ pub struct Problem {
 pub struct Analysis {
     /// In sequence order.
     pub problems: Vec<Problem>,
-    /// Index into the input of the host's latest finding: the highest sequence of the most
-    /// recent chain (chains ordered by the host's time of their first finding).
+    /// Index into the input of the host's latest finding: the highest sequence of the chain
+    /// whose newest finding is newest by the host's clock.
     pub latest: Option<usize>,
 }
 
@@ -72,14 +82,20 @@ pub fn analyse(links: &[Link]) -> Analysis {
     if links.is_empty() {
         return Analysis::default();
     }
-    let by_digest: HashMap<&str, usize> = links
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.digest.as_str(), i))
-        .collect();
-    // Ordering by the host's clock, then sequence, then arrival; RFC 3339 UTC at whole
-    // seconds, as the agent writes it, sorts as text.
-    let clock_key = |i: usize| (links[i].time.as_str(), links[i].sequence, links[i].id);
+    let mut by_digest: HashMap<&str, usize> = HashMap::with_capacity(links.len());
+    for (i, l) in links.iter().enumerate() {
+        by_digest.insert(l.digest.as_str(), i);
+        by_digest.insert(l.link_digest.as_str(), i);
+    }
+    // Ordering by the host's clock, then sequence, then digest (never arrival); RFC 3339 UTC
+    // at whole seconds, as the agent writes it, sorts as text.
+    let clock_key = |i: usize| {
+        (
+            links[i].time.as_str(),
+            links[i].sequence,
+            links[i].digest.as_str(),
+        )
+    };
     let earliest = (0..links.len()).min_by_key(|&i| clock_key(i));
 
     let mut problems = Vec::new();
@@ -135,7 +151,7 @@ pub fn analyse(links: &[Link]) -> Analysis {
             continue;
         }
         let mut kids = kids.clone();
-        kids.sort_by_key(|&k| (links[k].sequence, links[k].id));
+        kids.sort_by_key(|&k| (links[k].sequence, links[k].digest.as_str()));
         let listed: Vec<String> = kids
             .iter()
             .map(|&k| {
@@ -204,7 +220,7 @@ fn missing_predecessor(links: &[Link], i: usize, previous: &str) -> Problem {
         .iter()
         .enumerate()
         .filter(|(j, l)| *j != i && l.sequence < link.sequence && l.time <= link.time)
-        .max_by_key(|(_, l)| (l.time.as_str(), l.sequence, l.id));
+        .max_by_key(|(_, l)| (l.time.as_str(), l.sequence, l.digest.as_str()));
     let wanted = link.sequence.checked_sub(1);
     match before {
         Some((_, b)) if Some(b.sequence) == wanted => Problem {
@@ -267,7 +283,8 @@ fn missing_predecessor(links: &[Link], i: usize, previous: &str) -> Problem {
     }
 }
 
-/// The latest finding: highest sequence in the chain whose first finding is latest by clock.
+/// The latest finding: the highest sequence (then the host's clock) in the chain whose own
+/// newest finding is newest by the host's clock. Arrival order plays no part.
 fn latest(links: &[Link], parent: &[Option<usize>]) -> Option<usize> {
     let root_of = |mut i: usize| {
         // Bounded walk: a cycle of digests is impossible with sha256, but not assumed.
@@ -279,15 +296,28 @@ fn latest(links: &[Link], parent: &[Option<usize>]) -> Option<usize> {
         }
         i
     };
-    (0..links.len()).max_by_key(|&i| {
-        let r = root_of(i);
-        (
-            (links[r].time.as_str(), links[r].sequence, links[r].id),
-            links[i].sequence,
-            links[i].time.as_str(),
-            links[i].id,
-        )
-    })
+    let within = |i: usize| {
+        let l = &links[i];
+        (l.sequence, l.time.as_str(), l.digest.as_str())
+    };
+    // Each chain's tip, by root.
+    let mut tips: HashMap<usize, usize> = HashMap::new();
+    for i in 0..links.len() {
+        let tip = tips.entry(root_of(i)).or_insert(i);
+        if within(i) > within(*tip) {
+            *tip = i;
+        }
+    }
+    tips.into_iter()
+        .max_by_key(|&(root, tip)| {
+            let (t, r) = (&links[tip], &links[root]);
+            (
+                (t.time.as_str(), t.sequence),
+                (r.time.as_str(), r.sequence),
+                t.digest.as_str(),
+            )
+        })
+        .map(|(_, tip)| tip)
 }
 
 #[cfg(test)]
@@ -298,6 +328,7 @@ mod tests {
         Link {
             id,
             digest: format!("{id:064x}"),
+            link_digest: format!("{id:064x}"),
             sequence: seq,
             previous: prev.map(|p| format!("{p:064x}")),
             reset_reason: reset.map(str::to_string),
@@ -406,6 +437,55 @@ mod tests {
         let a = analyse(&links);
         assert_eq!(kinds(&a), vec![(ChainProblemKind::Reset, Some(3))]);
         assert!(a.problems[0].detail.contains("state file corrupt: x"));
+    }
+
+    /// Which finding is a host's latest is decided by the chains alone, never by arrival:
+    /// whatever order the same findings were stored in, the same one is latest.
+    #[test]
+    fn latest_does_not_depend_on_arrival_order() {
+        // Two chains whose roots carry the same time and sequence (a state lost twice within
+        // a second), one of them continued; and an old chain's root arriving last.
+        let mut old_root = link(7, 1, None, FIRST, 0);
+        old_root.digest = format!("{:064x}", 0xd1);
+        old_root.link_digest = old_root.digest.clone();
+        let mut a = link(1, 1, None, Some("state file corrupt: x"), 10);
+        a.digest = format!("{:064x}", 0xa1);
+        a.link_digest = a.digest.clone();
+        let mut b = link(2, 1, None, Some("state file corrupt: x"), 10);
+        b.digest = format!("{:064x}", 0xb1);
+        b.link_digest = b.digest.clone();
+        let mut b2 = link(3, 2, None, None, 11);
+        b2.previous = Some(b.digest.clone());
+        let links = [old_root, a, b, b2];
+        let expected = &links[3].digest;
+        for order in [[0, 1, 2, 3], [3, 2, 1, 0], [1, 0, 3, 2], [2, 3, 0, 1]] {
+            let arrived: Vec<Link> = order
+                .iter()
+                .enumerate()
+                .map(|(id, &i)| Link {
+                    id: id as i64,
+                    ..links[i].clone()
+                })
+                .collect();
+            let latest = analyse(&arrived).latest.map(|i| &arrived[i].digest);
+            assert_eq!(latest, Some(expected), "arrival order {order:?}");
+        }
+        // Without the continuation, the tie between the two roots is not broken by arrival.
+        let pair = |first: &Link, second: &Link| {
+            let arrived = [
+                Link {
+                    id: 1,
+                    ..first.clone()
+                },
+                Link {
+                    id: 2,
+                    ..second.clone()
+                },
+            ];
+            let i = analyse(&arrived).latest.unwrap();
+            arrived[i].digest.clone()
+        };
+        assert_eq!(pair(&links[1], &links[2]), pair(&links[2], &links[1]));
     }
 
     #[test]

@@ -5,9 +5,13 @@
 //! so the agent on every workstation carries no database or HTML code.
 
 pub mod chain;
+pub mod exit;
+pub mod identity;
 pub mod ingest;
 pub mod model;
+pub mod owner;
 pub mod report;
 pub mod store;
+pub mod summary;
 pub mod trust;
 pub mod watch;

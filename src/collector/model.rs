@@ -1,6 +1,6 @@
 //! What the central report says: the data the HTML, CSV and JSON outputs render.
 //!
-//! Built from the store by `store::report_data`, rendered by `report::*`. The JSON output is
+//! Built from the store by `Store::report_data`, rendered by `report::*`. The JSON output is
 //! this structure as it is, versioned (`isoguard.report/v1`), so it is kept stable like the
 //! finding format: add fields, never change their meaning.
 //!
@@ -98,7 +98,7 @@ pub struct RuleCount {
 pub enum ChainProblemKind {
     /// Sequence numbers missing between two findings: findings that never arrived.
     Gap,
-    /// The same finding (same envelope digest) arrived again.
+    /// The same finding (the same signed payload, however formatted) arrived again.
     Replay,
     /// Two different findings with the same sequence number.
     Fork,

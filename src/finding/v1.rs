@@ -90,6 +90,26 @@ pub enum EvidenceKind {
     Unreadable,
 }
 
+impl EvidenceKind {
+    pub const ALL: [EvidenceKind; 15] = [
+        EvidenceKind::BlockDevice,
+        EvidenceKind::UsbDevice,
+        EvidenceKind::NetworkInterface,
+        EvidenceKind::DefaultRoute,
+        EvidenceKind::Route,
+        EvidenceKind::Address,
+        EvidenceKind::Radio,
+        EvidenceKind::SoundCard,
+        EvidenceKind::VideoDevice,
+        EvidenceKind::Mount,
+        EvidenceKind::Probe,
+        EvidenceKind::DnsResolver,
+        EvidenceKind::UsbHistory,
+        EvidenceKind::NetworkHistory,
+        EvidenceKind::Unreadable,
+    ];
+}
+
 crate::vocab::unit_names!(Trigger, Verdict, Status, Severity, EvidenceKind);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

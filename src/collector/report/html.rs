@@ -6,8 +6,9 @@
 //! length bounded, then `& < > " '` escaped). Untrusted data only ever lands in element text
 //! and quoted `data-sort` attributes, never in the script, a URL, a style or an event
 //! handler; class names are picked from fixed lists, never taken from the data. The
-//! Content-Security-Policy in the page forbids every load (scripts and styles only inline,
-//! images only `data:`), so even a missed escape could not fetch or send anything.
+//! Content-Security-Policy in the page forbids every load (images only `data:`) and allows
+//! only the page's own style and script, by their SHA-256 hashes, so even a missed escape
+//! could neither fetch or send anything nor run a script of its own.
 //!
 //! The tables are complete without JavaScript; the one inline script only adds sorting,
 //! filtering and the zh/en switch, and marks `<html data-ready="1">` when it has run.
@@ -24,10 +25,39 @@ use super::clean;
 const CSS: &str = include_str!("assets/report.css");
 const SCRIPT: &str = include_str!("assets/report.js");
 
-/// Nothing may load: no network, no files, no frames. Inline style and script are ours.
+/// The inline elements exactly as the page carries them: a browser hashes the text between
+/// the tags, so the policy's hashes are computed from these very strings.
+fn style_element_text() -> String {
+    format!("\n{CSS}")
+}
+
+fn script_element_text() -> String {
+    format!("\n{SCRIPT}")
+}
+
+/// `'sha256-<base64>'`, the CSP source that allows one inline element with this text.
+fn csp_hash(text: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+/// Nothing may load: no network, no files, no frames. Only our own style and script run,
+/// named by their hashes: markup smuggled in through a missed escape would carry another
+/// text and be refused, where 'unsafe-inline' would run it.
 /// (`frame-ancestors` is not allowed in a meta policy, so it is left out.)
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
-                   img-src data:; base-uri 'none'; form-action 'none'";
+fn csp() -> String {
+    format!(
+        "default-src 'none'; style-src {}; script-src {}; img-src data:; base-uri 'none'; \
+         form-action 'none'",
+        csp_hash(&style_element_text()),
+        csp_hash(&script_element_text())
+    )
+}
 
 pub(super) fn render(data: &ReportData) -> String {
     let mut out = String::with_capacity(32 * 1024 + data.violations.len() * 2048);
@@ -42,12 +72,12 @@ pub(super) fn render(data: &ReportData) -> String {
     let _ = write!(
         out,
         "<footer><p>{} <span class=\"mono\">{}</span> · {} {} · isoguard</p></footer>\n\
-         <script>\n{}</script>\n</body>\n</html>\n",
+         <script>{}</script>\n</body>\n</html>\n",
         label("报告格式", "Report schema"),
         text(&data.schema),
         label("生成时间", "Generated"),
         text(&data.generated_at),
-        SCRIPT,
+        script_element_text(),
     );
     out
 }
@@ -309,7 +339,7 @@ fn head(out: &mut String, data: &ReportData) {
          <meta name=\"generator\" content=\"isoguard\">\n\
          <link rel=\"icon\" href=\"data:,\">\n\
          <title>isoguard 合规检查报告 Compliance report · {generated}</title>\n\
-         <style>\n{CSS}</style>\n</head>\n<body>\n\
+         <style>{style}</style>\n</head>\n<body>\n\
          <header>\n<div class=\"top\"><h1>isoguard {title}</h1>\
          <div class=\"lang\" hidden role=\"group\" aria-label=\"语言 Language\">\
          <button type=\"button\" data-lang=\"zh\">中文</button>\
@@ -317,7 +347,8 @@ fn head(out: &mut String, data: &ReportData) {
          <button type=\"button\" data-lang=\"both\">中文 + English</button></div></div>\n\
          <p class=\"meta\">{gen_label} <span class=\"mono\">{generated}</span> · \
          {stale_label} {stale_days} {days}</p>\n",
-        csp = esc(CSP),
+        csp = esc(&csp()),
+        style = style_element_text(),
         generated = text(&data.generated_at),
         title = label("合规检查报告", "Compliance report"),
         gen_label = label("生成时间", "Generated"),

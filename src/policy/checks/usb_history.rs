@@ -186,6 +186,9 @@ mod tests {
         assert_eq!(judge("id = \"usb-history\"", "", &inv).status, Status::Pass);
         // No history at all (another platform): an error.
         inv.history = None;
-        assert_eq!(judge("id = \"usb-history\"", "", &inv).status, Status::Error);
+        assert_eq!(
+            judge("id = \"usb-history\"", "", &inv).status,
+            Status::Error
+        );
     }
 }

@@ -1,0 +1,168 @@
+//! The contract between the collector and a database: the few operations ingest, the report
+//! and reverify need, and the guarantees every backend must keep.
+//!
+//! Ingest, the chain analysis, the report and reverify are written against these traits only,
+//! so a second database (PostgreSQL, with several collectors writing into one database at
+//! once) is a new folder beside `sqlite/` implementing them, not a change to any caller.
+//!
+//! What every backend must guarantee:
+//! - **exactly once**: a finding's identity (see [`NewFinding::identity`]) is unique in the
+//!   store, enforced by the database itself (a unique index), so two batches racing to store
+//!   the same finding, in one process or in two collectors, store it once; the loser's
+//!   [`Batch::insert_finding`] returns `false` and records nothing;
+//! - **all or nothing per batch**: nothing a [`Batch`] wrote is visible to others until
+//!   [`Batch::commit`] returns, and it is durable when it does (the caller moves inbox files
+//!   only after that);
+//! - **verbatim envelopes**: the bytes given are the bytes read back, never re-encoded;
+//! - **bound parameters only**: nothing a workstation wrote is ever part of SQL text.
+//!
+//! What it must not do: decide anything. Which finding is a host's latest, what is a gap or a
+//! replay, what a report shows: that is the backend-neutral code beside this file.
+
+use std::collections::BTreeMap;
+
+use crate::collector::chain::Link;
+use crate::collector::model::RejectedFile;
+
+use super::StoreError;
+
+/// A verified finding about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewFinding<'a> {
+    /// What makes two arrivals the same finding (`Identity::payload`); unique in the store.
+    pub identity: &'a str,
+    /// Hex SHA-256 of `envelope`, the bytes as they arrived.
+    pub digest: &'a str,
+    /// What the host's next finding names as `previous` (`Identity::link`).
+    pub link_digest: &'a str,
+    pub host_id: &'a str,
+    pub keyid: &'a str,
+    pub hostname: Option<&'a str>,
+    pub machine_id: Option<&'a str>,
+    pub sequence: i64,
+    pub previous: Option<&'a str>,
+    pub reset_reason: Option<&'a str>,
+    pub time: &'a str,
+    pub verdict: &'a str,
+    /// File names as bytes: the file system's names need not be UTF-8.
+    pub inbox_name: &'a [u8],
+    pub archived_as: &'a [u8],
+    /// (device, inode) of the inbox file that was read.
+    pub file_id: (u64, u64),
+    pub received_at: &'a str,
+    pub envelope: &'a [u8],
+}
+
+/// Where an already stored finding came from and went.
+///
+/// Names are kept twice: as bytes, which is what is compared and unique, and as text for
+/// people (bytes that are not UTF-8 shown as `\xNN`), which two different names may share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRef {
+    pub inbox_name: Vec<u8>,
+    pub archived_as: Vec<u8>,
+    /// (device, inode) of the file it was read from; unknown for findings stored before
+    /// schema version 4.
+    pub file_id: Option<(u64, u64)>,
+}
+
+/// A stored finding that arrived again.
+#[derive(Debug, Clone)]
+pub struct NewReplay<'a> {
+    /// The identity of the stored finding it repeats.
+    pub identity: &'a str,
+    pub file: &'a [u8],
+    pub archived_as: &'a [u8],
+    pub noticed_at: &'a str,
+    /// The envelope as it arrived this time, kept as evidence of what was delivered.
+    pub envelope: &'a [u8],
+}
+
+/// A file refused at ingest.
+#[derive(Debug, Clone)]
+pub struct NewRejected<'a> {
+    pub file: &'a [u8],
+    /// `rejected/<name>`.
+    pub stored_as: &'a [u8],
+    pub kind: &'a str,
+    pub reason: &'a str,
+    pub rejected_at: &'a str,
+}
+
+/// A recorded replay, with the host and sequence of the finding it repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayRow {
+    pub host_id: String,
+    pub hostname: Option<String>,
+    pub sequence: i64,
+    /// Inbox name of the stored original.
+    pub original: String,
+    pub digest: String,
+    pub file: String,
+    pub archived_as: String,
+    pub noticed_at: String,
+}
+
+/// A stored finding as reverify reads it.
+#[derive(Debug, Clone)]
+pub struct StoredFinding {
+    pub id: i64,
+    pub digest: String,
+    pub host_id: String,
+    pub sequence: i64,
+    pub previous: Option<String>,
+    pub payload_digest: Option<String>,
+    pub link_digest: Option<String>,
+    pub inbox_name: String,
+    pub envelope: Vec<u8>,
+}
+
+/// A key of the trust store, as the report remembers it.
+#[derive(Debug, Clone)]
+pub struct EnrolledKey {
+    pub keyid: String,
+    pub host_id: String,
+    pub public_key_pem: String,
+}
+
+/// One transaction of ingest: look-ups and inserts that become visible together at commit.
+pub trait Batch {
+    /// The stored finding with this identity, if any (including ones stored earlier in this
+    /// batch).
+    fn find(&mut self, identity: &str) -> Result<Option<StoredRef>, StoreError>;
+    /// Stores a finding; `false` when its identity was already stored (nothing changed).
+    fn insert_finding(&mut self, finding: &NewFinding<'_>) -> Result<bool, StoreError>;
+    /// Records a replay; recording the same archived file twice is a no-op.
+    fn insert_replay(&mut self, replay: &NewReplay<'_>) -> Result<(), StoreError>;
+    /// Records a refused file; recording the same `stored_as` twice is a no-op.
+    fn insert_rejected(&mut self, rejected: &NewRejected<'_>) -> Result<(), StoreError>;
+    /// Makes the batch durable and visible.
+    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// A findings database.
+pub trait Backend {
+    /// Starts a batch; dropping it without `commit` rolls it back.
+    fn batch(&mut self) -> Result<Box<dyn Batch + '_>, StoreError>;
+    /// Remembers the keys of the trust store (insert or update by key id).
+    fn sync_enrolled(&mut self, keys: &[EnrolledKey], now: &str) -> Result<(), StoreError>;
+    /// The schema version of the database.
+    fn schema_version(&self) -> Result<i64, StoreError>;
+    /// Every stored finding as the chain sees it, by host, each host's in arrival order.
+    fn links_by_host(&self) -> Result<BTreeMap<String, Vec<Link>>, StoreError>;
+    /// The host name a stored finding claims.
+    fn hostname_of(&self, id: i64) -> Result<Option<String>, StoreError>;
+    /// Recorded replays, by host, then in the order they were noticed.
+    fn replays(&self) -> Result<Vec<ReplayRow>, StoreError>;
+    /// The stored envelope of a finding.
+    fn envelope(&self, id: i64) -> Result<Vec<u8>, StoreError>;
+    /// Host identities of every key ever enrolled.
+    fn enrolled_hosts(&self) -> Result<Vec<String>, StoreError>;
+    /// Refused files, in the order they were refused.
+    fn rejected(&self) -> Result<Vec<RejectedFile>, StoreError>;
+    /// Calls `each` for every stored finding in storage order; returns how many.
+    fn for_each_finding(
+        &self,
+        each: &mut dyn FnMut(StoredFinding) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError>;
+}

@@ -1,0 +1,155 @@
+//! The collector's database: every accepted finding, kept verbatim, plus what was refused and
+//! what was replayed, and the report built from it.
+//!
+//! A finding counts as stored once its batch has committed, and the inbox file is moved only
+//! after that: that order is what makes ingest crash-safe. The envelope bytes are stored
+//! exactly as they arrived, so a finding can be re-verified later against the trust store
+//! (`reverify`). The columns beside it (host, sequence, verdict) are copies for querying,
+//! never the authority.
+//!
+//! How it is split: `backend.rs` is the contract a database implements (a batch of inserts,
+//! a handful of reads) and the guarantees it must keep; `sqlite/` is the one backend today
+//! (schema and migrations, writes, reads). `chains.rs`, `report_data.rs` and `reverify.rs`
+//! are the backend-neutral logic on top, so a PostgreSQL backend is a `postgres/` folder and
+//! one more way to open a [`Store`], nothing more.
+//!
+//! What it must not do: store a finding twice, change or drop a stored envelope, or let
+//! anything a workstation wrote reach SQL other than as a bound parameter.
+
+pub mod backend;
+mod chains;
+mod report_data;
+mod reverify;
+pub mod sqlite;
+
+use std::fmt;
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::collector::model::{ChainProblem, ReportData};
+use crate::finding::keys::TrustedKeys;
+
+pub use backend::{Batch, NewFinding, NewRejected, NewReplay, StoredRef};
+pub use chains::{problem_key, problem_keys, ProblemKey};
+pub use report_data::decode_payload;
+pub use reverify::ReverifyFailure;
+pub use sqlite::schema::latest_version;
+
+use backend::{Backend, EnrolledKey};
+
+#[derive(Debug)]
+pub enum StoreError {
+    /// The database refused; `what` says what the collector was doing.
+    Database {
+        what: &'static str,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The database was written by a newer collector.
+    TooNew { found: i64, known: usize },
+}
+
+impl StoreError {
+    pub(crate) fn at<E: std::error::Error + Send + Sync + 'static>(
+        what: &'static str,
+    ) -> impl FnOnce(E) -> StoreError {
+        move |source| StoreError::Database {
+            what,
+            source: Box::new(source),
+        }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Database { what, source } => write!(f, "database: {what}: {source}"),
+            StoreError::TooNew { found, known } => write!(
+                f,
+                "database schema version {found} is newer than this collector knows ({known}); \
+                 use a newer isoguard-collector"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Database { source, .. } => Some(source.as_ref()),
+            StoreError::TooNew { .. } => None,
+        }
+    }
+}
+
+/// An open, migrated findings database.
+pub struct Store {
+    db: Box<dyn Backend>,
+}
+
+impl Store {
+    /// Opens (creating if missing) and migrates the SQLite database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            db: Box::new(sqlite::SqliteBackend::open(path)?),
+        })
+    }
+
+    /// Opens the SQLite database at `path` for reading only (report, reverify): nothing is
+    /// written, so read-only media and other users' databases can be read.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            db: Box::new(sqlite::SqliteBackend::open_read_only(path)?),
+        })
+    }
+
+    /// Starts an ingest batch; nothing it writes is visible or durable before its commit.
+    pub fn batch(&mut self) -> Result<Box<dyn Batch + '_>, StoreError> {
+        self.db.batch()
+    }
+
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.db.schema_version()
+    }
+
+    /// Remembers the keys in the trust store, so the report can list enrolled hosts that never
+    /// reported. Keys removed from the folder stay listed: their findings are still in the
+    /// store.
+    pub fn sync_enrolled(&mut self, trusted: &TrustedKeys, now: &str) -> Result<(), StoreError> {
+        let keys: Vec<EnrolledKey> = trusted
+            .iter()
+            .map(|key| EnrolledKey {
+                keyid: key.key.keyid(),
+                host_id: key.label.clone(),
+                public_key_pem: key.key.to_pem(),
+            })
+            .collect();
+        self.db.sync_enrolled(&keys, now)
+    }
+
+    /// All chain problems: computed from the stored set, plus recorded replays, by host.
+    pub fn chain_problems(&self) -> Result<Vec<ChainProblem>, StoreError> {
+        chains::chain_problems(self.db.as_ref())
+    }
+
+    /// Everything the report shows, from the database alone.
+    ///
+    /// Hosts are those whose keys were enrolled when a collect ran (remembered in the
+    /// database, so the trust folder is not needed here) together with every host that has
+    /// stored findings. A host's latest finding is the one `chain::analyse` names; its
+    /// verdict, failed rules and evidence are what the report shows. A host is stale when
+    /// that finding's time (the host's clock) is more than `stale_days` before `now`, or when
+    /// it never sent one.
+    pub fn report_data(&self, now: SystemTime, stale_days: u32) -> Result<ReportData, StoreError> {
+        report_data::report_data(self.db.as_ref(), now, stale_days)
+    }
+
+    /// Re-checks every stored envelope against `trusted`; calls `failed` for each that no
+    /// longer checks out and returns how many were checked.
+    pub fn reverify(
+        &self,
+        trusted: &TrustedKeys,
+        mut failed: impl FnMut(ReverifyFailure),
+    ) -> Result<u64, StoreError> {
+        reverify::reverify(self.db.as_ref(), trusted, &mut failed)
+    }
+}

@@ -1,0 +1,178 @@
+//! What the central report shows, built from the store alone (no trust folder needed).
+//!
+//! What it must not do: render anything (that is `report::*`), or decide a host's latest
+//! finding any other way than `chain::analyse` does.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::SystemTime;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+
+use crate::collector::chain;
+use crate::collector::model::{
+    ChainProblem, HostRow, ReportData, RuleCount, Title, Totals, Violation, REPORT_SCHEMA,
+};
+use crate::finding::dsse::Envelope;
+use crate::finding::v1::{self, Status, Verdict};
+use crate::time::{parse_rfc3339_utc, rfc3339_utc, unix_seconds};
+
+use super::backend::Backend;
+use super::chains::{replay_problem, sort};
+use super::StoreError;
+
+/// Decodes a stored envelope's payload without re-checking the signature (it was checked
+/// before the envelope was stored; `reverify` checks again).
+pub fn decode_payload(envelope: &[u8]) -> Result<v1::Finding, String> {
+    let env: Envelope = serde_json::from_slice(envelope).map_err(|e| e.to_string())?;
+    let payload = BASE64
+        .decode(env.payload.as_bytes())
+        .map_err(|e| e.to_string())?;
+    serde_json::from_slice(&payload).map_err(|e| e.to_string())
+}
+
+fn title(t: &v1::Title) -> Title {
+    Title {
+        zh: t.zh.clone(),
+        en: t.en.clone(),
+    }
+}
+
+/// Everything the report shows, from the database alone.
+///
+/// Hosts are those whose keys were enrolled when a collect ran (remembered in the database,
+/// so the trust folder is not needed here) together with every host that has stored findings.
+/// A host's latest finding is the one with the highest sequence in its most recent chain (see
+/// `chain::analyse`); its verdict, failed rules and evidence are what the report shows. A host
+/// is stale when that finding's time (the host's clock) is more than `stale_days` before
+/// `now`, or when it never sent one.
+pub(super) fn report_data(
+    db: &dyn Backend,
+    now: SystemTime,
+    stale_days: u32,
+) -> Result<ReportData, StoreError> {
+    let links = db.links_by_host()?;
+    let mut host_ids: BTreeSet<String> = links.keys().cloned().collect();
+    host_ids.extend(db.enrolled_hosts()?);
+
+    let now_secs = unix_seconds(now);
+    let stale_after = i64::from(stale_days) * 86_400;
+
+    let mut totals = Totals::default();
+    let mut hosts = Vec::with_capacity(host_ids.len());
+    let mut violations = Vec::new();
+    let mut by_rule: BTreeMap<String, RuleCount> = BTreeMap::new();
+    let mut chain_problems = Vec::new();
+
+    for host_id in &host_ids {
+        let host_links = links.get(host_id).map(Vec::as_slice).unwrap_or_default();
+        let analysis = chain::analyse(host_links);
+        let latest = match analysis.latest.and_then(|i| host_links.get(i)) {
+            Some(link) => {
+                let envelope = db.envelope(link.id)?;
+                // Stored envelopes were decoded before they were stored; one that no longer
+                // decodes is shown as a host with an unreadable latest finding, and reverify
+                // names it.
+                decode_payload(&envelope).ok().map(|f| (link, f))
+            }
+            None => None,
+        };
+
+        let mut row = HostRow {
+            host_id: host_id.clone(),
+            hostname: None,
+            machine_id: None,
+            last_time: None,
+            last_verdict: None,
+            policy_id: None,
+            policy_version: None,
+            agent_version: None,
+            last_sequence: None,
+            findings: u64::try_from(host_links.len()).unwrap_or(u64::MAX),
+            stale: true,
+            failed_rules: Vec::new(),
+        };
+        if let Some((link, finding)) = &latest {
+            let when =
+                parse_rfc3339_utc(&finding.time).or_else(|| parse_rfc3339_utc(&link.received_at));
+            row.stale = when.is_none_or(|t| now_secs.saturating_sub(t) > stale_after);
+            row.hostname = finding.host.hostname.clone();
+            row.machine_id = finding.host.machine_id.clone();
+            row.last_time = Some(finding.time.clone());
+            row.last_verdict = Some(finding.verdict.clone());
+            row.policy_id = finding.policy.id.clone();
+            row.policy_version = finding.policy.version.clone();
+            row.agent_version = Some(finding.host.agent_version.clone());
+            row.last_sequence = Some(finding.sequence);
+            match finding.verdict.known() {
+                Some(Verdict::Compliant) => totals.compliant += 1,
+                Some(Verdict::Violation) => totals.violation += 1,
+                // An error, or a verdict this collector does not know: not compliant.
+                _ => totals.error += 1,
+            }
+            for result in finding.results.iter().filter(|r| r.status.is(Status::Fail)) {
+                row.failed_rules.push(result.rule.clone());
+                violations.push(Violation {
+                    host_id: host_id.clone(),
+                    hostname: finding.host.hostname.clone(),
+                    time: finding.time.clone(),
+                    sequence: finding.sequence,
+                    rule: result.rule.clone(),
+                    title: title(&result.title),
+                    severity: result.severity.clone(),
+                    evidence: result.evidence.clone(),
+                });
+                by_rule
+                    .entry(result.rule.clone())
+                    .or_insert_with(|| RuleCount {
+                        rule: result.rule.clone(),
+                        title: title(&result.title),
+                        severity: result.severity.clone(),
+                        hosts: 0,
+                        remediation: Some(title(&result.remediation)),
+                    })
+                    .hosts += 1;
+            }
+        }
+        if row.stale {
+            totals.stale += 1;
+        }
+        for p in analysis.problems {
+            chain_problems.push(ChainProblem {
+                host_id: host_id.clone(),
+                hostname: row.hostname.clone(),
+                kind: p.kind,
+                sequence: p.sequence,
+                detail: p.detail,
+                noticed_at: p.noticed_at,
+            });
+        }
+        hosts.push(row);
+    }
+
+    chain_problems.extend(db.replays()?.into_iter().map(replay_problem));
+    sort(&mut chain_problems);
+
+    let rejected = db.rejected()?;
+
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    totals.hosts = count(hosts.len());
+    totals.findings = count(links.values().map(Vec::len).sum());
+    totals.rejected = count(rejected.len());
+    totals.chain_problems = count(chain_problems.len());
+
+    let mut by_rule: Vec<RuleCount> = by_rule.into_values().collect();
+    by_rule.sort_by(|a, b| b.hosts.cmp(&a.hosts).then_with(|| a.rule.cmp(&b.rule)));
+
+    Ok(ReportData {
+        schema: REPORT_SCHEMA.to_string(),
+        generated_at: rfc3339_utc(now),
+        stale_days,
+        totals,
+        hosts,
+        violations,
+        by_rule,
+        chain_problems,
+        rejected,
+    })
+}

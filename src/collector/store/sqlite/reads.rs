@@ -1,0 +1,151 @@
+//! Reading SQLite for the chain analysis, the report and reverify.
+//!
+//! What it must not do: write, or interpret what it reads (that is the backend-neutral
+//! code's job); it only turns rows into the plain types of `backend.rs`.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Connection;
+
+use crate::collector::chain::Link;
+use crate::collector::model::RejectedFile;
+use crate::collector::store::backend::{ReplayRow, StoredFinding};
+use crate::collector::store::StoreError;
+
+pub fn links_by_host(conn: &Connection) -> Result<BTreeMap<String, Vec<Link>>, StoreError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT host_id, id, digest, sequence, previous, reset_reason, time, received_at,
+                    inbox_name, COALESCE(link_digest, digest)
+             FROM findings ORDER BY host_id, id",
+        )
+        .map_err(StoreError::at("reading the chains"))?;
+    let rows = stmt
+        .query_map([], |row| {
+            let sequence: i64 = row.get(3)?;
+            Ok((
+                row.get::<_, String>(0)?,
+                Link {
+                    id: row.get(1)?,
+                    digest: row.get(2)?,
+                    // Stored only when it fitted an i64 and was not negative.
+                    sequence: u64::try_from(sequence).unwrap_or(0),
+                    previous: row.get(4)?,
+                    reset_reason: row.get(5)?,
+                    time: row.get(6)?,
+                    received_at: row.get(7)?,
+                    file: row.get(8)?,
+                    link_digest: row.get(9)?,
+                },
+            ))
+        })
+        .map_err(StoreError::at("reading the chains"))?;
+    let mut out: BTreeMap<String, Vec<Link>> = BTreeMap::new();
+    for row in rows {
+        let (host, link) = row.map_err(StoreError::at("reading the chains"))?;
+        out.entry(host).or_default().push(link);
+    }
+    Ok(out)
+}
+
+pub fn hostname_of(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
+    conn.prepare_cached("SELECT hostname FROM findings WHERE id = ?1")
+        .and_then(|mut stmt| stmt.query_row([id], |row| row.get::<_, Option<String>>(0)))
+        .map_err(StoreError::at("reading host names"))
+}
+
+pub fn replays(conn: &Connection) -> Result<Vec<ReplayRow>, StoreError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT f.host_id, f.hostname, f.sequence, f.inbox_name, f.digest, r.file,
+                    r.archived_as, r.noticed_at
+             FROM replays r JOIN findings f ON f.digest = r.digest
+             ORDER BY f.host_id, r.id",
+        )
+        .map_err(StoreError::at("reading replays"))?;
+    let rows = stmt
+        .query_map([], |row| {
+            Ok(ReplayRow {
+                host_id: row.get(0)?,
+                hostname: row.get(1)?,
+                sequence: row.get(2)?,
+                original: row.get(3)?,
+                digest: row.get(4)?,
+                file: row.get(5)?,
+                archived_as: row.get(6)?,
+                noticed_at: row.get(7)?,
+            })
+        })
+        .map_err(StoreError::at("reading replays"))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError::at("reading replays"))
+}
+
+pub fn envelope(conn: &Connection, id: i64) -> Result<Vec<u8>, StoreError> {
+    conn.prepare_cached("SELECT envelope FROM findings WHERE id = ?1")
+        .and_then(|mut stmt| stmt.query_row([id], |row| row.get(0)))
+        .map_err(StoreError::at("reading a finding"))
+}
+
+pub fn enrolled_hosts(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT DISTINCT host_id FROM enrolled_keys")
+        .map_err(StoreError::at("reading enrolled hosts"))?;
+    let rows = stmt
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(StoreError::at("reading enrolled hosts"))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError::at("reading enrolled hosts"))
+}
+
+pub fn rejected(conn: &Connection) -> Result<Vec<RejectedFile>, StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT file, stored_as, reason, rejected_at FROM rejected ORDER BY id")
+        .map_err(StoreError::at("reading rejected files"))?;
+    let rows = stmt
+        .query_map([], |row| {
+            Ok(RejectedFile {
+                file: row.get(0)?,
+                stored_as: row.get(1)?,
+                reason: row.get(2)?,
+                rejected_at: row.get(3)?,
+            })
+        })
+        .map_err(StoreError::at("reading rejected files"))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError::at("reading rejected files"))
+}
+
+pub fn for_each_finding(
+    conn: &Connection,
+    each: &mut dyn FnMut(StoredFinding) -> Result<(), StoreError>,
+) -> Result<u64, StoreError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, digest, host_id, sequence, previous, inbox_name, envelope,
+                    payload_digest, link_digest
+             FROM findings ORDER BY id",
+        )
+        .map_err(StoreError::at("reading findings"))?;
+    let mut rows = stmt.query([]).map_err(StoreError::at("reading findings"))?;
+    let mut count = 0u64;
+    while let Some(row) = rows.next().map_err(StoreError::at("reading findings"))? {
+        let read = |row: &rusqlite::Row<'_>| -> rusqlite::Result<StoredFinding> {
+            Ok(StoredFinding {
+                id: row.get(0)?,
+                digest: row.get(1)?,
+                host_id: row.get(2)?,
+                sequence: row.get(3)?,
+                previous: row.get(4)?,
+                inbox_name: row.get(5)?,
+                envelope: row.get(6)?,
+                payload_digest: row.get(7)?,
+                link_digest: row.get(8)?,
+            })
+        };
+        let finding = read(row).map_err(StoreError::at("reading findings"))?;
+        count += 1;
+        each(finding)?;
+    }
+    Ok(count)
+}
