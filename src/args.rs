@@ -19,6 +19,10 @@ pub struct Cli {
     /// Only errors on stderr.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Language of reports and messages: zh or en (default: `lang` in the config file for
+    /// scan, then the locale: LC_ALL, LC_MESSAGES, LANG).
+    #[arg(long, global = true, value_parser = ["zh", "en"])]
+    pub lang: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -73,9 +77,6 @@ pub enum Command {
         /// Config file (default /etc/isoguard/config.toml, used when present).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        /// Report language: zh or en (default: from the locale).
-        #[arg(long, value_parser = ["zh", "en"])]
-        lang: Option<String>,
     },
     /// Create a host key pair: FILE (private, 0600) and FILE.pub (public).
     Keygen {

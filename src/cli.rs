@@ -3,6 +3,8 @@
 //! (`verify`, `policy check`, `registered-media`) that are a few lines over the library.
 
 use std::io::Write;
+
+use crate::i18n::{Lang, Msg, Phrase, Said};
 use std::path::Path;
 
 pub mod exit {
@@ -14,19 +16,19 @@ pub mod exit {
 
 #[derive(Debug)]
 pub struct CliError {
-    pub message: String,
+    pub message: Said,
     pub code: u8,
 }
 
 impl CliError {
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub fn usage(message: impl Into<Said>) -> Self {
         CliError {
             message: message.into(),
             code: exit::USAGE,
         }
     }
 
-    pub fn scan(message: impl Into<String>) -> Self {
+    pub fn scan(message: impl Into<Said>) -> Self {
         CliError {
             message: message.into(),
             code: exit::SCAN_ERROR,
@@ -40,7 +42,7 @@ impl CliError {
 
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message.en)
     }
 }
 
@@ -48,7 +50,7 @@ impl std::error::Error for CliError {}
 
 /// Opens `--root DIR` (or the live system) as a usage error when it cannot be read.
 pub fn open_root(root: Option<&Path>) -> Result<crate::platform::Opened, CliError> {
-    crate::platform::open(root).map_err(|e| CliError::usage(e.to_string()))
+    crate::platform::open(root).map_err(|e| CliError::usage(e.0))
 }
 
 pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
@@ -57,7 +59,7 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
             s.push('\n');
             s
         })
-        .map_err(|e| CliError::scan(format!("cannot encode JSON: {e}")))
+        .map_err(|e| CliError::scan(Msg::CannotEncodeJson.with("error", e)))
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
@@ -66,7 +68,9 @@ pub fn print_stdout(text: &str) -> Result<(), CliError> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(err) => Err(CliError::scan(format!("cannot write output: {err}"))),
+        Err(err) => Err(CliError::scan(
+            Msg::CannotWriteOutput.nest("error", crate::i18n::os_error(&err)),
+        )),
     }
 }
 
@@ -111,63 +115,70 @@ pub fn verify_files(
     key: Option<&Path>,
     trust: Option<&Path>,
     files: &[std::path::PathBuf],
+    lang: Lang,
 ) -> Result<u8, CliError> {
     use crate::finding::{dsse, keys, v1};
+    use crate::text::display_safe;
     let trusted = match (key, trust) {
         (Some(path), _) => {
-            let public = keys::load_public_key(path).map_err(|e| CliError::usage(e.to_string()))?;
+            let public = keys::load_public_key(path).map_err(|e| CliError::usage(e.phrase()))?;
             let label = path
                 .file_stem()
                 .map_or("key".to_string(), |s| s.to_string_lossy().into_owned());
             keys::TrustedKeys::from_keys(vec![(label, public)])
         }
         (None, Some(dir)) => keys::TrustedKeys::from_dir(dir),
-        (None, None) => return Err(CliError::usage("give --key PUB or --trust DIR")),
+        (None, None) => return Err(CliError::usage(Msg::VerifyNeedsKey)),
     }
-    .map_err(|e| CliError::usage(e.to_string()))?;
+    .map_err(|e| CliError::usage(e.phrase()))?;
     let mut failed = 0;
     let mut out = String::new();
     for file in files {
-        let shown = file.display();
-        let bytes = match read_envelope_file(file) {
-            Ok(bytes) => bytes,
+        let shown = display_safe(&file.display().to_string(), 200);
+        let verdict = match read_envelope_file(file) {
+            Err(why) => Err(why),
+            Ok(bytes) => match dsse::verify(&bytes, &trusted) {
+                Err(err) => Err(err.phrase()),
+                Ok(verified) => match serde_json::from_slice::<v1::Finding>(&verified.payload) {
+                    Ok(f) if f.schema == v1::SCHEMA => Ok(Msg::VerifyOk
+                        .with("file", &shown)
+                        .arg("label", display_safe(&verified.label, 64))
+                        .arg("keyid", &verified.keyid)
+                        .arg(
+                            "host",
+                            display_safe(f.host.hostname.as_deref().unwrap_or("-"), 64),
+                        )
+                        .arg(
+                            "machine_id",
+                            display_safe(f.host.machine_id.as_deref().unwrap_or("-"), 64),
+                        )
+                        .arg("time", display_safe(&f.time, 40))
+                        .arg("verdict", display_safe(f.verdict.as_str(), 20))
+                        .arg("sequence", f.sequence)
+                        .arg(
+                            "policy",
+                            display_safe(f.policy.id.as_deref().unwrap_or("-"), 64),
+                        )
+                        .arg(
+                            "version",
+                            display_safe(f.policy.version.as_deref().unwrap_or(""), 32),
+                        )),
+                    Ok(f) => {
+                        Err(Msg::VerifyUnknownSchema.with("schema", display_safe(&f.schema, 64)))
+                    }
+                    Err(err) => Err(Msg::VerifyNotAFinding.with("error", err)),
+                },
+            },
+        };
+        let line = match verdict {
+            Ok(ok) => ok,
             Err(why) => {
                 failed += 1;
-                out.push_str(&format!("FAIL {shown}: {why}\n"));
-                continue;
+                Msg::VerifyFail.with("file", &shown).nest("why", why)
             }
         };
-        match dsse::verify(&bytes, &trusted) {
-            Err(err) => {
-                failed += 1;
-                out.push_str(&format!("FAIL {shown}: {err}\n"));
-            }
-            Ok(verified) => match serde_json::from_slice::<v1::Finding>(&verified.payload) {
-                Ok(f) if f.schema == v1::SCHEMA => out.push_str(&format!(
-                    "OK   {shown}: signed by {} ({}) host {} machine-id {} time {} verdict {} sequence {} policy {} {}\n",
-                    crate::text::display_safe(&verified.label, 64),
-                    verified.keyid,
-                    crate::text::display_safe(f.host.hostname.as_deref().unwrap_or("-"), 64),
-                    crate::text::display_safe(f.host.machine_id.as_deref().unwrap_or("-"), 64),
-                    crate::text::display_safe(&f.time, 40),
-                    crate::text::display_safe(f.verdict.as_str(), 20),
-                    f.sequence,
-                    crate::text::display_safe(f.policy.id.as_deref().unwrap_or("-"), 64),
-                    crate::text::display_safe(f.policy.version.as_deref().unwrap_or(""), 32),
-                )),
-                Ok(f) => {
-                    failed += 1;
-                    out.push_str(&format!(
-                        "FAIL {shown}: signature valid but unknown schema `{}`\n",
-                        crate::text::display_safe(&f.schema, 64)
-                    ));
-                }
-                Err(err) => {
-                    failed += 1;
-                    out.push_str(&format!("FAIL {shown}: signature valid but payload is not a finding: {err}\n"));
-                }
-            },
-        }
+        out.push_str(&line.render(lang));
+        out.push('\n');
     }
     print_stdout(&out)?;
     Ok(if failed == 0 {
@@ -177,13 +188,13 @@ pub fn verify_files(
     })
 }
 
-fn read_envelope_file(path: &Path) -> Result<Vec<u8>, String> {
+fn read_envelope_file(path: &Path) -> Result<Vec<u8>, Phrase> {
     let limit = crate::finding::dsse::MAX_ENVELOPE_BYTES as u64;
-    crate::files::read_regular(path, limit, crate::files::Links::Refuse).map_err(|e| e.to_string())
+    crate::files::read_regular(path, limit, crate::files::Links::Refuse).map_err(|e| e.phrase())
 }
 
 /// `isoguard policy check`: all problems at once; exit 2 when there is any.
-pub fn check_policy(name: &str, override_file: Option<&Path>) -> Result<u8, CliError> {
+pub fn check_policy(name: &str, override_file: Option<&Path>, lang: Lang) -> Result<u8, CliError> {
     use crate::policy;
     let result = policy::locate(name).and_then(|(source, text)| {
         let mut loaded = policy::load_str(&source, &text)?;
@@ -196,21 +207,32 @@ pub fn check_policy(name: &str, override_file: Option<&Path>) -> Result<u8, CliE
     match result {
         Ok(p) => {
             let enabled = p.rules.iter().filter(|r| r.enabled).count();
-            print_stdout(&format!(
-                "{}: policy `{}` version {} is valid: {} rule(s), {} enabled, {} registered medium/media, sha256 {}\n",
-                p.source,
-                p.id,
-                p.version,
-                p.rules.len(),
-                enabled,
-                p.media.len(),
-                p.sha256
-            ))?;
+            let media = match p.media.len() {
+                0 => Phrase::new(Msg::MediaNone),
+                1 => Phrase::new(Msg::MediaOne),
+                n => Msg::MediaMany.with("count", n),
+            };
+            let valid = Msg::PolicyValid
+                .with("source", &p.source)
+                .arg("id", &p.id)
+                .arg("version", &p.version)
+                .maybe("override", override_file.map(|f| f.display()))
+                .arg("rules", p.rules.len())
+                .arg("enabled", enabled)
+                .nest("media", media)
+                .arg("sha256", &p.sha256)
+                .maybe("override_sha256", p.override_sha256.as_deref());
+            print_stdout(&format!("{}\n", valid.render(lang)))?;
             Ok(exit::OK)
         }
         Err(errors) => {
-            eprint!("{}", errors.render());
-            eprintln!("{} problem(s) found", errors.diagnostics.len());
+            eprint!("{}", errors.render_in(lang));
+            eprintln!(
+                "{}",
+                Msg::ProblemsFound
+                    .with("count", errors.diagnostics.len())
+                    .render(lang)
+            );
             Ok(exit::USAGE)
         }
     }
@@ -218,7 +240,7 @@ pub fn check_policy(name: &str, override_file: Option<&Path>) -> Result<u8, CliE
 
 /// `interfaces = [...]`: what the medium presents now, so a clone that adds a keyboard or a
 /// network function is told apart from it.
-fn interfaces_line(device: &crate::inventory::usb::UsbDevice) -> String {
+fn interfaces_line(device: &crate::inventory::usb::UsbDevice, lang: Lang) -> String {
     let mut classes: Vec<String> = device
         .interfaces
         .iter()
@@ -229,22 +251,21 @@ fn interfaces_line(device: &crate::inventory::usb::UsbDevice) -> String {
         return String::new();
     }
     format!(
-        "interfaces = [{}]   # what it presents now; anything more fails\n",
-        classes.join(", ")
+        "interfaces = [{}]   # {}\n",
+        classes.join(", "),
+        Msg::MediaInterfacesComment.text(lang)
     )
 }
 
 /// TOML `[[media]]` entries for the removable storage attached now.
-pub fn registered_media(inventory: &crate::inventory::Inventory) -> String {
+pub fn registered_media(inventory: &crate::inventory::Inventory, lang: Lang) -> String {
     use crate::policy::checks::removable_storage;
     let toml_str = |s: &str| toml::Value::String(s.to_string()).to_string();
     let settings = removable_storage::Settings {
         mode: crate::policy::checks::Mode::Forbid,
         include_optical: true,
     };
-    let mut out = String::from(
-        "# Registered media (登记的移动存储介质) for the devices attached now.\n# Fill in each label (the asset number), check the role, and paste into the site override.\n",
-    );
+    let mut out = Msg::MediaHeader.text(lang);
     let mut count = 0;
     for dev in inventory
         .storage
@@ -255,12 +276,15 @@ pub fn registered_media(inventory: &crate::inventory::Inventory) -> String {
         count += 1;
         let usb = dev.usb.as_ref();
         let described = crate::inventory::render::shown(dev.model.as_deref());
+        let about = Msg::MediaDevice
+            .with("name", &dev.name)
+            .arg("model", described)
+            .arg("size", crate::inventory::render::size(dev.size_bytes))
+            .arg("bus", dev.bus.as_str());
         out.push_str(&format!(
-            "\n# {} {} {} on {}\n[[media]]\nlabel = \"\"\nrole = \"transfer\"   # or \"import\" for one-way import (read-only)\n",
-            dev.name,
-            described,
-            crate::inventory::render::size(dev.size_bytes),
-            dev.bus.as_str()
+            "\n# {}\n[[media]]\nlabel = \"\"\nrole = \"transfer\"   # {}\n",
+            about.render(lang),
+            Msg::MediaRoleComment.text(lang)
         ));
         let mut identified = false;
         if let Some(v) = usb.and_then(|u| u.vendor_id.as_deref()) {
@@ -288,12 +312,10 @@ pub fn registered_media(inventory: &crate::inventory::Inventory) -> String {
                 .iter()
                 .find(|d| d.device_path == u.device_path)
         }) {
-            out.push_str(&interfaces_line(device));
+            out.push_str(&interfaces_line(device, lang));
         }
         if !identified {
-            out.push_str(
-                "# WARNING: no serial number: every device of this model would match this entry\n",
-            );
+            out.push_str(&format!("# {}\n", Msg::MediaNoSerial.text(lang)));
         }
     }
     for usb in inventory.usb.devices.iter().filter(|u| {
@@ -303,8 +325,8 @@ pub fn registered_media(inventory: &crate::inventory::Inventory) -> String {
     }) {
         count += 1;
         out.push_str(&format!(
-            "\n# MTP/PTP device on port {}\n[[media]]\nlabel = \"\"\nrole = \"transfer\"\n",
-            usb.port
+            "\n# {}\n[[media]]\nlabel = \"\"\nrole = \"transfer\"\n",
+            Msg::MediaMtp.with("port", &usb.port).render(lang)
         ));
         for (key, value) in [
             ("vendor_id", &usb.vendor_id),
@@ -315,10 +337,10 @@ pub fn registered_media(inventory: &crate::inventory::Inventory) -> String {
                 out.push_str(&format!("{key} = {}\n", toml_str(v)));
             }
         }
-        out.push_str(&interfaces_line(usb));
+        out.push_str(&interfaces_line(usb, lang));
     }
     if count == 0 {
-        out.push_str("\n# No removable storage is attached.\n");
+        out.push_str(&format!("\n# {}\n", Msg::MediaNoneAttached.text(lang)));
     }
     out
 }

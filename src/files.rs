@@ -61,6 +61,22 @@ impl std::fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
+impl ReadError {
+    /// The same in the reader's language.
+    pub fn phrase(&self) -> crate::i18n::Phrase {
+        use crate::i18n::{Msg, Phrase};
+        match self {
+            ReadError::NotFound => Phrase::new(Msg::NoSuchFile),
+            ReadError::Symlink => Phrase::new(Msg::IsSymlink),
+            ReadError::NotRegular(what) => Msg::NotRegular.with("what", what),
+            ReadError::TooLarge { limit } => Msg::LargerThan.with("limit", limit),
+            ReadError::Io { step, source } => Msg::StepFailed
+                .with("step", step)
+                .nest("error", crate::i18n::os_error(source)),
+        }
+    }
+}
+
 /// What kind of thing a non-regular file is, in words.
 pub fn describe_type(file_type: fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod collector;
 pub mod files;
 pub mod finding;
+pub mod i18n;
 pub mod inventory;
 pub mod platform;
 pub mod policy;

@@ -16,6 +16,7 @@ use args::FixtureAction;
 use args::{Cli, Command, Format, PolicyAction, TriggerArg};
 
 use isoguard::cli::{exit, CliError};
+use isoguard::i18n::{Lang, Msg, Said};
 use isoguard::inventory::render;
 use isoguard::platform;
 use isoguard::scan::{Conclusion, ScanError, Trigger, Verdict};
@@ -37,16 +38,18 @@ fn main() -> ExitCode {
     } else {
         cli.verbose.min(8) as i8
     });
-    match run(cli) {
+    let lang = Lang::choose(cli.lang.as_deref());
+    match run(cli, lang) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("isoguard: {err}");
+            eprintln!("isoguard: {}", err.message.get(lang));
             ExitCode::from(err.exit_code())
         }
     }
 }
 
-fn run(cli: Cli) -> Result<u8, CliError> {
+fn run(cli: Cli, lang: Lang) -> Result<u8, CliError> {
+    let asked = cli.lang.clone();
     match cli.command {
         Command::Inventory { root, format } => {
             let opened = isoguard::cli::open_root(root.as_deref())?;
@@ -72,11 +75,10 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             state,
             trigger,
             config,
-            lang,
         } => {
             let file = isoguard::scan::config::load(config.as_deref())
-                .map_err(|e| CliError::usage(e.render()))?;
-            let lang = isoguard::scan::lang_from(lang.as_deref().or(file.lang.as_deref()));
+                .map_err(|e| CliError::usage(e.said()))?;
+            let lang = Lang::choose(asked.as_deref().or(file.lang.as_deref()));
             let opts = isoguard::scan::Options {
                 root,
                 policy: policy.or(file.policy),
@@ -98,27 +100,13 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                 // The report above stands; the finding it describes did not reach the spool.
                 return Err(scan_failure(err));
             }
-            let f = &outcome.finding;
-            let summary = format!(
-                "verdict={} fail={} error={} pass={} skip={} finding={}",
-                f.verdict,
-                f.summary.fail,
-                f.summary.error,
-                f.summary.pass,
-                f.summary.skip,
-                outcome
-                    .written
-                    .as_ref()
-                    .map_or("not written (no key)".to_string(), |p| p
-                        .display()
-                        .to_string())
-            );
+            let summary = isoguard::scan::summary(&outcome).render(lang);
             // One line per boot or timer run for the journal; a person at a terminal has
             // just read the whole report.
             if matches!(trigger, TriggerArg::Boot | TriggerArg::Timer) {
-                tracing::info!(target: "isoguard::summary", "isoguard scan: {summary}");
+                tracing::info!(target: "isoguard::summary", "{summary}");
             } else {
-                tracing::debug!("isoguard scan: {summary}");
+                tracing::debug!("{summary}");
             }
             Ok(match outcome.conclusion {
                 Conclusion::PolicyRefused => exit::USAGE,
@@ -128,18 +116,16 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             })
         }
         Command::Keygen { out } => {
-            let public = isoguard::finding::keys::keygen(&out)
-                .map_err(|e| CliError::usage(e.to_string()))?;
-            isoguard::cli::print_stdout(&format!(
-                "wrote {} (private, 0600) and {}.pub\nkeyid {}\n",
-                out.display(),
-                out.display(),
-                public.keyid()
-            ))?;
+            let public =
+                isoguard::finding::keys::keygen(&out).map_err(|e| CliError::usage(e.phrase()))?;
+            let wrote = Msg::KeygenWrote
+                .with("path", out.display())
+                .arg("keyid", public.keyid());
+            isoguard::cli::print_stdout(&format!("{}\n", wrote.render(lang)))?;
             Ok(exit::OK)
         }
         Command::Verify { key, trust, files } => {
-            isoguard::cli::verify_files(key.as_deref(), trust.as_deref(), &files)
+            isoguard::cli::verify_files(key.as_deref(), trust.as_deref(), &files, lang)
         }
         Command::Policy {
             action:
@@ -147,11 +133,11 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                     policy,
                     override_file,
                 },
-        } => isoguard::cli::check_policy(&policy, override_file.as_deref()),
+        } => isoguard::cli::check_policy(&policy, override_file.as_deref(), lang),
         Command::RegisteredMedia { root } => {
             let opened = isoguard::cli::open_root(root.as_deref())?;
             let inventory = platform::collect(&opened.machine);
-            isoguard::cli::print_stdout(&isoguard::cli::registered_media(&inventory))?;
+            isoguard::cli::print_stdout(&isoguard::cli::registered_media(&inventory, lang))?;
             Ok(
                 if inventory.storage.problems.is_empty() && inventory.usb.problems.is_empty() {
                     exit::OK
@@ -164,8 +150,9 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Fixture {
             action: FixtureAction::Build { fixture, out },
         } => {
-            isoguard::platform::linux::fixture::materialize(&fixture, &out)
-                .map_err(|e| CliError::usage(format!("{}: {e}", fixture.display())))?;
+            isoguard::platform::linux::fixture::materialize(&fixture, &out).map_err(|e| {
+                CliError::usage(Said::untranslated(format!("{}: {e}", fixture.display())))
+            })?;
             let _ = std::io::Write::write_all(
                 &mut std::io::stdout(),
                 format!("{}\n", out.display()).as_bytes(),
@@ -186,7 +173,7 @@ fn trigger_of(arg: TriggerArg) -> Trigger {
 /// Exit codes of a scan that could not run or could not leave its finding: asking for the
 /// impossible is a usage error (2); failing to read or write what should work is 3.
 fn scan_failure(err: ScanError) -> CliError {
-    let message = err.to_string();
+    let message = err.said();
     match err {
         ScanError::Usage(_) | ScanError::Key(_) | ScanError::Root(_) => CliError::usage(message),
         ScanError::Seal(_) => CliError::scan(message),

@@ -8,6 +8,7 @@
 //! The bundled policies list no targets: a probe is traffic, and it only ever goes where the
 //! site's own policy says.
 
+use crate::i18n::{Msg, Phrase};
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::sync::mpsc;
@@ -35,30 +36,30 @@ pub struct ProbeTarget {
 
 impl ProbeTarget {
     /// Parses `tcp://HOST:PORT`, `dns://SERVER[:PORT]/NAME`, `http://HOST[:PORT]/PATH`.
-    pub fn parse(url: &str) -> Result<ProbeTarget, String> {
-        let bad = |why: &str| {
-            format!("probe `{url}`: {why}; expected tcp://HOST:PORT, dns://SERVER/NAME or http://HOST:PORT/PATH")
-        };
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("no scheme"))?;
+    pub fn parse(url: &str) -> Result<ProbeTarget, Phrase> {
+        let bad = |why: Msg| Msg::BadProbe.with("url", url).nest("why", why);
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| bad(Msg::ProbeNoScheme))?;
         let (kind, default_port) = match scheme {
             "tcp" => (ProbeKind::Tcp, None),
             "dns" => (ProbeKind::Dns, Some(53)),
             "http" => (ProbeKind::Http, Some(80)),
-            _ => return Err(bad("unknown scheme")),
+            _ => return Err(bad(Msg::ProbeUnknownScheme)),
         };
         let (authority, query) = match rest.split_once('/') {
             Some((a, q)) => (a, q.to_string()),
             None => (rest, String::new()),
         };
-        let (host, port) = split_host_port(authority).ok_or_else(|| bad("bad host or port"))?;
+        let (host, port) = split_host_port(authority).ok_or_else(|| bad(Msg::ProbeBadHostPort))?;
         let port = port
             .or(default_port)
-            .ok_or_else(|| bad("a port is required"))?;
+            .ok_or_else(|| bad(Msg::ProbeNeedsPort))?;
         if host.is_empty() || port == 0 {
-            return Err(bad("empty host or port 0"));
+            return Err(bad(Msg::ProbeEmptyHost));
         }
         if kind == ProbeKind::Dns && (query.is_empty() || query.len() > 253) {
-            return Err(bad("a name to look up is required"));
+            return Err(bad(Msg::ProbeNeedsName));
         }
         Ok(ProbeTarget {
             url: url.to_string(),
@@ -122,27 +123,15 @@ pub struct ProbeResult {
 }
 
 impl ProbeResult {
-    pub fn describe(&self) -> String {
-        let status = match self.status {
-            ProbeStatus::Reachable => "reachable",
-            ProbeStatus::Refused => "refused (a path exists)",
-            ProbeStatus::Unreachable => "unreachable",
-            ProbeStatus::Timeout => "timeout",
-        };
-        let mut out = format!("probe {} {status}", self.target);
-        if let Some(ms) = self.latency_ms {
-            out.push_str(&format!(" in {ms} ms"));
-        }
-        if let Some(local) = &self.local_address {
-            out.push_str(&format!(" from {local}"));
-        }
-        if let Some(interface) = &self.interface {
-            out.push_str(&format!(" via {interface}"));
-        }
-        if !self.detail.is_empty() {
-            out.push_str(&format!(" ({})", self.detail));
-        }
-        out
+    /// What the probe found, as a sentence for the evidence.
+    pub fn describe(&self) -> crate::i18n::Phrase {
+        crate::i18n::Msg::ProbeResult
+            .with("target", &self.target)
+            .arg("status", crate::vocab::unit_name(&self.status))
+            .maybe("ms", self.latency_ms)
+            .maybe("local", self.local_address.as_deref())
+            .maybe("interface", self.interface.as_deref())
+            .maybe("detail", Some(&self.detail).filter(|d| !d.is_empty()))
     }
 }
 

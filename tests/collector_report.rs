@@ -66,6 +66,7 @@ fn data() -> ReportData {
     let hostile_stick = Evidence {
         kind: EvidenceKind::BlockDevice.into(),
         detail: "unregistered USB storage 未登记的U盘".to_string(),
+        detail_zh: None,
         name: Some("sdb".to_string()),
         vendor_id: Some("0781".to_string()),
         product_id: Some("5567".to_string()),
@@ -81,10 +82,11 @@ fn data() -> ReportData {
     let formula_stick = Evidence {
         kind: EvidenceKind::BlockDevice.into(),
         detail: "x".repeat(10_000),
+        detail_zh: None,
         product: Some(FORMULA_PRODUCT.to_string()),
         serial: Some("+SUM(1,2)".to_string()),
         manufacturer: Some("@evil, \"quoted\"".to_string()),
-        ..Evidence::new(EvidenceKind::Radio, "")
+        ..Evidence::new(EvidenceKind::Radio, isoguard::i18n::Phrase::verbatim(""))
     };
 
     let problem = |kind, sequence| ChainProblem {

@@ -378,7 +378,10 @@ fn default_route_without_probes_is_a_passive_failure() {
         .expect("default route evidence");
     assert_eq!(route["name"], lab.vw().as_str());
     assert!(route["detail"].as_str().unwrap().contains("via 10.231.5.2"));
-    assert_eq!(rule(&f)["message"], "probes were not configured");
+    assert!(rule(&f)["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("probes were not configured"));
 
     // The same machine passes once the policy names its LAN.
     let policy = lab.policy("check_dns = false\nallowed_prefixes = [\"10.231.5.0/24\"]");
@@ -455,7 +458,7 @@ fn a_split_default_route_like_openvpn_def1_fails() {
             &["ip", "route", "add", "128.0.0.0/1", "via", "10.231.7.2"],
         ],
         "route",
-        "ipv4 route 128.0.0.0/1 via 10.231.7.2 dev",
+        "IPv4 route 128.0.0.0/1 via 10.231.7.2 dev",
     );
 }
 
@@ -489,7 +492,7 @@ fn a_route_to_one_public_prefix_fails() {
         "10.231.9",
         &[&["ip", "route", "add", "8.0.0.0/8", "via", "10.231.9.2"]],
         "route",
-        "ipv4 route 8.0.0.0/8 via 10.231.9.2 dev",
+        "IPv4 route 8.0.0.0/8 via 10.231.9.2 dev",
     );
 }
 

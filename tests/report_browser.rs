@@ -79,6 +79,7 @@ fn data() -> ReportData {
     let stick = |product: &str, serial: &str| Evidence {
         kind: EvidenceKind::BlockDevice.into(),
         detail: "未登记的 USB 存储设备 unregistered USB storage".to_string(),
+        detail_zh: None,
         name: Some("sdb".to_string()),
         vendor_id: Some("0781".to_string()),
         product_id: Some("5567".to_string()),
@@ -94,6 +95,7 @@ fn data() -> ReportData {
     let wifi = Evidence {
         kind: EvidenceKind::Radio.into(),
         detail: "Wi-Fi 网卡 wireless interface".to_string(),
+        detail_zh: None,
         name: Some("wlp2s0".to_string()),
         vendor_id: Some("8086".to_string()),
         product_id: Some("2723".to_string()),
@@ -101,7 +103,7 @@ fn data() -> ReportData {
         product: Some("Wi-Fi 6 AX200".to_string()),
         mac: Some("a0:b1:c2:d3:e4:f5".to_string()),
         device_path: Some("/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0".to_string()),
-        ..Evidence::new(EvidenceKind::Radio, "")
+        ..Evidence::new(EvidenceKind::Radio, isoguard::i18n::Phrase::verbatim(""))
     };
     let problem = |kind, host: &str, sequence, detail: &str| ChainProblem {
         host_id: format!("{host}-id"),

@@ -296,10 +296,10 @@ label = "no identifiers"
     let file = bad.display().to_string();
     for expected in [
         format!("{file}:5:1: error: unknown key `colour` in [policy]"),
-        format!("{file}:9:12: error: unknown severity `fatal`"),
-        format!("{file}:13:18: error: unknown radio kind `infrared`"),
+        format!("{file}:9:12: error: `severity`: unknown value `fatal`"),
+        format!("{file}:13:18: error: `kinds`: unknown value `infrared`"),
         format!("{file}:14:1: error: unknown key `unknown_setting` in rule `wireless` settings"),
-        format!("{file}:18:9: error: unknown check `cameras`"),
+        format!("{file}:18:9: error: `check`: unknown value `cameras`"),
         "identifies no device".to_string(),
     ] {
         assert!(err.contains(&expected), "missing `{expected}` in:\n{err}");
@@ -594,10 +594,10 @@ fn text_report_leads_with_the_verdict_in_the_chosen_language() {
         .args(["scan", "--policy", "classified", "--lang", "zh", "--root"])
         .arg(&root));
     let text = stdout(&out);
-    assert!(text.starts_with("结论: 违规"), "{text}");
+    assert!(text.starts_with("结论：违规"), "{text}");
     assert!(text.contains("禁止音频采集设备"), "{text}");
     assert!(
-        text.contains("id 046d:0a44"),
+        text.contains("编号 046d:0a44"),
         "the headset is named by its ids: {text}"
     );
     assert!(
@@ -671,7 +671,7 @@ fn live_scan_reports_this_machines_default_route() {
         .unwrap()
         .iter()
         .filter(|e| {
-            e["kind"] == "default-route" && e["detail"].as_str().unwrap_or("").starts_with("ipv4")
+            e["kind"] == "default-route" && e["detail"].as_str().unwrap_or("").starts_with("IPv4")
         })
         .map(|e| e["detail"].as_str().unwrap().to_string())
         .collect();
@@ -684,8 +684,8 @@ fn live_scan_reports_this_machines_default_route() {
             .map(|i| words[i + 1])
             .unwrap();
         let expected = match via {
-            Some(gw) => format!("ipv4 default route via {gw} dev {dev}"),
-            None => format!("ipv4 default route no gateway dev {dev}"),
+            Some(gw) => format!("IPv4 default route via {gw} dev {dev}"),
+            None => format!("IPv4 default route no gateway dev {dev}"),
         };
         assert!(
             reported.contains(&expected),
@@ -1266,4 +1266,117 @@ fn a_stick_from_last_week_and_a_wifi_profile_fail_an_otherwise_clean_desktop() {
         .arg(&site));
     let f: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rule(&f, "usb-history")["status"], "pass", "{f}");
+}
+
+/// Every value a device, a log or the policy put into a finding: what a Chinese report may
+/// show in whatever language it came in.
+fn reported_values(finding: &Value, into: &mut BTreeSet<String>) {
+    match finding {
+        Value::String(text) => {
+            into.insert(text.clone());
+        }
+        Value::Array(items) => items.iter().for_each(|v| reported_values(v, into)),
+        Value::Object(fields) => {
+            for (key, value) in fields {
+                // The sentences themselves are what is checked.
+                if !matches!(
+                    key.as_str(),
+                    "detail" | "message" | "detail_zh" | "message_zh" | "en"
+                ) {
+                    reported_values(value, into);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `scan --lang zh` says everything in Chinese: after the values devices, logs and policies
+/// reported are taken out, and commands in backticks, no English word is left. Technical
+/// names an officer reads as they are (USB, DNS, MAC) are allowed.
+#[test]
+fn a_chinese_report_has_no_english_sentences() {
+    const TECHNICAL: &[&str] = &[
+        "USB",
+        "MTP",
+        "PTP",
+        "MAC",
+        "DNS",
+        "IPv4",
+        "IPv6",
+        "Wi",
+        "Fi",
+        "WWAN",
+        "NFC",
+        "RNDIS",
+        "rfkill",
+        "APN",
+        "VPN",
+        "DHCP",
+        "WireGuard",
+        "sha256",
+        "isoguard",
+        "dev",
+        "sys",
+        "devices",
+        "pci",
+        "usb",
+        "block",
+        "net",
+        "sound",
+        "video4linux",
+        "host",
+        "target",
+        "card",
+        "Intel",
+        "HDA",
+        "etc",
+        "var",
+        "log",
+    ];
+    let mut checked = 0;
+    for fixture in [
+        "thinkpad-t61",
+        "hp-elitebook-835-g10",
+        "usb-headset",
+        "android-rndis-tether",
+        "sony-xperia-mtp",
+        "canon-powershot-ptp",
+        "history-stick-and-phone",
+        "desktop-kylin-v10",
+    ] {
+        let root = common::tree(fixture);
+        let (_, finding) = scan_json(fixture, "classified", &[]);
+        let mut values = BTreeSet::new();
+        reported_values(&finding, &mut values);
+        let out = run(bin()
+            .args(["scan", "--policy", "classified", "--lang", "zh", "--root"])
+            .arg(&root));
+        let mut text = stdout(&out);
+        // Longest first, so a serial inside a path goes with the path.
+        let mut values: Vec<String> = values.into_iter().filter(|v| v.len() > 1).collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        for value in &values {
+            text = text.replace(value.as_str(), " ");
+        }
+        let mut outside_quotes = String::new();
+        for (i, part) in text.split('`').enumerate() {
+            if i % 2 == 0 {
+                outside_quotes.push_str(part);
+                outside_quotes.push(' ');
+            }
+        }
+        let english: BTreeSet<&str> = outside_quotes
+            .split(|c: char| !(c.is_ascii_alphanumeric() || "-_./:".contains(c)))
+            .filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_alphabetic()))
+            .filter(|w| !TECHNICAL.contains(w))
+            .collect();
+        assert!(
+            english.is_empty(),
+            "{fixture}: English words {english:?} in the Chinese report:\n{}",
+            stdout(&out)
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 8);
 }

@@ -1,6 +1,7 @@
 //! Turning a scan's internal results into the frozen v1 document.
 
 use super::v1::{self, Status, Trigger, Verdict};
+use crate::i18n::Msg;
 use crate::inventory::{HostIdentity, Inventory};
 use crate::policy::evaluate::RuleResult;
 use crate::policy::{Policy, Title};
@@ -86,7 +87,7 @@ pub fn fit(finding: &mut v1::Finding, limit: usize) {
                 result.evidence.truncate(keep);
                 result.evidence.push(v1::Evidence::new(
                     v1::EvidenceKind::Unreadable,
-                    format!("{left_out} more item(s) not listed: the finding size bound"),
+                    Msg::EvidenceLeftOut.with("count", left_out),
                 ));
                 finding.truncated.push(format!(
                     "rule `{}`: {left_out} evidence item(s) left out",
@@ -103,6 +104,7 @@ pub struct PolicyFailure {
     pub source: String,
     pub sha256: Option<String>,
     pub message: String,
+    pub message_zh: String,
 }
 
 fn title(t: &Title) -> v1::Title {
@@ -180,11 +182,13 @@ pub fn finding(
                 severity: r.severity.into(),
                 status: r.status.into(),
                 evidence: r.evidence.clone(),
-                message: r.message.clone(),
+                message: r.message.as_ref().map(|m| m.en()),
+                message_zh: r.message.as_ref().map(|m| m.zh()),
                 remediation: title(&r.remediation),
             })
             .collect(),
         errors: Vec::new(),
+        errors_zh: Vec::new(),
         truncated: Vec::new(),
         inventory: serde_json::to_value(judged.inventory).ok(),
         probes: judged.probes.and_then(|p| serde_json::to_value(p).ok()),
@@ -222,6 +226,7 @@ pub fn policy_error_finding(
         summary: v1::Summary::default(),
         results: Vec::new(),
         errors: vec![failure.message.clone()],
+        errors_zh: vec![failure.message_zh.clone()],
         truncated: Vec::new(),
         inventory: None,
         probes: None,

@@ -13,6 +13,7 @@
 //! key), accept an envelope whose payload type is not a finding, read unbounded input, or panic
 //! on anything it is given. Its errors are a closed set so the collector can file each case.
 
+use crate::i18n::{Msg, Phrase};
 use std::fmt;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -104,40 +105,36 @@ pub enum VerifyError {
     BadSignature(String),
 }
 
+impl VerifyError {
+    /// The error in the reader's language.
+    pub fn phrase(&self) -> Phrase {
+        match self {
+            VerifyError::TooLarge(size) => Msg::EnvelopeTooLarge
+                .with("size", size)
+                .arg("limit", MAX_ENVELOPE_BYTES),
+            VerifyError::MalformedEnvelope(detail) => Msg::EnvelopeMalformed.with("detail", detail),
+            VerifyError::WrongPayloadType(found) => Msg::EnvelopeWrongType
+                .with("found", format!("{found:?}"))
+                .arg("expected", format!("{PAYLOAD_TYPE:?}")),
+            VerifyError::NoSignatures => Msg::EnvelopeNoSignatures.into(),
+            VerifyError::MultipleSignatures(count) => {
+                Msg::EnvelopeManySignatures.with("count", count)
+            }
+            VerifyError::UnknownKey(keyid) => {
+                Msg::EnvelopeUnknownKey.with("keyid", format!("{keyid:?}"))
+            }
+            VerifyError::PayloadNotBase64 => Msg::EnvelopePayloadNotBase64.into(),
+            VerifyError::SignatureNotDecodable(keyid) => {
+                Msg::EnvelopeSignatureUndecodable.with("keyid", keyid)
+            }
+            VerifyError::BadSignature(keyid) => Msg::EnvelopeBadSignature.with("keyid", keyid),
+        }
+    }
+}
+
 impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            VerifyError::TooLarge(size) => write!(
-                f,
-                "envelope is {size} bytes, over the limit of {MAX_ENVELOPE_BYTES}"
-            ),
-            VerifyError::MalformedEnvelope(detail) => {
-                write!(f, "malformed DSSE envelope: {detail}")
-            }
-            VerifyError::WrongPayloadType(found) => {
-                write!(f, "payloadType is {found:?}, expected {PAYLOAD_TYPE:?}")
-            }
-            VerifyError::NoSignatures => write!(f, "envelope has no signatures"),
-            VerifyError::MultipleSignatures(count) => write!(
-                f,
-                "envelope has {count} signatures; a finding carries exactly one"
-            ),
-            VerifyError::UnknownKey(keyid) => {
-                write!(f, "signature key id {keyid:?} is not a trusted key")
-            }
-            VerifyError::PayloadNotBase64 => {
-                write!(f, "payload is not standard base64 with padding")
-            }
-            VerifyError::SignatureNotDecodable(keyid) => write!(
-                f,
-                "signature of key {keyid} is not base64 of a 64-byte ed25519 signature"
-            ),
-            VerifyError::BadSignature(keyid) => write!(
-                f,
-                "signature does not verify with trusted key {keyid}; the envelope was altered \
-                 or signed by another key"
-            ),
-        }
+        f.write_str(&self.phrase().en())
     }
 }
 

@@ -12,6 +12,7 @@
 //! panic on whatever bytes a key file holds. A key is identified by its key id, the hex SHA-256
 //! of its SPKI DER encoding, which anyone can recompute from the public key file.
 
+use crate::i18n::{Msg, Phrase};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
@@ -79,61 +80,46 @@ pub enum KeyError {
     },
 }
 
-impl fmt::Display for KeyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl KeyError {
+    /// The error in the reader's language.
+    pub fn phrase(&self) -> Phrase {
         match self {
-            KeyError::Io { path, step, source } => write!(
-                f,
-                "key file '{}': {step}: {}",
-                path.display(),
-                files::os_reason(source)
-            ),
-            KeyError::BadPath { path } => {
-                write!(f, "'{}' does not name a key file", path.display())
-            }
-            KeyError::ParentMissing { path, parent } => write!(
-                f,
-                "cannot create key '{}': folder '{}' does not exist",
-                path.display(),
-                parent.display()
-            ),
-            KeyError::AlreadyExists { path } => write!(
-                f,
-                "'{}' already exists; refusing to overwrite a key (move it away first if you \
-                 really mean to replace this host's identity)",
-                path.display()
-            ),
-            KeyError::PermissionsTooOpen { path, mode } => write!(
-                f,
-                "permissions {mode:04o} for '{}' are too open; the private key must be \
-                 readable by its owner only (chmod 600)",
-                path.display()
-            ),
-            KeyError::NotRegularFile { path } => {
-                write!(f, "key file '{}' is not a regular file", path.display())
-            }
-            KeyError::TooLarge { path, limit } => write!(
-                f,
-                "key file '{}' is larger than {limit} bytes; not a key",
-                path.display()
-            ),
-            KeyError::Parse { path, detail } => {
-                write!(f, "key file '{}': {detail}", path.display())
-            }
-            KeyError::Random(detail) => {
-                write!(f, "no random bytes from the kernel for a new key: {detail}")
-            }
-            KeyError::Encode(detail) => write!(f, "cannot encode key: {detail}"),
+            KeyError::Io { path, step, source } => Msg::KeyIo
+                .with("path", path.display())
+                .arg("step", step)
+                .nest("error", crate::i18n::os_error(source)),
+            KeyError::BadPath { path } => Msg::KeyBadPath.with("path", path.display()),
+            KeyError::ParentMissing { path, parent } => Msg::KeyParentMissing
+                .with("path", path.display())
+                .arg("parent", parent.display()),
+            KeyError::AlreadyExists { path } => Msg::KeyExists.with("path", path.display()),
+            KeyError::PermissionsTooOpen { path, mode } => Msg::KeyTooOpen
+                .with("path", path.display())
+                .arg("mode", format!("{mode:04o}")),
+            KeyError::NotRegularFile { path } => Msg::KeyNotRegular.with("path", path.display()),
+            KeyError::TooLarge { path, limit } => Msg::KeyTooLarge
+                .with("path", path.display())
+                .arg("limit", limit),
+            KeyError::Parse { path, detail } => Msg::KeyParse
+                .with("path", path.display())
+                .arg("detail", detail),
+            KeyError::Random(detail) => Msg::KeyRandom.with("detail", detail),
+            KeyError::Encode(detail) => Msg::KeyEncode.with("detail", detail),
             KeyError::DuplicateKey {
                 keyid,
                 first_label,
                 second_label,
-            } => write!(
-                f,
-                "public key {keyid} is trusted twice, as '{first_label}' and as \
-                 '{second_label}'; each key must have one name"
-            ),
+            } => Msg::KeyTrustedTwice
+                .with("keyid", keyid)
+                .arg("first", first_label)
+                .arg("second", second_label),
         }
+    }
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.phrase().en())
     }
 }
 

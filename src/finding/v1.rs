@@ -126,6 +126,9 @@ pub struct Finding {
     /// Problems that stopped rules from running at all (an unreadable policy, say).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// `errors` in Chinese, item by item (agents before 0.2 wrote English only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors_zh: Vec<String>,
     /// What was left out to keep the finding under its size bound (the results never are).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub truncated: Vec<String>,
@@ -199,6 +202,9 @@ pub struct RuleResult {
     pub evidence: Vec<Evidence>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// `message` in Chinese (agents before 0.2 wrote English only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_zh: Option<String>,
     pub remediation: Title,
 }
 
@@ -208,6 +214,9 @@ pub struct RuleResult {
 pub struct Evidence {
     pub kind: Open<EvidenceKind>,
     pub detail: String,
+    /// `detail` in Chinese (agents before 0.2 wrote English only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_zh: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -235,4 +244,43 @@ pub struct Evidence {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainReset {
     pub reason: String,
+}
+
+/// The text of a finding in a reader's language; Chinese falls back to the English an older
+/// agent wrote.
+impl Evidence {
+    pub fn detail_in(&self, lang: crate::i18n::Lang) -> &str {
+        match (lang, &self.detail_zh) {
+            (crate::i18n::Lang::Zh, Some(zh)) => zh,
+            _ => &self.detail,
+        }
+    }
+}
+
+impl RuleResult {
+    pub fn message_in(&self, lang: crate::i18n::Lang) -> Option<&str> {
+        match (lang, &self.message_zh) {
+            (crate::i18n::Lang::Zh, Some(zh)) => Some(zh),
+            _ => self.message.as_deref(),
+        }
+    }
+}
+
+impl Finding {
+    pub fn errors_in(&self, lang: crate::i18n::Lang) -> &[String] {
+        if lang == crate::i18n::Lang::Zh && self.errors_zh.len() == self.errors.len() {
+            &self.errors_zh
+        } else {
+            &self.errors
+        }
+    }
+}
+
+impl Title {
+    pub fn pick(&self, lang: crate::i18n::Lang) -> &str {
+        match lang {
+            crate::i18n::Lang::Zh => &self.zh,
+            crate::i18n::Lang::En => &self.en,
+        }
+    }
 }

@@ -32,9 +32,28 @@ pub struct Problem {
     /// Where, as the operating system names it (a path on Linux).
     pub path: String,
     pub error: String,
+    /// `error` in Chinese, where the backend could say it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_zh: Option<String>,
     /// The fact that could not be read; none means it may concern anything in its section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fact: Option<Fact>,
+}
+
+impl Problem {
+    /// A problem said in both languages.
+    pub fn said(
+        path: impl Into<String>,
+        error: &crate::i18n::Phrase,
+        fact: Option<Fact>,
+    ) -> Problem {
+        Problem {
+            path: path.into(),
+            error: error.en(),
+            error_zh: Some(error.zh()),
+            fact,
+        }
+    }
 }
 
 /// What a problem keeps from being known, finer than an inventory section: an unreadable

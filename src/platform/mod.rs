@@ -9,6 +9,7 @@
 //! check changes. Build the library with `RUSTFLAGS='--cfg isoguard_platform="unsupported"'`
 //! to try the fallback on Linux.
 
+use crate::i18n::Msg;
 use std::fmt;
 use std::path::Path;
 
@@ -48,11 +49,11 @@ pub struct Opened {
 
 /// Why `--root DIR` cannot be read.
 #[derive(Debug)]
-pub struct OpenError(pub String);
+pub struct OpenError(pub crate::i18n::Said);
 
 impl fmt::Display for OpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.0.en)
     }
 }
 
@@ -67,10 +68,9 @@ pub fn open(root: Option<&Path>) -> Result<Opened, OpenError> {
         });
     };
     if !dir.is_dir() {
-        return Err(OpenError(format!(
-            "--root {}: not a directory",
-            dir.display()
-        )));
+        return Err(OpenError(
+            Msg::RootNotDirectory.with("root", dir.display()).into(),
+        ));
     }
     if !dir.join(FIXTURE_MANIFEST).is_file() {
         return Ok(Opened {
@@ -78,8 +78,14 @@ pub fn open(root: Option<&Path>) -> Result<Opened, OpenError> {
             _tree: None,
         });
     }
-    let (machine, tree) = backend::open_fixture(dir)
-        .map_err(|e| OpenError(format!("--root {}: {e}", dir.display())))?;
+    let (machine, tree) = backend::open_fixture(dir).map_err(|e| {
+        OpenError(
+            Msg::RootUnusable
+                .with("root", dir.display())
+                .arg("error", e)
+                .into(),
+        )
+    })?;
     Ok(Opened {
         machine,
         _tree: Some(tree),

@@ -6,10 +6,12 @@
 use std::fmt::Write as _;
 use std::ops::Range;
 
+use crate::i18n::{Lang, Msg, Said};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub span: Range<usize>,
-    pub message: String,
+    pub message: Said,
 }
 
 /// All problems found in one file, with what is needed to show them.
@@ -22,7 +24,7 @@ pub struct PolicyErrors {
 
 impl PolicyErrors {
     /// A problem with the file as a whole (unreadable, not UTF-8, too large).
-    pub fn whole_file(file: &str, message: impl Into<String>) -> Self {
+    pub fn whole_file(file: &str, message: impl Into<Said>) -> Self {
         PolicyErrors {
             file: file.to_string(),
             source: String::new(),
@@ -45,10 +47,20 @@ impl PolicyErrors {
 
     /// `file:line:col: error: message`, then the line and a marker under the span.
     pub fn render(&self) -> String {
+        self.render_in(Lang::En)
+    }
+
+    pub fn render_in(&self, lang: Lang) -> String {
         let mut out = String::new();
         for d in &self.diagnostics {
             let (line, col) = self.line_col(d.span.start);
-            let _ = writeln!(out, "{}:{line}:{col}: error: {}", self.file, d.message);
+            let label = Msg::DiagError.text(lang);
+            let _ = writeln!(
+                out,
+                "{}:{line}:{col}: {label}: {}",
+                self.file,
+                d.message.get(lang)
+            );
             if let Some(text) = self.source.lines().nth(line - 1) {
                 let shown = crate::text::display_safe(text, 200);
                 let width = self
@@ -65,6 +77,16 @@ impl PolicyErrors {
             }
         }
         out
+    }
+}
+
+impl PolicyErrors {
+    /// Every problem, in both languages, for an error that travels up to the command line.
+    pub fn said(&self) -> Said {
+        Said {
+            en: self.render_in(Lang::En).trim_end().to_string(),
+            zh: self.render_in(Lang::Zh).trim_end().to_string(),
+        }
     }
 }
 
@@ -87,7 +109,7 @@ mod tests {
             source: "a = 1\ntitle = \"涉密\" x\n".into(),
             diagnostics: vec![Diagnostic {
                 span: 23..24,
-                message: "unexpected".into(),
+                message: Said::untranslated("unexpected"),
             }],
         };
         assert_eq!(errors.line_col(23), (2, 14));

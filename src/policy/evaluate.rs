@@ -19,7 +19,7 @@ pub struct RuleResult {
     pub severity: Severity,
     pub status: Status,
     pub evidence: Vec<Evidence>,
-    pub message: Option<String>,
+    pub message: Option<crate::i18n::Phrase>,
     pub remediation: Title,
 }
 
@@ -43,7 +43,7 @@ pub fn evaluate(
                 super::checks::Outcome {
                     status: Status::Skip,
                     evidence: Vec::new(),
-                    message: Some("switched off by the site override".to_string()),
+                    message: Some(crate::i18n::Msg::SwitchedOff.into()),
                 }
             };
             RuleResult {

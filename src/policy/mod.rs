@@ -20,6 +20,7 @@ use toml::de::DeTable;
 pub use diag::{Diagnostic, PolicyErrors};
 pub use model::{DeviceMatch, Lang, MediaEntry, MediaRole, Policy, Rule, Severity, Title};
 
+use crate::i18n::{Msg, Phrase, Said};
 use checks::Check;
 use reader::{Diags, Table};
 
@@ -65,14 +66,14 @@ pub fn read_policy_file(path: &Path) -> Result<String, PolicyErrors> {
     let name = path.display().to_string();
     let bytes = read_regular(path, MAX_POLICY_BYTES, Links::Follow).map_err(|e| {
         let why = match e {
-            ReadError::TooLarge { .. } => format!("larger than {MAX_POLICY_BYTES} bytes"),
-            ReadError::NotFound => "No such file or directory".to_string(),
-            other => other.to_string(),
+            ReadError::NotFound => Phrase::new(Msg::NoSuchFileOrDirectory),
+            other => other.phrase(),
         };
-        PolicyErrors::whole_file(&name, format!("cannot read {name}: {why}"))
+        PolicyErrors::whole_file(&name, Msg::CannotRead.with("file", &name).nest("why", why))
     })?;
-    String::from_utf8(bytes)
-        .map_err(|e| PolicyErrors::whole_file(&name, format!("{name} is not UTF-8: {e}")))
+    String::from_utf8(bytes).map_err(|e| {
+        PolicyErrors::whole_file(&name, Msg::NotUtf8.with("file", &name).arg("error", e))
+    })
 }
 
 /// Finds a policy by file path or by name, returning (source label, text).
@@ -97,11 +98,10 @@ pub fn locate(name_or_path: &str) -> Result<(String, String), PolicyErrors> {
             let known: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
             PolicyErrors::whole_file(
                 name_or_path,
-                format!(
-                    "no policy named `{name_or_path}` in {} or built in (built in: {}); give a file path to use your own",
-                    POLICY_DIRS.join(", "),
-                    known.join(", ")
-                ),
+                Msg::NoSuchPolicy
+                    .with("name", name_or_path)
+                    .arg("dirs", POLICY_DIRS.join(", "))
+                    .arg("builtin", known.join(", ")),
             )
         })
 }
@@ -113,7 +113,10 @@ fn parse_document<'i>(
     let (doc, syntax) = DeTable::parse_recoverable(text);
     let diags = Diags::default();
     for err in syntax {
-        diags.error(err.span().unwrap_or(0..0), err.message().to_string());
+        diags.error(
+            err.span().unwrap_or(0..0),
+            Said::untranslated(err.message()),
+        );
     }
     if !diags.is_empty() {
         return Err(into_errors(file, text, diags));
@@ -132,10 +135,13 @@ fn into_errors(file: &str, text: &str, diags: Diags) -> PolicyErrors {
     }
 }
 
-fn parse_title(parent: &Table, key: &'static str, what: &str) -> Option<Title> {
-    let Some(table) = parent.table(key, format!("{} {key}", parent.context)) else {
+fn parse_title(parent: &Table, key: &'static str, what: Msg) -> Option<Title> {
+    let context = Msg::KeyContext
+        .with("key", key)
+        .nest("context", parent.context.clone());
+    let Some(table) = parent.table(key, context) else {
         if !parent.has(key) {
-            parent.missing(key, &format!("{what}: a table with `zh` and `en`"));
+            parent.missing(key, Msg::TitleTable.nest("what", what));
         }
         return None;
     };
@@ -158,18 +164,17 @@ fn parse_severity(t: &Table) -> Option<Severity> {
     if parsed.is_none() {
         t.diags().error(
             value.span(),
-            format!(
-                "unknown severity `{}`; expected one of: {}",
-                value.get_ref(),
-                severity_names()
-            ),
+            Msg::UnknownValue
+                .with("what", "severity")
+                .arg("value", value.get_ref())
+                .arg("expected", severity_names()),
         );
     }
     parsed
 }
 
 fn parse_media(root: &Table) -> Vec<MediaEntry> {
-    root.tables("media", "registered medium")
+    root.tables("media", Msg::MediaContext)
         .into_iter()
         .filter_map(|entry| {
             let role = match entry.string("role") {
@@ -177,12 +182,13 @@ fn parse_media(root: &Table) -> Vec<MediaEntry> {
                 Some(r) => crate::vocab::parse_unit(r.get_ref()).unwrap_or_else(|| {
                     entry.diags().error(
                         r.span(),
-                        format!(
-                            "unknown role `{}`; expected \"{}\" or \"{}\"",
-                            r.get_ref(),
-                            MediaRole::Transfer,
-                            MediaRole::Import
-                        ),
+                        Msg::UnknownValue
+                            .with("what", "role")
+                            .arg("value", r.get_ref())
+                            .arg(
+                                "expected",
+                                format!("{}, {}", MediaRole::Transfer, MediaRole::Import),
+                            ),
                     );
                     MediaRole::Transfer
                 }),
@@ -197,10 +203,7 @@ fn parse_media(root: &Table) -> Vec<MediaEntry> {
                         if parsed.is_none() {
                             entry.diags().error(
                                 text.span(),
-                                format!(
-                                    "`{}` is not a USB interface class; expected class/subclass/protocol in hex, like \"08/06/50\" (a `*` matches any)",
-                                    text.get_ref()
-                                ),
+                                Msg::NotInterfaceClass.with("value", text.get_ref()),
                             );
                         }
                         parsed
@@ -221,38 +224,25 @@ fn parse_rule(t: &Table, seen: &mut Vec<(String, Range<usize>)>) -> Option<Rule>
     let id = t.required_string("id");
     if let Some(id) = &id {
         if !is_kebab(id.get_ref()) {
-            t.diags().error(
-                id.span(),
-                format!(
-                    "rule id `{}` must be kebab-case (like `removable-storage`)",
-                    id.get_ref()
-                ),
-            );
+            t.diags()
+                .error(id.span(), Msg::RuleIdKebab.with("id", id.get_ref()));
         }
         if seen.iter().any(|(other, _)| other == id.get_ref()) {
-            t.diags().error(
-                id.span(),
-                format!("rule id `{}` is used twice", id.get_ref()),
-            );
+            t.diags()
+                .error(id.span(), Msg::RuleIdTwice.with("id", id.get_ref()));
         }
         seen.push((id.get_ref().clone(), id.span()));
     }
     let check_name = t.string("check").or_else(|| id.clone());
-    let title = parse_title(t, "title", "the rule's title in Chinese and English");
-    let remediation = parse_title(
-        t,
-        "remediation",
-        "how to fix a failure, in Chinese and English",
-    );
+    let title = parse_title(t, "title", Msg::RuleTitleWhat);
+    let remediation = parse_title(t, "remediation", Msg::RemediationWhat);
     let severity = parse_severity(t);
     if !t.has("severity") {
-        t.missing("severity", &format!("one of {}", severity_names()));
+        t.missing("severity", Msg::OneOf.with("values", severity_names()));
     }
     let enabled = t.bool("enabled").unwrap_or(true);
-    let context = format!(
-        "rule `{}` settings",
-        id.as_ref().map_or("?", |i| i.get_ref().as_str())
-    );
+    let context =
+        Msg::RuleSettingsContext.with("id", id.as_ref().map_or("?", |i| i.get_ref().as_str()));
     let empty = DeTable::default();
     let settings = t
         .table("settings", context.clone())
@@ -263,11 +253,10 @@ fn parse_rule(t: &Table, seen: &mut Vec<(String, Range<usize>)>) -> Option<Rule>
             let known: Vec<&str> = checks::CHECKS.iter().map(|(n, _)| *n).collect();
             t.diags().error(
                 name.span(),
-                format!(
-                    "unknown check `{}`; expected one of: {}",
-                    name.get_ref(),
-                    known.join(", ")
-                ),
+                Msg::UnknownValue
+                    .with("what", "check")
+                    .arg("value", name.get_ref())
+                    .arg("expected", known.join(", ")),
             );
         }
         parsed
@@ -289,21 +278,21 @@ fn parse_rule(t: &Table, seen: &mut Vec<(String, Range<usize>)>) -> Option<Rule>
 /// Parses and validates a policy. `file` names it in messages; `source` is recorded.
 pub fn load_str(file: &str, text: &str) -> Result<Policy, PolicyErrors> {
     let (doc, diags) = parse_document(file, text)?;
-    let root = Table::new(doc.get_ref(), doc.span(), "the policy file", &diags);
-    let header = root.table("policy", "[policy]");
+    let root = Table::new(doc.get_ref(), doc.span(), Msg::PolicyFileContext, &diags);
+    let header = root.table("policy", Phrase::verbatim("[policy]"));
     if header.is_none() && !root.has("policy") {
-        root.missing("[policy]", "a table with id, version and title");
+        root.missing("[policy]", Msg::PolicyHeaderWhat);
     }
     let (id, version, title) = match &header {
         Some(h) => {
             let id = h.required_string("id");
             if let Some(id) = &id {
                 if !is_kebab(id.get_ref()) {
-                    diags.error(id.span(), "policy id must be kebab-case");
+                    diags.error(id.span(), Msg::PolicyIdKebab);
                 }
             }
             let version = h.required_string("version");
-            let title = parse_title(h, "title", "the policy's title in Chinese and English");
+            let title = parse_title(h, "title", Msg::PolicyTitleWhat);
             (id, version, title)
         }
         None => (None, None, None),
@@ -314,19 +303,18 @@ pub fn load_str(file: &str, text: &str) -> Result<Policy, PolicyErrors> {
     let media = parse_media(&root);
     let mut seen = Vec::new();
     let rules: Vec<Option<Rule>> = root
-        .tables("rule", "[[rule]]")
+        .tables("rule", Phrase::verbatim("[[rule]]"))
         .into_iter()
         .map(|t| parse_rule(&t, &mut seen))
         .collect();
     if !root.has("rule") {
-        root.missing("[[rule]]", "at least one rule");
+        root.missing("[[rule]]", Msg::AtLeastOneRule);
     }
     root.finish();
     if !diags.is_empty() {
         return Err(into_errors(file, text, diags));
     }
-    let complete =
-        |what: &str| PolicyErrors::whole_file(file, format!("incomplete policy: {what}"));
+    let complete = |what: &str| PolicyErrors::whole_file(file, Msg::Incomplete.with("what", what));
     Ok(Policy {
         id: id.ok_or_else(|| complete("id"))?.into_inner(),
         version: version.ok_or_else(|| complete("version"))?.into_inner(),
@@ -353,19 +341,17 @@ struct RuleChange {
 /// `[[media]]` entries are added to the registered media.
 pub fn apply_override(policy: &mut Policy, file: &str, text: &str) -> Result<(), PolicyErrors> {
     let (doc, diags) = parse_document(file, text)?;
-    let root = Table::new(doc.get_ref(), doc.span(), "the override file", &diags);
+    let root = Table::new(doc.get_ref(), doc.span(), Msg::OverrideFileContext, &diags);
     let mut changes: Vec<RuleChange> = Vec::new();
-    for t in root.tables("rule", "[[rule]]") {
+    for t in root.tables("rule", Phrase::verbatim("[[rule]]")) {
         let id = t.required_string("id");
         let enabled = t.bool("enabled");
         let severity = parse_severity(&t);
         let rule = id
             .as_ref()
             .and_then(|id| policy.rules.iter().find(|r| &r.id == id.get_ref()));
-        let context = format!(
-            "rule `{}` settings",
-            id.as_ref().map_or("?", |i| i.get_ref().as_str())
-        );
+        let context =
+            Msg::RuleSettingsContext.with("id", id.as_ref().map_or("?", |i| i.get_ref().as_str()));
         let settings = t.table("settings", context).and_then(|settings| {
             let check = rule.and_then(|r| Check::parse(r.check.name(), &settings));
             settings.finish();
@@ -383,12 +369,10 @@ pub fn apply_override(policy: &mut Policy, file: &str, text: &str) -> Result<(),
                 let known: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
                 diags.error(
                     id.span(),
-                    format!(
-                        "policy `{}` has no rule `{}`; its rules are: {}",
-                        policy.id,
-                        id.get_ref(),
-                        known.join(", ")
-                    ),
+                    Msg::NoSuchRule
+                        .with("policy", &policy.id)
+                        .arg("rule", id.get_ref())
+                        .arg("known", known.join(", ")),
                 );
             }
             (None, _) => {}

@@ -22,11 +22,7 @@ impl Title {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Zh,
-    En,
-}
+pub use crate::i18n::Lang;
 
 pub use crate::finding::v1::Severity;
 

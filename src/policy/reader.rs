@@ -13,6 +13,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::diag::Diagnostic;
+use crate::i18n::{Msg, Phrase, Said};
 
 #[derive(Default)]
 pub struct Diags {
@@ -20,7 +21,7 @@ pub struct Diags {
 }
 
 impl Diags {
-    pub fn error(&self, span: Range<usize>, message: impl Into<String>) {
+    pub fn error(&self, span: Range<usize>, message: impl Into<Said>) {
         self.items.borrow_mut().push(Diagnostic {
             span,
             message: message.into(),
@@ -38,20 +39,20 @@ pub struct Table<'a, 'i> {
     table: &'a DeTable<'i>,
     span: Range<usize>,
     /// Where this table sits, for messages (`rule "wireless" settings`).
-    pub context: String,
+    pub context: Phrase,
     asked: RefCell<Vec<&'static str>>,
     diags: &'a Diags,
 }
 
-fn type_name(value: &DeValue) -> &'static str {
+fn type_name(value: &DeValue) -> Msg {
     match value {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date-time",
-        DeValue::Array(_) => "an array",
-        DeValue::Table(_) => "a table",
+        DeValue::String(_) => Msg::TypeString,
+        DeValue::Integer(_) => Msg::TypeInteger,
+        DeValue::Float(_) => Msg::TypeFloat,
+        DeValue::Boolean(_) => Msg::TypeBoolean,
+        DeValue::Datetime(_) => Msg::TypeDatetime,
+        DeValue::Array(_) => Msg::TypeArray,
+        DeValue::Table(_) => Msg::TypeTable,
     }
 }
 
@@ -59,7 +60,7 @@ impl<'a, 'i> Table<'a, 'i> {
     pub fn new(
         table: &'a DeTable<'i>,
         span: Range<usize>,
-        context: impl Into<String>,
+        context: impl Into<Phrase>,
         diags: &'a Diags,
     ) -> Self {
         Table {
@@ -91,21 +92,24 @@ impl<'a, 'i> Table<'a, 'i> {
         self.raw(key).is_some()
     }
 
-    fn wrong_type(&self, key: &str, value: &Value, expected: &str) {
+    fn wrong_type(&self, key: &str, value: &Value, expected: Msg) {
         self.diags.error(
             value.span(),
-            format!(
-                "`{key}` in {} must be {expected}, found {}",
-                self.context,
-                type_name(value.get_ref())
-            ),
+            Msg::WrongType
+                .with("key", key)
+                .nest("context", self.context.clone())
+                .nest("expected", expected)
+                .nest("found", type_name(value.get_ref())),
         );
     }
 
-    pub fn missing(&self, key: &str, expected: &str) {
+    pub fn missing(&self, key: &str, expected: impl Into<Phrase>) {
         self.diags.error(
             self.span.clone(),
-            format!("{} is missing `{key}` ({expected})", self.context),
+            Msg::MissingKey
+                .with("key", key)
+                .nest("context", self.context.clone())
+                .nest("expected", expected),
         );
     }
 
@@ -114,7 +118,7 @@ impl<'a, 'i> Table<'a, 'i> {
         match value.get_ref() {
             DeValue::String(s) => Some(Spanned::new(value.span(), s.to_string())),
             _ => {
-                self.wrong_type(key, value, "a string");
+                self.wrong_type(key, value, Msg::TypeString);
                 None
             }
         }
@@ -123,7 +127,7 @@ impl<'a, 'i> Table<'a, 'i> {
     pub fn required_string(&self, key: &'static str) -> Option<Spanned<String>> {
         let found = self.string(key);
         if found.is_none() && !self.has(key) {
-            self.missing(key, "a string");
+            self.missing(key, Msg::TypeString);
         }
         found
     }
@@ -133,7 +137,7 @@ impl<'a, 'i> Table<'a, 'i> {
         match value.get_ref() {
             DeValue::Boolean(b) => Some(*b),
             _ => {
-                self.wrong_type(key, value, "true or false");
+                self.wrong_type(key, value, Msg::TypeTrueFalse);
                 None
             }
         }
@@ -146,12 +150,12 @@ impl<'a, 'i> Table<'a, 'i> {
                 Ok(n) => Some(Spanned::new(value.span(), n)),
                 Err(_) => {
                     self.diags
-                        .error(value.span(), format!("`{key}` is out of range"));
+                        .error(value.span(), Msg::OutOfRange.with("key", key));
                     None
                 }
             },
             _ => {
-                self.wrong_type(key, value, "an integer");
+                self.wrong_type(key, value, Msg::TypeInteger);
                 None
             }
         }
@@ -162,7 +166,7 @@ impl<'a, 'i> Table<'a, 'i> {
             return Vec::new();
         };
         let DeValue::Array(items) = value.get_ref() else {
-            self.wrong_type(key, value, "an array of strings");
+            self.wrong_type(key, value, Msg::TypeStrings);
             return Vec::new();
         };
         items
@@ -170,31 +174,32 @@ impl<'a, 'i> Table<'a, 'i> {
             .filter_map(|item| match item.get_ref() {
                 DeValue::String(s) => Some(Spanned::new(item.span(), s.to_string())),
                 _ => {
-                    self.wrong_type(key, item, "an array of strings");
+                    self.wrong_type(key, item, Msg::TypeStrings);
                     None
                 }
             })
             .collect()
     }
 
-    pub fn table(&self, key: &'static str, context: impl Into<String>) -> Option<Table<'a, 'i>> {
+    pub fn table(&self, key: &'static str, context: impl Into<Phrase>) -> Option<Table<'a, 'i>> {
         let value = self.raw(key)?;
         match value.get_ref() {
             DeValue::Table(t) => Some(Table::new(t, value.span(), context, self.diags)),
             _ => {
-                self.wrong_type(key, value, "a table");
+                self.wrong_type(key, value, Msg::TypeTable);
                 None
             }
         }
     }
 
     /// An array of tables (`[[rule]]`), each with a context naming its position.
-    pub fn tables(&self, key: &'static str, context: &str) -> Vec<Table<'a, 'i>> {
+    pub fn tables(&self, key: &'static str, context: impl Into<Phrase>) -> Vec<Table<'a, 'i>> {
+        let context = context.into();
         let Some(value) = self.raw(key) else {
             return Vec::new();
         };
         let DeValue::Array(items) = value.get_ref() else {
-            self.wrong_type(key, value, "an array of tables");
+            self.wrong_type(key, value, Msg::TypeTables);
             return Vec::new();
         };
         items
@@ -204,11 +209,13 @@ impl<'a, 'i> Table<'a, 'i> {
                 DeValue::Table(t) => Some(Table::new(
                     t,
                     item.span(),
-                    format!("{context} #{}", n + 1),
+                    Msg::Numbered
+                        .with("n", n + 1)
+                        .nest("context", context.clone()),
                     self.diags,
                 )),
                 _ => {
-                    self.wrong_type(key, item, "a table");
+                    self.wrong_type(key, item, Msg::TypeTable);
                     None
                 }
             })
@@ -226,11 +233,10 @@ impl<'a, 'i> Table<'a, 'i> {
                 expected.dedup();
                 self.diags.error(
                     key.span(),
-                    format!(
-                        "unknown key `{name}` in {}; expected one of: {}",
-                        self.context,
-                        expected.join(", ")
-                    ),
+                    Msg::UnknownKey
+                        .with("key", name)
+                        .nest("context", self.context.clone())
+                        .arg("expected", expected.join(", ")),
                 );
             }
         }

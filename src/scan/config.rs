@@ -23,9 +23,17 @@ pub fn parse(file: &str, text: &str) -> Result<Config, PolicyErrors> {
     let (doc, syntax) = toml::de::DeTable::parse_recoverable(text);
     let diags = Diags::default();
     for err in syntax {
-        diags.error(err.span().unwrap_or(0..0), err.message().to_string());
+        diags.error(
+            err.span().unwrap_or(0..0),
+            crate::i18n::Said::untranslated(err.message()),
+        );
     }
-    let root = Table::new(doc.get_ref(), doc.span(), "the config file", &diags);
+    let root = Table::new(
+        doc.get_ref(),
+        doc.span(),
+        crate::i18n::Msg::ConfigFileContext,
+        &diags,
+    );
     let path = |key: &'static str| root.string(key).map(|s| PathBuf::from(s.into_inner()));
     let config = Config {
         policy: root.string("policy").map(|s| s.into_inner()),

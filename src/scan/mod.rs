@@ -16,10 +16,11 @@ use crate::finding::build::{self, ChainPosition, Judged, PolicyFailure};
 use crate::finding::chain_state::{self, Binding, ChainStart};
 use crate::finding::keys::{self, PrivateKey};
 use crate::finding::{dsse, spool, v1};
+use crate::i18n::{Lang, Msg, Said};
 use crate::platform;
 use crate::policy::checks::Check;
 use crate::policy::evaluate::{evaluate, verdict};
-use crate::policy::{self, Lang, Policy, PolicyErrors};
+use crate::policy::{self, Policy, PolicyErrors};
 use crate::probe::{self, ProbeReport};
 
 pub use crate::finding::v1::{Trigger, Verdict};
@@ -31,22 +32,28 @@ pub const DEFAULT_STATE: &str = "/var/lib/isoguard/state";
 #[derive(Debug)]
 pub enum ScanError {
     /// The command line or config asked for something impossible (a key without a spool).
-    Usage(String),
+    Usage(Said),
     /// The key could not be loaded.
     Key(keys::KeyError),
     /// `--root` names nothing readable.
     Root(platform::OpenError),
     /// The finding could not be encoded or written, or the chain state not saved.
-    Seal(String),
+    Seal(Said),
+}
+
+impl ScanError {
+    pub fn said(&self) -> Said {
+        match self {
+            ScanError::Usage(message) | ScanError::Seal(message) => message.clone(),
+            ScanError::Key(err) => err.phrase().into(),
+            ScanError::Root(err) => err.0.clone(),
+        }
+    }
 }
 
 impl fmt::Display for ScanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ScanError::Usage(message) | ScanError::Seal(message) => f.write_str(message),
-            ScanError::Key(err) => write!(f, "{err}"),
-            ScanError::Root(err) => write!(f, "{err}"),
-        }
+        f.write_str(&self.said().en)
     }
 }
 
@@ -126,6 +133,23 @@ fn chain_position(start: ChainStart) -> ChainPosition {
     }
 }
 
+/// The one line a boot or timer scan leaves in the journal: the verdict, the counts, and
+/// where the finding went.
+pub fn summary(outcome: &Outcome) -> crate::i18n::Phrase {
+    let f = &outcome.finding;
+    let finding = match &outcome.written {
+        Some(path) => crate::i18n::Phrase::verbatim(path.display()),
+        None => Msg::SummaryNoKey.into(),
+    };
+    Msg::ScanSummary
+        .with("verdict", f.verdict.as_str())
+        .arg("fail", f.summary.fail)
+        .arg("error", f.summary.error)
+        .arg("pass", f.summary.pass)
+        .arg("skip", f.summary.skip)
+        .nest("finding", finding)
+}
+
 /// How long a scan waits for another one sharing its state folder (the boot scan and a
 /// person's scan, say) before giving up with an error.
 pub const CHAIN_LOCK_WAIT: Duration = Duration::from_secs(60);
@@ -151,20 +175,22 @@ fn seal(
         keyid: key.public_key().keyid(),
         live,
     };
-    let _lock = chain_state::lock(state_dir, CHAIN_LOCK_WAIT)
-        .map_err(|e| ScanError::Seal(format!("finding not written: {e}")))?;
+    let not_written =
+        |e: &dyn fmt::Display| ScanError::Seal(Msg::NotWritten.with("error", e).into());
+    let _lock = chain_state::lock(state_dir, CHAIN_LOCK_WAIT).map_err(|e| not_written(&e))?;
     let start = chain_state::load(state_dir, &binding);
     build::place_in_chain(finding, &chain_position(start.clone()));
     crate::files::create_dir_all(spool_dir, 0o700).map_err(|e| {
-        ScanError::Seal(format!(
-            "finding not written: cannot create spool folder '{}': {e}",
-            spool_dir.display()
-        ))
+        ScanError::Seal(
+            Msg::SpoolNotCreated
+                .with("spool", spool_dir.display())
+                .nest("error", crate::i18n::os_error(&e))
+                .into(),
+        )
     })?;
-    chain_state::reserve(state_dir, &binding, &start)
-        .map_err(|e| ScanError::Seal(format!("finding not written: {e}")))?;
+    chain_state::reserve(state_dir, &binding, &start).map_err(|e| not_written(&e))?;
     let payload = serde_json::to_vec(&*finding)
-        .map_err(|e| ScanError::Seal(format!("cannot encode finding: {e}")))?;
+        .map_err(|e| ScanError::Seal(Msg::CannotEncodeFinding.with("error", e).into()))?;
     let envelope = dsse::sign(&payload, key);
     let bytes = envelope.to_json().into_bytes();
     let host = finding.host.hostname.as_deref().unwrap_or("unknown-host");
@@ -173,13 +199,14 @@ fn seal(
         &spool::file_name(now, host, finding.sequence),
         &digest[..12],
     );
-    let path = spool::write(spool_dir, &name, &bytes)
-        .map_err(|e| ScanError::Seal(format!("finding not written: {e}")))?;
+    let path = spool::write(spool_dir, &name, &bytes).map_err(|e| not_written(&e))?;
     chain_state::commit(state_dir, &binding, finding.sequence, &digest).map_err(|e| {
-        ScanError::Seal(format!(
-            "finding written to {} but the chain state was not saved: {e}",
-            path.display()
-        ))
+        ScanError::Seal(
+            Msg::ChainNotSaved
+                .with("path", path.display())
+                .arg("error", e)
+                .into(),
+        )
     })?;
     Ok(path)
 }
@@ -190,15 +217,10 @@ pub fn run(opts: &Options) -> Result<Outcome, ScanError> {
         None => None,
     };
     if key.is_some() && opts.spool.is_none() {
-        return Err(ScanError::Usage(
-            "--key needs --spool (or `spool` in the config file): where should the finding go?"
-                .to_string(),
-        ));
+        return Err(ScanError::Usage(Msg::KeyNeedsSpool.into()));
     }
     if key.is_none() && opts.spool.is_some() {
-        return Err(ScanError::Usage(
-            "--spool needs --key: findings are only written signed".to_string(),
-        ));
+        return Err(ScanError::Usage(Msg::SpoolNeedsKey.into()));
     }
     let state_dir = opts
         .state
@@ -223,11 +245,16 @@ pub fn run(opts: &Options) -> Result<Outcome, ScanError> {
                 source: errors.file.clone(),
                 sha256: (!errors.source.is_empty())
                     .then(|| policy::sha256_hex(errors.source.as_bytes())),
-                message: format!("policy could not be loaded:\n{}", errors.render()),
+                message: Msg::PolicyUnloadable
+                    .with("diagnostics", errors.render_in(Lang::En))
+                    .en(),
+                message_zh: Msg::PolicyUnloadable
+                    .with("diagnostics", errors.render_in(Lang::Zh))
+                    .zh(),
             };
             let finding =
                 build::policy_error_finding(&identity, &failure, time, opts.trigger, &chain);
-            (finding, Some(errors.render()))
+            (finding, Some(errors.render_in(opts.lang)))
         }
         Ok(policy) => {
             let inventory = platform::collect(&opened.machine);
@@ -273,11 +300,19 @@ pub fn run(opts: &Options) -> Result<Outcome, ScanError> {
     };
     let output = if opts.json {
         let mut text = serde_json::to_string_pretty(&finding)
-            .map_err(|e| ScanError::Seal(format!("cannot encode finding: {e}")))?;
+            .map_err(|e| ScanError::Seal(Msg::CannotEncodeFinding.with("error", e).into()))?;
         text.push('\n');
         text
     } else {
-        report::render(&finding, opts.lang, opts.color)
+        let failed = seal_error
+            .as_ref()
+            .map(|e| e.said().get(opts.lang).to_string());
+        let spooled = match (&written, &failed) {
+            (Some(path), _) => report::Spooled::Written(path),
+            (None, Some(error)) => report::Spooled::Failed(error),
+            (None, None) => report::Spooled::NoKey,
+        };
+        report::render(&finding, &spooled, opts.lang, opts.color)
     };
     let conclusion = match (&diagnostics, finding.verdict.known()) {
         (Some(_), _) => Conclusion::PolicyRefused,
@@ -293,17 +328,4 @@ pub fn run(opts: &Options) -> Result<Outcome, ScanError> {
         conclusion,
         diagnostics,
     })
-}
-
-/// `zh` when asked, or when the locale says Chinese; English otherwise.
-pub fn lang_from(flag: Option<&str>) -> Lang {
-    let locale = flag.map(str::to_string).or_else(|| {
-        ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-    });
-    match locale {
-        Some(l) if l.starts_with("zh") => Lang::Zh,
-        _ => Lang::En,
-    }
 }

@@ -50,6 +50,7 @@ fn evidence(i: u64) -> v1::Evidence {
     v1::Evidence {
         kind: v1::EvidenceKind::BlockDevice.into(),
         detail: format!("USB mass storage sdb on port 1-{i}: unregistered medium"),
+        detail_zh: None,
         name: Some("sdb".into()),
         device_path: Some(format!(
             "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-{i}/1-{i}:1.0/host6/target6:0:0/6:0:0:0/block/sdb"
@@ -78,6 +79,7 @@ fn rule(id: &str, status: v1::Status, evidence: Vec<v1::Evidence>) -> v1::RuleRe
         status: status.into(),
         evidence,
         message: None,
+        message_zh: None,
         remediation: v1::Title {
             zh: "移除设备".into(),
             en: "Remove the device".into(),
@@ -194,6 +196,7 @@ pub fn next_finding(host: &Host, time: SystemTime) -> v1::Finding {
         },
         results,
         errors: vec![],
+        errors_zh: vec![],
         truncated: vec![],
         inventory: Some(inventory(host)),
         probes: None,

@@ -71,6 +71,8 @@ struct FindingCheck {
     #[serde(default)]
     errors: Vec<String>,
     #[serde(default)]
+    errors_zh: Vec<String>,
+    #[serde(default)]
     truncated: Vec<String>,
     #[serde(default)]
     inventory: Option<serde::de::IgnoredAny>,

@@ -28,6 +28,7 @@ pub mod wireless;
 pub use device::SysDevice;
 pub use root::HostRoot;
 
+use crate::i18n::Msg;
 use crate::inventory::{Fact, HostIdentity, Inventory, Problem, INVENTORY_SCHEMA};
 
 /// What this backend reads: the live system or a tree laid out like `/`.
@@ -52,11 +53,7 @@ pub fn collect(host: &HostRoot) -> Inventory {
     });
     // Without sysfs every class folder is "absent", which would read as "no devices".
     if !host.is_dir("sys/devices") {
-        let missing = Problem {
-            path: "/sys/devices".to_string(),
-            error: "sysfs is not mounted or not readable: devices cannot be listed".to_string(),
-            fact: None,
-        };
+        let missing = Problem::said("/sys/devices", &Msg::SysfsMissing.into(), None);
         for problems in [
             &mut usb.problems,
             &mut storage.problems,

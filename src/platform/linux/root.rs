@@ -84,6 +84,7 @@ impl HostRoot {
         self.problems.borrow_mut().push(Problem {
             path: display_path(path),
             error: error.into(),
+            error_zh: None,
             fact: self.fact.get(),
         });
     }

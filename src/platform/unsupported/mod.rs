@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::i18n::Msg;
 use crate::inventory::{HostIdentity, Inventory, Problem, INVENTORY_SCHEMA};
 
 /// What would be read: the live system or a tree laid out like its root.
@@ -37,14 +38,11 @@ impl Machine {
 }
 
 fn unsupported(machine: &Machine) -> Problem {
-    Problem {
-        path: machine.shown(),
-        error: format!(
-            "isoguard has no backend for this operating system ({}): nothing could be read",
-            std::env::consts::OS
-        ),
-        fact: None,
-    }
+    Problem::said(
+        machine.shown(),
+        &Msg::NoBackend.with("os", std::env::consts::OS),
+        None,
+    )
 }
 
 pub fn identity(machine: &Machine) -> HostIdentity {

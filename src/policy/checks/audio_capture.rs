@@ -4,6 +4,7 @@
 
 use super::evidence::{unbound_usb, ClassDevice};
 use super::{Context, DeviceRule, EvidenceKind, NameField, Outcome};
+use crate::i18n::Msg;
 use crate::inventory::usb::UsbKind;
 use crate::inventory::Fact;
 use crate::policy::reader::Table;
@@ -40,7 +41,7 @@ impl Settings {
             if !self.rule.allows(&ids) {
                 evidence.push(device.evidence(
                     EvidenceKind::SoundCard,
-                    format!("audio capture device: {}", card.capture.join(", ")),
+                    Msg::AudioCapture.with("streams", card.capture.join(", ")),
                 ));
             }
         }
@@ -55,7 +56,7 @@ impl Settings {
             UsbKind::Audio,
             &with_card,
             &self.rule.allow,
-            "USB audio device with no sound card bound (possible microphone)",
+            Msg::AudioUnbound,
         ));
         let problems = inv.problems_of(&[Fact::SoundCards, Fact::UsbDevices]);
         self.rule.mode.conclude(evidence, &problems)

@@ -4,6 +4,7 @@
 
 use super::evidence::{unbound_usb, ClassDevice};
 use super::{Context, DeviceRule, EvidenceKind, NameField, Outcome};
+use crate::i18n::Msg;
 use crate::inventory::usb::UsbKind;
 use crate::inventory::video::Capture;
 use crate::inventory::Fact;
@@ -41,8 +42,8 @@ impl Settings {
                 continue;
             }
             let detail = match node.capture {
-                Capture::Yes => "video capture device (camera)",
-                _ => "video device that may capture (capabilities unknown)",
+                Capture::Yes => Msg::CameraCapture,
+                _ => Msg::CameraMaybe,
             };
             evidence.push(device.evidence(EvidenceKind::VideoDevice, detail));
         }
@@ -57,7 +58,7 @@ impl Settings {
             UsbKind::Video,
             &with_node,
             &self.rule.allow,
-            "USB video-class device with no video node bound (camera)",
+            Msg::CameraUnbound,
         ));
         let problems = inv.problems_of(&[Fact::VideoNodes, Fact::UsbDevices]);
         self.rule.mode.conclude(evidence, &problems)

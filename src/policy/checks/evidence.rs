@@ -3,16 +3,19 @@
 //! driver bound" sweep that audio, camera and storage checks all make.
 
 use super::{Evidence, EvidenceKind};
+use crate::i18n::{Msg, Phrase};
 use crate::inventory::storage::BlockDevice;
 use crate::inventory::usb::{UsbDevice, UsbKind, UsbRef};
 use crate::inventory::{Bus, Inventory, Problem};
 use crate::policy::model::{DeviceMatch, Identifiers, MediaEntry};
 
 impl Evidence {
-    pub fn new(kind: EvidenceKind, detail: impl Into<String>) -> Self {
+    pub fn new(kind: EvidenceKind, detail: impl Into<Phrase>) -> Self {
+        let detail = detail.into();
         Evidence {
             kind: kind.into(),
-            detail: detail.into(),
+            detail: detail.en(),
+            detail_zh: Some(detail.zh()),
             name: None,
             device_path: None,
             vendor_id: None,
@@ -46,8 +49,18 @@ impl Evidence {
         self
     }
 
+    /// A part of the machine that could not be read, in the words the backend used; in
+    /// Chinese, its own translation or that of a known phrase.
     pub fn unreadable(problem: &Problem) -> Self {
-        let mut e = Evidence::new(EvidenceKind::Unreadable, problem.error.clone());
+        let error = match &problem.error_zh {
+            Some(zh) => Phrase::new(Msg::EvidenceUnreadable).both(
+                "error",
+                problem.error.clone(),
+                zh.clone(),
+            ),
+            None => Msg::EvidenceUnreadable.with("error", &problem.error),
+        };
+        let mut e = Evidence::new(EvidenceKind::Unreadable, error);
         e.device_path = Some(problem.path.clone());
         e
     }
@@ -78,7 +91,7 @@ pub fn usb_ids(usb: &UsbDevice) -> Identifiers<'_> {
     }
 }
 
-pub fn block_evidence(dev: &BlockDevice, detail: &str) -> Evidence {
+pub fn block_evidence(dev: &BlockDevice, detail: impl Into<Phrase>) -> Evidence {
     let mut e = Evidence::new(EvidenceKind::BlockDevice, detail).named(&dev.name, &dev.device_path);
     e.serial = dev.serial.clone();
     e.product = dev.model.clone();
@@ -86,7 +99,7 @@ pub fn block_evidence(dev: &BlockDevice, detail: &str) -> Evidence {
     e.with_usb(dev.usb.as_ref())
 }
 
-pub fn usb_evidence(usb: &UsbDevice, detail: &str) -> Evidence {
+pub fn usb_evidence(usb: &UsbDevice, detail: impl Into<Phrase>) -> Evidence {
     let mut e = Evidence::new(EvidenceKind::UsbDevice, detail).named(&usb.port, &usb.device_path);
     e.vendor_id = usb.vendor_id.clone();
     e.product_id = usb.product_id.clone();
@@ -106,7 +119,7 @@ pub fn unbound_usb<'a>(
     kind: UsbKind,
     bound: &[&str],
     allow: &'a [DeviceMatch],
-    detail: &'a str,
+    detail: Msg,
 ) -> impl Iterator<Item = Evidence> + 'a {
     let bound: Vec<String> = bound.iter().map(|s| s.to_string()).collect();
     inventory
@@ -139,7 +152,7 @@ impl<'a> ClassDevice<'a> {
         }
     }
 
-    pub fn evidence(&self, kind: EvidenceKind, detail: impl Into<String>) -> Evidence {
+    pub fn evidence(&self, kind: EvidenceKind, detail: impl Into<Phrase>) -> Evidence {
         let mut e = Evidence::new(kind, detail)
             .named(self.name, self.device_path)
             .with_usb(self.usb);

@@ -10,6 +10,7 @@
 use std::net::IpAddr;
 
 use super::{Context, Evidence, EvidenceKind, NameField, Outcome};
+use crate::i18n::{Msg, Phrase};
 use crate::inventory::address_space::NotPublic;
 use crate::inventory::network::{
     table_name, AddrScope, NetInterface, Route, RouteKind, RoutingRule, TABLE_MAIN,
@@ -42,7 +43,7 @@ impl Settings {
         let allowed_interfaces = t
             .tables(
                 "allowed_interfaces",
-                &format!("{} allowed interface", t.context),
+                Msg::AllowedInterfaceContext.nest("context", t.context.clone()),
             )
             .into_iter()
             .filter_map(|entry| {
@@ -57,10 +58,8 @@ impl Settings {
             .filter_map(|p| {
                 let parsed = Prefix::parse(p.get_ref());
                 if parsed.is_none() {
-                    t.diags().error(
-                        p.span(),
-                        format!("`{}` is not an address prefix (like \"10.20.0.0/16\" or \"fd00:1::/48\")", p.get_ref()),
-                    );
+                    t.diags()
+                        .error(p.span(), Msg::NotAPrefix.with("value", p.get_ref()));
                 }
                 parsed
             })
@@ -79,8 +78,13 @@ impl Settings {
         let probe_deadline_ms = match t.integer("probe_deadline_ms") {
             Some(ms) if (1..=60_000).contains(ms.get_ref()) => *ms.get_ref() as u64,
             Some(ms) => {
-                t.diags()
-                    .error(ms.span(), "`probe_deadline_ms` must be between 1 and 60000");
+                t.diags().error(
+                    ms.span(),
+                    Msg::Between
+                        .with("key", "probe_deadline_ms")
+                        .arg("min", 1)
+                        .arg("max", 60_000),
+                );
                 DEFAULT_PROBE_DEADLINE_MS
             }
             None => DEFAULT_PROBE_DEADLINE_MS,
@@ -152,10 +156,9 @@ impl Settings {
             {
                 let mut e = Evidence::new(
                     EvidenceKind::Address,
-                    format!(
-                        "public address {}/{} on {}",
-                        a.address, a.prefix_len, i.name
-                    ),
+                    Msg::PublicAddress
+                        .with("address", format!("{}/{}", a.address, a.prefix_len))
+                        .arg("interface", &i.name),
                 )
                 .named(&i.name, &i.device_path);
                 e.mac = i.mac.clone();
@@ -165,7 +168,7 @@ impl Settings {
             if i.kind.reaches_outside() && up {
                 let mut e = Evidence::new(
                     EvidenceKind::NetworkInterface,
-                    format!("{} interface {} is up", i.kind, i.name),
+                    Msg::InterfaceUp.with("kind", i.kind).arg("name", &i.name),
                 )
                 .named(&i.name, &i.device_path)
                 .with_usb(i.usb.as_ref());
@@ -183,7 +186,7 @@ impl Settings {
                 }
                 let mut e = Evidence::new(
                     EvidenceKind::DnsResolver,
-                    format!("DNS resolver {server} outside the allowed prefixes"),
+                    Msg::DnsOutside.with("server", server),
                 );
                 e.name = Some(server.to_string());
                 evidence.push(e);
@@ -201,10 +204,10 @@ impl Settings {
                     }
                 }
                 if report.results.is_empty() {
-                    message = Some("probes were not configured".to_string());
+                    message = Some(Msg::ProbesNotConfigured.into());
                 }
             }
-            None => message = Some("probes were not configured".to_string()),
+            None => message = Some(Msg::ProbesNotConfigured.into()),
         }
 
         let mut facts = vec![Fact::Interfaces, Fact::Addresses, Fact::Routes];
@@ -214,11 +217,11 @@ impl Settings {
         let mut problems = ctx.inventory.problems_of(&facts);
         // The backend records why routes could not be read; this only guards against a
         // backend that says "unknown" without saying why.
-        let unknown_routes = crate::inventory::Problem {
-            path: "routing table".to_string(),
-            error: "routes could not be read".to_string(),
-            fact: Some(Fact::Routes),
-        };
+        let unknown_routes = crate::inventory::Problem::said(
+            "routing table",
+            &Msg::RoutesUnread.into(),
+            Some(Fact::Routes),
+        );
         if !net.routes_known && !problems.iter().any(|p| p.fact == Some(Fact::Routes)) {
             problems.push(&unknown_routes);
         }
@@ -233,26 +236,23 @@ impl Settings {
 /// A route out, named by what `ip route` would print, and by its table and rule when it is
 /// not in the main table (policy routing is where such routes hide).
 fn route_evidence(route: &Route, rule: Option<&RoutingRule>) -> Evidence {
-    let gateway = route
-        .gateway
-        .map_or("no gateway".to_string(), |g| format!("via {g}"));
-    let dev = route.interface.as_deref().unwrap_or("?");
-    let default = route.prefix_len == 0;
-    let mut detail = if default {
-        format!("{} default route {gateway} dev {dev}", route.family)
-    } else {
-        format!(
-            "{} route {} {gateway} dev {dev}",
-            route.family,
-            route.prefix()
-        )
+    let gateway = match route.gateway {
+        Some(g) => Msg::RouteVia.with("gateway", g),
+        None => Msg::RouteNoGateway.into(),
     };
-    if route.table != TABLE_MAIN {
-        detail.push_str(&format!(" in table {}", table_name(route.table)));
-        if let Some(rule) = rule {
-            detail.push_str(&format!(" (selected by rule {})", rule.describe()));
-        }
-    }
+    let default = route.prefix_len == 0;
+    let detail = if default {
+        Phrase::new(Msg::RouteDefault)
+    } else {
+        Msg::RoutePrefix.with("prefix", route.prefix())
+    };
+    let other_table = route.table != TABLE_MAIN;
+    let detail = detail
+        .arg("family", route.family)
+        .nest("gateway", gateway)
+        .arg("dev", route.interface.as_deref().unwrap_or("?"))
+        .maybe("table", other_table.then(|| table_name(route.table)))
+        .maybe("rule", rule.filter(|_| other_table).map(|r| r.describe()));
     let kind = if default && route.table == TABLE_MAIN {
         EvidenceKind::DefaultRoute
     } else {
@@ -347,8 +347,8 @@ mod route_tests {
         assert_eq!(
             details,
             [
-                "ipv4 route 0.0.0.0/1 via 10.20.0.1 dev eth0",
-                "ipv4 route 128.0.0.0/1 via 10.20.0.1 dev eth0"
+                "IPv4 route 0.0.0.0/1 via 10.20.0.1 dev eth0",
+                "IPv4 route 128.0.0.0/1 via 10.20.0.1 dev eth0"
             ]
         );
 
@@ -362,7 +362,7 @@ mod route_tests {
         let r = judge(RULE, "", &inv);
         assert_eq!(
             r.evidence[0].detail,
-            "ipv4 default route via 10.20.0.1 dev eth0 in table 100 (selected by rule 32765: from all lookup 100)"
+            "IPv4 default route via 10.20.0.1 dev eth0 in table 100 (selected by rule 32765: from all lookup 100)"
         );
         assert_eq!(r.evidence[0].kind.as_str(), "route");
 

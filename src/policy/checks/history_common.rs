@@ -2,6 +2,7 @@
 //! enough back to say "nothing there" (a bound that stopped a log inside the window leaves it
 //! unverified, and the rule says `error` rather than pass what it did not read).
 
+use crate::i18n::{Msg, Phrase};
 use crate::inventory::history::{Coverage, HistorySection, Timestamp};
 use crate::inventory::{Fact, Inventory, Problem};
 use crate::policy::reader::Table;
@@ -13,8 +14,13 @@ pub fn parse_days(t: &Table, default: u32) -> u32 {
             u32::try_from(*days.get_ref()).unwrap_or(default)
         }
         Some(days) => {
-            t.diags()
-                .error(days.span(), "`days` must be between 1 and 3650");
+            t.diags().error(
+                days.span(),
+                Msg::Between
+                    .with("key", "days")
+                    .arg("min", 1)
+                    .arg("max", 3650),
+            );
             default
         }
         None => default,
@@ -38,11 +44,11 @@ pub fn within(time: Option<&Timestamp>, start: i64) -> bool {
 /// reading, or a source a bound stopped before it reached back to `start`.
 pub fn unverified(inventory: &Inventory, start: i64) -> Vec<Problem> {
     let Some(history) = &inventory.history else {
-        return vec![Problem {
-            path: "history".to_string(),
-            error: "this platform does not read the machine's history".to_string(),
-            fact: Some(Fact::History),
-        }];
+        return vec![Problem::said(
+            "history",
+            &Msg::HistoryUnsupported.into(),
+            Some(Fact::History),
+        )];
     };
     history
         .sources
@@ -50,16 +56,11 @@ pub fn unverified(inventory: &Inventory, start: i64) -> Vec<Problem> {
         .filter(|s| matches!(s.coverage, Coverage::Partial | Coverage::NotRead))
         .filter(|s| s.oldest.is_none_or(|t| t.unix_micros > start))
         .map(|s| {
-            let why = history
-                .truncated
-                .iter()
-                .find(|t| t.path == s.path)
-                .map_or("not read to the end".to_string(), |t| t.detail.clone());
-            Problem {
-                path: s.path.clone(),
-                error: format!("not read back to the start of the look-back: {why}"),
-                fact: Some(Fact::History),
-            }
+            let why = match history.truncated.iter().find(|t| t.path == s.path) {
+                Some(t) => Phrase::new(Msg::HistoryShortOfWindow).arg("why", &t.detail),
+                None => Phrase::new(Msg::HistoryShortOfWindow).nest("why", Msg::HistoryNotToTheEnd),
+            };
+            Problem::said(s.path.clone(), &why, Some(Fact::History))
         })
         .collect()
 }

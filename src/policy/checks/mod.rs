@@ -23,6 +23,7 @@ pub mod wireless;
 
 use super::model::{DeviceMatch, MediaEntry};
 use super::reader::Table;
+use crate::i18n::{Msg, Phrase};
 use crate::inventory::{Inventory, Problem};
 use crate::probe::ProbeReport;
 
@@ -132,7 +133,7 @@ pub struct Outcome {
     pub status: Status,
     pub evidence: Vec<Evidence>,
     /// Why the status is what it is when evidence alone does not say (errors, skips).
-    pub message: Option<String>,
+    pub message: Option<Phrase>,
 }
 
 impl Outcome {
@@ -151,10 +152,7 @@ impl Outcome {
             return Outcome {
                 status: Status::Error,
                 evidence: problems.iter().map(|p| Evidence::unreadable(p)).collect(),
-                message: Some(format!(
-                    "{} part(s) of the machine could not be read; nothing is passed unverified",
-                    problems.len()
-                )),
+                message: Some(Msg::OutcomeUnreadParts.with("count", problems.len())),
             };
         }
         Outcome {
@@ -168,7 +166,7 @@ impl Outcome {
     pub fn observed(evidence: Vec<Evidence>, problems: &[&Problem]) -> Outcome {
         let mut outcome = Outcome::decide(Vec::new(), problems);
         if outcome.status == Status::Pass && !evidence.is_empty() {
-            outcome.message = Some(format!("{} item(s) observed (report only)", evidence.len()));
+            outcome.message = Some(Msg::OutcomeObserved.with("count", evidence.len()));
         }
         outcome.evidence.splice(0..0, evidence);
         outcome
@@ -211,10 +209,9 @@ pub fn parse_device_match(table: &Table, name_means: NameField) -> Option<Device
         let ok =
             value.get_ref().len() == 4 && value.get_ref().chars().all(|c| c.is_ascii_hexdigit());
         if !ok {
-            table.diags().error(
-                value.span(),
-                format!("`{key}` must be four hex digits, as lsusb shows it (e.g. \"0951\")"),
-            );
+            table
+                .diags()
+                .error(value.span(), Msg::NotHex4.with("key", key));
         }
         Some(value.into_inner().to_ascii_lowercase())
     };
@@ -244,10 +241,7 @@ pub fn parse_device_match(table: &Table, name_means: NameField) -> Option<Device
         if field.is_some() {
             table.diags().error(
                 name.span(),
-                format!(
-                    "`name` here means `{}`, which is given too; keep one",
-                    name_means.key()
-                ),
+                Msg::NameGivenTwice.with("field", name_means.key()),
             );
         }
         *field = Some(name.into_inner());
@@ -255,10 +249,9 @@ pub fn parse_device_match(table: &Table, name_means: NameField) -> Option<Device
     if found.is_empty() {
         table.diags().error(
             table.span(),
-            format!(
-                "{} identifies no device: give at least one of {MATCH_KEYS}",
-                table.context
-            ),
+            Msg::IdentifiesNothing
+                .nest("context", table.context.clone())
+                .arg("keys", MATCH_KEYS),
         );
         return None;
     }
@@ -268,7 +261,10 @@ pub fn parse_device_match(table: &Table, name_means: NameField) -> Option<Device
 /// An `allow = [ {...}, ... ]` list in a check's settings.
 pub fn parse_allow(settings: &Table, name_means: NameField) -> Vec<DeviceMatch> {
     settings
-        .tables("allow", &format!("{} allow entry", settings.context))
+        .tables(
+            "allow",
+            Msg::AllowEntryContext.nest("context", settings.context.clone()),
+        )
         .into_iter()
         .filter_map(|entry| {
             let found = parse_device_match(&entry, name_means);
@@ -325,12 +321,10 @@ pub fn parse_mode(settings: &Table) -> Mode {
         Some(value) => crate::vocab::parse_unit(value.get_ref()).unwrap_or_else(|| {
             settings.diags().error(
                 value.span(),
-                format!(
-                    "unknown mode `{}`; expected \"{}\" or \"{}\"",
-                    value.get_ref(),
-                    Mode::Forbid,
-                    Mode::Report
-                ),
+                Msg::UnknownValue
+                    .with("what", "mode")
+                    .arg("value", value.get_ref())
+                    .arg("expected", format!("{}, {}", Mode::Forbid, Mode::Report)),
             );
             Mode::Forbid
         }),

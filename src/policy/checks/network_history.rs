@@ -5,6 +5,7 @@
 
 use super::history_common::{parse_days, unverified, window_start};
 use super::{parse_mode, Context, Evidence, EvidenceKind, Mode, Outcome};
+use crate::i18n::{Msg, Phrase};
 use crate::inventory::address_space::Prefix;
 use crate::inventory::history::{Lease, NetworkProfile, ProfileKind, SourceLocation};
 use crate::inventory::Fact;
@@ -41,11 +42,13 @@ impl Settings {
                 Some(known) => kinds.push(known),
                 None => t.diags().error(
                     kind.span(),
-                    format!(
-                        "unknown profile kind `{}`; expected any of: wifi, mobile, vpn, \
-                         wireguard, bluetooth, ethernet, other",
-                        kind.get_ref()
-                    ),
+                    Msg::UnknownValue
+                        .with("what", "kinds")
+                        .arg("value", kind.get_ref())
+                        .arg(
+                            "expected",
+                            "wifi, mobile, vpn, wireguard, bluetooth, ethernet, other",
+                        ),
                 ),
             }
         }
@@ -58,13 +61,8 @@ impl Settings {
             .filter_map(|p| {
                 let parsed = Prefix::parse(p.get_ref());
                 if parsed.is_none() {
-                    t.diags().error(
-                        p.span(),
-                        format!(
-                            "`{}` is not an address prefix (like \"10.20.0.0/16\")",
-                            p.get_ref()
-                        ),
-                    );
+                    t.diags()
+                        .error(p.span(), Msg::NotAPrefix.with("value", p.get_ref()));
                 }
                 parsed
             })
@@ -98,15 +96,17 @@ impl Settings {
             }
             if self.pairings {
                 for pairing in history.pairings.iter().filter(|p| p.paired) {
+                    let name = match &pairing.name {
+                        Some(name) => Phrase::verbatim(name),
+                        None => Msg::NoName.into(),
+                    };
                     let mut e = Evidence::new(
                         EvidenceKind::NetworkHistory,
-                        format!(
-                            "Bluetooth device {} {} paired with adapter {} ({})",
-                            pairing.name.as_deref().unwrap_or("(no name)"),
-                            pairing.address,
-                            pairing.adapter,
-                            place(&pairing.source)
-                        ),
+                        Phrase::new(Msg::Pairing)
+                            .nest("name", name)
+                            .arg("address", &pairing.address)
+                            .arg("adapter", &pairing.adapter)
+                            .nest("place", place(&pairing.source)),
                     );
                     e.name = pairing.name.clone();
                     e.mac = Some(pairing.address.clone());
@@ -129,67 +129,53 @@ impl Settings {
     }
 }
 
-fn place(source: &SourceLocation) -> String {
+fn place(source: &SourceLocation) -> Phrase {
     match source.line {
-        Some(line) => format!("{}:{line}", source.path),
-        None => source.path.clone(),
+        Some(line) => Msg::PlaceLine
+            .with("source", &source.path)
+            .arg("line", line),
+        None => Phrase::verbatim(&source.path),
     }
 }
 
 fn profile_evidence(profile: &NetworkProfile) -> Evidence {
-    let what = match profile.kind {
-        ProfileKind::Wifi => "Wi-Fi network",
-        ProfileKind::Mobile => "mobile broadband",
-        ProfileKind::Vpn => "VPN",
-        ProfileKind::Wireguard => "WireGuard tunnel",
-        ProfileKind::Bluetooth => "Bluetooth network",
-        ProfileKind::Ethernet => "wired network",
-        ProfileKind::Other => "network",
-    };
     let name = profile
         .ssid
         .as_ref()
         .map(|s| s.text.clone())
-        .or_else(|| profile.name.clone())
-        .unwrap_or_else(|| "(no name)".to_string());
-    let mut detail = format!("{what} profile \"{name}\" saved");
-    for (label, value) in [
-        ("APN", &profile.apn),
-        ("service", &profile.vpn_service),
-        ("remote", &profile.remote),
-    ] {
-        if let Some(value) = value {
-            detail.push_str(&format!(", {label} {value}"));
-        }
-    }
-    if let Some(last) = &profile.last_connected {
-        detail.push_str(&format!(", last connected {}", last.to_rfc3339()));
-    }
-    detail.push_str(&format!(" ({})", place(&profile.source)));
+        .or_else(|| profile.name.clone());
+    let shown = match &name {
+        Some(name) => Phrase::verbatim(name),
+        None => Msg::NoName.into(),
+    };
+    let detail = Msg::ProfileSaved
+        .with("kind", profile.kind)
+        .nest("name", shown)
+        .maybe("apn", profile.apn.as_deref())
+        .maybe("service", profile.vpn_service.as_deref())
+        .maybe("remote", profile.remote.as_deref())
+        .maybe("last", profile.last_connected.map(|t| t.to_rfc3339()))
+        .nest("place", place(&profile.source));
     let mut e = Evidence::new(EvidenceKind::NetworkHistory, detail);
-    e.name = Some(name);
+    e.name = name;
     e
 }
 
 fn lease_evidence(lease: &Lease) -> Evidence {
-    let address = lease
-        .address
-        .map_or("an address".to_string(), |a| a.to_string());
-    let mut detail = format!("DHCP lease of {address}");
-    if !lease.gateways.is_empty() {
-        let gateways: Vec<String> = lease.gateways.iter().map(|g| g.to_string()).collect();
-        detail.push_str(&format!(" via {}", gateways.join(", ")));
-    }
-    if let Some(interface) = &lease.interface {
-        detail.push_str(&format!(" on {interface}"));
-    }
-    if let Some(when) = &lease.obtained {
-        detail.push_str(&format!(", {}", when.to_rfc3339()));
-    }
-    detail.push_str(&format!(
-        ", outside the allowed prefixes ({})",
-        place(&lease.source)
-    ));
+    let address = match lease.address {
+        Some(a) => Phrase::verbatim(a),
+        None => Msg::AnAddress.into(),
+    };
+    let gateways: Vec<String> = lease.gateways.iter().map(|g| g.to_string()).collect();
+    let detail = Phrase::new(Msg::Lease)
+        .nest("address", address)
+        .maybe(
+            "gateways",
+            (!gateways.is_empty()).then(|| gateways.join(", ")),
+        )
+        .maybe("interface", lease.interface.as_deref())
+        .maybe("when", lease.obtained.map(|t| t.to_rfc3339()))
+        .nest("place", place(&lease.source));
     let mut e = Evidence::new(EvidenceKind::NetworkHistory, detail);
     e.name = lease.interface.clone();
     e

@@ -5,6 +5,7 @@
 
 use super::evidence::{block_evidence, block_ids, registered};
 use super::{Context, EvidenceKind, Outcome};
+use crate::i18n::{Msg, Phrase};
 use crate::inventory::Fact;
 use crate::policy::model::MediaRole;
 use crate::policy::reader::Table;
@@ -39,16 +40,18 @@ impl Settings {
                     continue;
                 }
                 for mount in mounts.iter().filter(|m| !m.read_only) {
-                    let label = entry.device.label.as_deref().unwrap_or("import medium");
+                    let label = match entry.device.label.as_deref() {
+                        Some(label) => Phrase::verbatim(label),
+                        None => Msg::ImportMedium.into(),
+                    };
                     let mut e = block_evidence(
                         dev,
-                        &format!(
-                            "{label}: {} is mounted read-write on {} ({}) with options {}",
-                            node.as_deref().unwrap_or(name),
-                            mount.mount_point,
-                            mount.fs_type,
-                            mount.options.join(",")
-                        ),
+                        Phrase::new(Msg::MountedReadWrite)
+                            .nest("label", label)
+                            .arg("node", node.as_deref().unwrap_or(name))
+                            .arg("mount_point", &mount.mount_point)
+                            .arg("fs", &mount.fs_type)
+                            .arg("options", mount.options.join(",")),
                     );
                     e.kind = EvidenceKind::Mount.into();
                     evidence.push(e);

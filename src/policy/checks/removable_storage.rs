@@ -7,6 +7,7 @@
 
 use super::evidence::{block_evidence, block_ids, registered, usb_evidence, usb_ids};
 use super::{parse_mode, Context, Mode, Outcome};
+use crate::i18n::{Msg, Phrase};
 use crate::inventory::storage::{BlockDevice, BlockKind};
 use crate::inventory::usb::{UsbDevice, UsbKind};
 use crate::inventory::Fact;
@@ -35,7 +36,7 @@ impl Settings {
         let mut evidence = Vec::new();
         for dev in inv.storage.devices.iter().filter(|d| self.is_removable(d)) {
             match registered(ctx.media, &block_ids(dev)) {
-                None => evidence.push(block_evidence(dev, "removable storage not registered")),
+                None => evidence.push(block_evidence(dev, Msg::StorageUnregistered)),
                 Some(entry) => {
                     let usb = dev.usb.as_ref().and_then(|u| {
                         inv.usb
@@ -57,13 +58,13 @@ impl Settings {
             .collect();
         for usb in &inv.usb.devices {
             let what = if usb.kinds.contains(&UsbKind::Mtp) {
-                "MTP device (phone or media player) not registered"
+                Msg::MtpUnregistered
             } else if usb.kinds.contains(&UsbKind::StillImage) {
-                "PTP camera or phone not registered"
+                Msg::PtpUnregistered
             } else if usb.kinds.contains(&UsbKind::MassStorage)
                 && !with_block.contains(&usb.device_path.as_str())
             {
-                "USB mass-storage device without a block device (driver not bound) not registered"
+                Msg::MassStorageUnbound
             } else {
                 continue;
             };
@@ -97,7 +98,10 @@ fn extra_interfaces(entry: &MediaEntry, usb: &UsbDevice) -> Vec<super::Evidence>
     let Some(pinned) = &entry.interfaces else {
         return Vec::new();
     };
-    let label = entry.device.label.as_deref().unwrap_or("registered medium");
+    let label = match entry.device.label.as_deref() {
+        Some(label) => Phrase::verbatim(label),
+        None => Msg::RegisteredMedium.into(),
+    };
     usb.interfaces
         .iter()
         .filter(|i| {
@@ -107,21 +111,17 @@ fn extra_interfaces(entry: &MediaEntry, usb: &UsbDevice) -> Vec<super::Evidence>
         })
         .map(|i| {
             let registered: Vec<String> = pinned.iter().map(|p| p.to_string()).collect();
-            let mut detail = format!(
-                "{label} presents interface {}/{}/{}",
-                i.class, i.subclass, i.protocol
-            );
-            if let Some(number) = &i.number {
-                detail.push_str(&format!(" ({}:{number})", usb.port));
-            }
-            if let Some(driver) = &i.driver {
-                detail.push_str(&format!(", driver {driver}"));
-            }
-            detail.push_str(&format!(
-                ", which it was not registered with (registered: {})",
-                registered.join(", ")
-            ));
-            let mut e = usb_evidence(usb, &detail);
+            let detail = Phrase::new(Msg::ExtraInterface)
+                .nest("label", label.clone())
+                .arg(
+                    "class",
+                    format!("{}/{}/{}", i.class, i.subclass, i.protocol),
+                )
+                .maybe("port", i.number.as_ref().map(|_| &usb.port))
+                .maybe("number", i.number.as_deref())
+                .maybe("driver", i.driver.as_deref())
+                .arg("registered", registered.join(", "));
+            let mut e = usb_evidence(usb, detail);
             e.driver = i.driver.clone();
             e
         })
@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(r.status, Status::Pass);
         assert_eq!(named(&r), vec!["sdb".to_string()]);
         assert_eq!(
-            r.message.as_deref(),
+            r.message.as_ref().map(|m| m.en()).as_deref(),
             Some("1 item(s) observed (report only)")
         );
     }

@@ -39,6 +39,7 @@ pub fn problem(path: &str, fact: Option<crate::inventory::Fact>) -> Problem {
     Problem {
         path: path.to_string(),
         error: "permission denied".to_string(),
+        error_zh: None,
         fact,
     }
 }

@@ -9,6 +9,7 @@
 use super::evidence::registered;
 use super::history_common::{parse_days, unverified, window_start, within};
 use super::{parse_mode, Context, Evidence, EvidenceKind, Mode, Outcome};
+use crate::i18n::{Msg, Phrase};
 use crate::inventory::history::{DeviceKind, DeviceSighting};
 use crate::inventory::Fact;
 use crate::policy::model::Identifiers;
@@ -41,11 +42,14 @@ impl Settings {
                 Some(known) => kinds.push(known),
                 None => t.diags().error(
                     kind.span(),
-                    format!(
-                        "unknown device kind `{}`; expected any of: storage, phone, camera, \
-                         modem, bluetooth, wireless-adapter, network-adapter, hid, hub",
-                        kind.get_ref()
-                    ),
+                    Msg::UnknownValue
+                        .with("what", "kinds")
+                        .arg("value", kind.get_ref())
+                        .arg(
+                            "expected",
+                            "storage, phone, camera, modem, bluetooth, wireless-adapter, \
+                             network-adapter, hid, hub",
+                        ),
                 ),
             }
         }
@@ -94,32 +98,36 @@ fn sighting_ids(seen: &DeviceSighting) -> Identifiers<'_> {
 }
 
 fn sighting_evidence(seen: &DeviceSighting) -> Evidence {
-    let kinds: Vec<&str> = seen.kinds.iter().map(|k| k.as_str()).collect();
+    let kinds: Vec<Phrase> = seen
+        .kinds
+        .iter()
+        .map(|k| Msg::KindTerm.with("kind", k))
+        .collect();
     let when = match (seen.first_seen, seen.last_seen) {
-        (Some(a), Some(b)) if a != b => format!("{} to {}", a.to_rfc3339(), b.to_rfc3339()),
-        (Some(t), _) | (None, Some(t)) => t.to_rfc3339(),
-        (None, None) => "at an unknown time".to_string(),
+        (Some(a), Some(b)) if a != b => Msg::WhenRange
+            .with("from", a.to_rfc3339())
+            .arg("to", b.to_rfc3339()),
+        (Some(t), _) | (None, Some(t)) => Phrase::verbatim(t.to_rfc3339()),
+        (None, None) => Msg::WhenUnknown.into(),
     };
-    let place: Vec<String> = seen
+    let places: Vec<Phrase> = seen
         .evidence
         .iter()
         .take(2)
         .map(|e| match (e.line, e.offset) {
-            (Some(line), _) => format!("{}:{line}", e.source),
-            (None, Some(offset)) => format!("{} at byte {offset}", e.source),
-            _ => e.source.clone(),
+            (Some(line), _) => Msg::PlaceLine.with("source", &e.source).arg("line", line),
+            (None, Some(offset)) => Msg::PlaceOffset
+                .with("source", &e.source)
+                .arg("offset", offset),
+            _ => Phrase::verbatim(&e.source),
         })
         .collect();
-    let mut detail = format!(
-        "{} {} seen on port {}, {when}",
-        kinds.join("/"),
-        seen.vid_pid().unwrap_or_else(|| "?:?".to_string()),
-        seen.port.as_deref().unwrap_or("?")
-    );
-    if !place.is_empty() {
-        detail.push_str(&format!(" ({})", place.join(", ")));
-    }
-    detail.push_str(": not a registered medium");
+    let detail = Phrase::new(Msg::UsbSighting)
+        .list("kinds", kinds)
+        .arg("ids", seen.vid_pid().unwrap_or_else(|| "?:?".to_string()))
+        .arg("port", seen.port.as_deref().unwrap_or("?"))
+        .nest("when", when)
+        .list("places", places);
     let mut e = Evidence::new(EvidenceKind::UsbHistory, detail);
     e.name = seen.port.clone();
     e.port = seen.port.clone();

@@ -4,6 +4,7 @@
 
 use super::evidence::usb_evidence;
 use super::{Context, DeviceRule, Evidence, EvidenceKind, NameField, Outcome};
+use crate::i18n::Msg;
 use crate::inventory::network::NetKind;
 use crate::inventory::wireless::{Radio, RadioKind};
 use crate::inventory::Fact;
@@ -26,11 +27,10 @@ impl Settings {
                 Some(known) => kinds.push(known),
                 None => t.diags().error(
                     kind.span(),
-                    format!(
-                        "unknown radio kind `{}`; expected one of: {}",
-                        kind.get_ref(),
-                        RadioKind::ALL.map(|k| k.as_str()).join(", ")
-                    ),
+                    Msg::UnknownValue
+                        .with("what", "kinds")
+                        .arg("value", kind.get_ref())
+                        .arg("expected", RadioKind::ALL.map(|k| k.as_str()).join(", ")),
                 ),
             }
         }
@@ -82,10 +82,8 @@ impl Settings {
                 if !self.allowed(&ids) {
                     let mut e = Evidence::new(
                         EvidenceKind::NetworkInterface,
-                        format!(
-                            "USB tethering interface ({})",
-                            iface.driver.as_deref().unwrap_or("?")
-                        ),
+                        Msg::TetheringInterface
+                            .with("driver", iface.driver.as_deref().unwrap_or("?")),
                     )
                     .named(&iface.name, &iface.device_path)
                     .with_usb(iface.usb.as_ref());
@@ -109,10 +107,7 @@ impl Settings {
                     )
                 });
                 if rndis && !tethered.contains(&usb.device_path.as_str()) {
-                    evidence.push(usb_evidence(
-                        usb,
-                        "USB RNDIS tethering function (no network interface bound)",
-                    ));
+                    evidence.push(usb_evidence(usb, Msg::RndisUnbound));
                 }
             }
         }
@@ -144,16 +139,19 @@ fn radio_evidence(kind: RadioKind, radio: &Radio, ctx: &Context) -> Evidence {
             s.device_path
                 .starts_with(&format!("{}/", radio.device_path))
         })
-        .map(|s| match (s.soft_blocked, s.hard_blocked) {
-            (_, Some(true)) => format!("{} hard-blocked", s.name),
-            (Some(true), _) => format!("{} soft-blocked (can be lifted by software)", s.name),
-            _ => format!("{} not blocked", s.name),
+        .map(|s| {
+            let state = match (s.soft_blocked, s.hard_blocked) {
+                (_, Some(true)) => Msg::RfkillHard,
+                (Some(true), _) => Msg::RfkillSoft,
+                _ => Msg::RfkillNone,
+            };
+            state.with("name", &s.name)
         })
         .collect::<Vec<_>>();
-    let mut detail = format!("{kind} radio (found by {})", radio.detected_by.join(", "));
-    if !rfkill.is_empty() {
-        detail.push_str(&format!("; rfkill: {}", rfkill.join(", ")));
-    }
+    let detail = Msg::RadioFound
+        .with("kind", kind)
+        .arg("methods", radio.detected_by.join(", "))
+        .list("rfkill", rfkill);
     let mut e = Evidence::new(EvidenceKind::Radio, detail)
         .named(
             radio.interface.as_deref().unwrap_or(&radio.name),
