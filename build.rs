@@ -35,13 +35,22 @@ fn main() -> Result<(), Box<dyn Error>> {
     fs::create_dir_all(&completion_dir)?;
 
     let cmd = args::Cli::command();
-    write_man_pages(&cmd, &man_dir)?;
+    write_man_pages(&cmd, &man_dir, TOP_PAGE_EXTRA, ".SH \"SEE ALSO\"\n")?;
+    let zh_dir = man_dir.join("zh_CN");
+    fs::create_dir_all(&zh_dir)?;
+    write_man_pages(
+        &args::chinese_help(cmd.clone()),
+        &zh_dir,
+        TOP_PAGE_EXTRA_ZH,
+        ".SH \"另见\"\n",
+    )?;
     write_completions(&cmd, &completion_dir)?;
 
     match profile_dir(&out_dir) {
         Some(profile) => {
             let assets = profile.join("assets");
             copy_dir(&man_dir, &assets.join("man"))?;
+            copy_dir(&zh_dir, &assets.join("man").join("zh_CN"))?;
             copy_dir(&completion_dir, &assets.join("completions"))?;
         }
         None => println!(
@@ -54,15 +63,25 @@ fn main() -> Result<(), Box<dyn Error>> {
 
 /// `isoguard.1`, then `isoguard-scan.1`, `isoguard-policy-check.1`, ... one page per
 /// (sub)command, each listing its own options. The top page adds exit status and files.
-fn write_man_pages(cmd: &clap::Command, dir: &Path) -> Result<(), Box<dyn Error>> {
+fn write_man_pages(
+    cmd: &clap::Command,
+    dir: &Path,
+    extra: &str,
+    see_also: &str,
+) -> Result<(), Box<dyn Error>> {
     let mut cmd = cmd.clone().disable_help_subcommand(true);
     // Building names every subcommand like git does: display name `isoguard-policy-check`,
     // binary name `isoguard policy check` (used in the synopsis).
     cmd.build();
-    write_pages(&cmd, dir, true)
+    write_pages(&cmd, dir, Some(extra), see_also)
 }
 
-fn write_pages(cmd: &clap::Command, dir: &Path, top: bool) -> Result<(), Box<dyn Error>> {
+fn write_pages(
+    cmd: &clap::Command,
+    dir: &Path,
+    top: Option<&str>,
+    see_also: &str,
+) -> Result<(), Box<dyn Error>> {
     let name = cmd.get_display_name().unwrap_or_else(|| cmd.get_name());
     let man = clap_mangen::Man::new(cmd.clone())
         .title(name.to_uppercase())
@@ -79,17 +98,18 @@ fn write_pages(cmd: &clap::Command, dir: &Path, top: bool) -> Result<(), Box<dyn
     if cmd.has_subcommands() {
         man.render_subcommands_section(&mut out)?;
     }
-    if top {
-        out.extend_from_slice(TOP_PAGE_EXTRA.as_bytes());
+    if let Some(extra) = top {
+        out.extend_from_slice(extra.as_bytes());
     } else {
-        out.extend_from_slice(b".SH \"SEE ALSO\"\n\\fBisoguard\\fR(1)\n");
+        out.extend_from_slice(see_also.as_bytes());
+        out.extend_from_slice(b"\\fBisoguard\\fR(1)\n");
     }
     if cmd.get_version().is_some() {
         man.render_version_section(&mut out)?;
     }
     fs::write(dir.join(format!("{name}.1")), out)?;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        write_pages(sub, dir, false)?;
+        write_pages(sub, dir, None, see_also)?;
     }
     Ok(())
 }
@@ -129,6 +149,43 @@ named policies, the site's own first
 .PP
 The operator guide: \fI/usr/share/doc/isoguard/operator-guide.en.md\fR (English),
 \fI/usr/share/doc/isoguard/operator-guide.zh.md\fR (Chinese).
+"#;
+
+/// The same sections in Chinese, for `man -L zh_CN isoguard`.
+const TOP_PAGE_EXTRA_ZH: &str = r#".SH "退出状态"
+.TP
+\fB0\fR
+合规（或命令已完成）
+.TP
+\fB1\fR
+发现违规（\fBverify\fR：有检查结果未通过验证）
+.TP
+\fB2\fR
+用法或配置错误（包括未通过校验的策略或覆盖文件）
+.TP
+\fB3\fR
+检查出错：本机有部分内容无法读取，或检查结果无法写出
+.SH "文件"
+.TP
+\fI/etc/isoguard/config.toml\fR
+\fBisoguard scan\fR 使用的策略、站点覆盖文件、密钥、输出文件夹和状态文件夹
+.TP
+\fI/etc/isoguard/host.key\fR、\fI/etc/isoguard/host.key.pub\fR
+为检查结果签名的本机密钥对（安装时生成；公钥在汇总端登记）
+.TP
+\fI/var/lib/isoguard/outbox/\fR
+等待汇总端收取的签名检查结果
+.TP
+\fI/var/lib/isoguard/state/\fR
+链状态（上一份检查结果的序号与摘要）
+.TP
+\fI/etc/isoguard/policies/\fR、\fI/usr/share/isoguard/policies/\fR
+命名策略，本单位的优先
+.SH "另见"
+\fBisoguard-scan\fR(1)、\fBisoguard-verify\fR(1)、\fBisoguard-registered-media\fR(1)、\fBsystemd.service\fR(5)
+.PP
+操作手册：\fI/usr/share/doc/isoguard/operator-guide.zh.md\fR（中文），
+\fI/usr/share/doc/isoguard/operator-guide.en.md\fR（英文）。
 "#;
 
 /// Bash (named after the command, as bash-completion looks it up), zsh and fish.

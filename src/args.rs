@@ -80,6 +80,8 @@ pub enum Command {
     },
     /// Create a host key pair: FILE (private, 0600) and FILE.pub (public).
     Keygen {
+        /// Where the private key goes; the public key is written beside it as FILE.pub.
+        /// Refuses to overwrite either.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
@@ -96,7 +98,8 @@ pub enum Command {
         /// A folder of enrolled public keys (*.pub).
         #[arg(long, value_name = "DIR")]
         trust: Option<PathBuf>,
-        #[arg(required = true)]
+        /// Signed findings (DSSE envelopes) to check.
+        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
     /// Policy files.
@@ -131,6 +134,7 @@ pub enum PolicyAction {
     Check {
         /// Policy name or file.
         policy: String,
+        /// Site override to apply on top of the policy, checked with it.
         #[arg(long = "override", value_name = "FILE")]
         override_file: Option<PathBuf>,
     },
@@ -147,4 +151,131 @@ pub enum FixtureAction {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// The help in Chinese: `(path, text)`, where the path is the subcommand names then the
+/// argument id (`"scan key"`), or the subcommand names alone for its description. A test
+/// holds this table and the definitions above to the same arguments.
+pub const HELP_ZH: &[(&str, &str)] = &[
+    ("", "检查本机是否符合涉密计算机“三合一”要求（违规外联、单向导入、移动存储介质）"),
+    ("verbose", "在标准错误输出更多细节（可重复）"),
+    ("quiet", "标准错误只输出错误"),
+    ("lang", "报告与消息的语言：zh 或 en（默认：scan 用配置文件中的 `lang`，其次按区域设置 LC_ALL、LC_MESSAGES、LANG）"),
+    ("inventory", "列出本机发现的设备与配置，不作判定"),
+    ("inventory root", "读取 DIR/sys、DIR/proc、DIR/run/udev、DIR/etc 而非本机系统；含 fixture.toml 的录制目录先构建为临时目录树"),
+    ("inventory format", "text：给人看的清单；json：清单文档"),
+    ("scan", "按策略检查本机，打印结果，（有密钥时）把签名的检查结果写入输出文件夹"),
+    ("scan root", "读取 DIR/sys、DIR/proc、DIR/run/udev、DIR/etc 而非本机系统；含 fixture.toml 的录制目录先构建为临时目录树"),
+    ("scan policy", "内置策略名（classified、internet-in-secure-area、dual-use）或策略文件"),
+    ("scan override_file", "站点覆盖文件：关闭规则、调整严重程度或设置、登记介质"),
+    ("scan format", "text：给人看的报告；json：检查结果内容"),
+    ("scan key", "签名用的私钥（PKCS#8 PEM，权限 0600）"),
+    ("scan spool", "写入签名检查结果的文件夹"),
+    ("scan state", "保存本机链状态（序号、上一份结果摘要）的文件夹"),
+    ("scan trigger", "本次检查由什么触发，记入检查结果；boot 和 timer 运行时在日志中留下一行摘要"),
+    ("scan config", "配置文件（默认 /etc/isoguard/config.toml，存在时使用）"),
+    ("keygen", "生成本机密钥对：FILE（私钥，0600）和 FILE.pub（公钥）"),
+    ("keygen out", "私钥的位置；公钥写在旁边，名为 FILE.pub。两者都不会被覆盖"),
+    ("verify", "验证签名的检查结果并显示其内容"),
+    ("verify key", "公钥（SPKI PEM）"),
+    ("verify trust", "已登记公钥（*.pub）所在的文件夹"),
+    ("verify files", "要验证的签名检查结果（DSSE 信封）"),
+    ("policy", "策略文件"),
+    ("policy check", "一次列出策略（或加 --override 的站点覆盖文件）中的所有问题"),
+    ("policy check policy", "策略名或策略文件"),
+    ("policy check override_file", "叠加在策略之上、一并检查的站点覆盖文件"),
+    ("registered-media", "为当前接入的存储设备生成登记条目，可粘贴到策略中"),
+    ("registered-media root", "读取录制的机器而非本机系统（同 scan）"),
+    ("fixture", "处理录制数据（udevadm --export-db、umockdev、展开的 sysfs）"),
+    ("fixture build", "由录制目录构建根目录树，用于查看或作为 --root"),
+    ("fixture build fixture", "含 fixture.toml 及录制数据的文件夹"),
+    ("fixture build out", "构建目录树的位置（必须不存在或为空）"),
+];
+
+/// The command line with its help in Chinese, clap's own headings included.
+pub fn in_chinese(cmd: clap::Command) -> clap::Command {
+    let mut cmd = chinese_help(cmd);
+    // clap adds its `help` subcommands when the command is built; only then can they be
+    // described in Chinese too.
+    cmd.build();
+    help_subcommands_in_chinese(cmd)
+}
+
+fn help_subcommands_in_chinese(mut cmd: clap::Command) -> clap::Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = if name == "help" {
+            cmd.mut_subcommand(name, |s| s.about("显示本帮助或某个子命令的帮助"))
+        } else {
+            cmd.mut_subcommand(name, help_subcommands_in_chinese)
+        };
+    }
+    cmd
+}
+
+/// Every description in Chinese, before clap adds its `help` subcommands (the man pages
+/// are made from this).
+pub fn chinese_help(cmd: clap::Command) -> clap::Command {
+    localize(cmd, "")
+}
+
+fn localize(mut cmd: clap::Command, path: &str) -> clap::Command {
+    let zh = |key: &str| HELP_ZH.iter().find(|(k, _)| *k == key).map(|(_, t)| *t);
+    let join = |id: &str| {
+        if path.is_empty() {
+            id.to_string()
+        } else {
+            format!("{path} {id}")
+        }
+    };
+    if let Some(about) = zh(path) {
+        cmd = cmd.about(about).long_about(None);
+    }
+    let ids: Vec<String> = cmd
+        .get_arguments()
+        .map(|a| a.get_id().as_str().to_string())
+        .collect();
+    for id in ids {
+        // Global arguments are described once, at the top.
+        let text = zh(&join(&id)).or_else(|| zh(&id));
+        if let Some(text) = text {
+            cmd = cmd.mut_arg(id, |a| a.help(text).long_help(None));
+        }
+    }
+    let subcommands: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in subcommands {
+        let sub_path = join(&name);
+        cmd = cmd.mut_subcommand(name, |s| localize(s, &sub_path));
+    }
+    let mut template = String::from("{before-help}{about-with-newline}\n用法：{usage}\n");
+    if cmd.has_subcommands() {
+        template.push_str("\n命令：\n{subcommands}\n");
+    }
+    if cmd.get_positionals().next().is_some() {
+        template.push_str("\n参数：\n{positionals}\n");
+    }
+    template.push_str("\n选项：\n{options}{after-help}");
+    cmd = cmd.help_template(template).disable_help_flag(true).arg(
+        clap::Arg::new("help")
+            .short('h')
+            .long("help")
+            .action(clap::ArgAction::Help)
+            .help("显示帮助"),
+    );
+    if path.is_empty() {
+        cmd = cmd.disable_version_flag(true).arg(
+            clap::Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(clap::ArgAction::Version)
+                .help("显示版本"),
+        );
+    }
+    cmd
 }

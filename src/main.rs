@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use std::io::IsTerminal;
 
@@ -16,13 +16,35 @@ use args::FixtureAction;
 use args::{Cli, Command, Format, PolicyAction, TriggerArg};
 
 use isoguard::cli::{exit, CliError};
-use isoguard::i18n::{Lang, Msg, Said};
+use isoguard::i18n::{Lang, Msg};
 use isoguard::inventory::render;
 use isoguard::platform;
 use isoguard::scan::{Conclusion, ScanError, Trigger, Verdict};
 
+/// The language asked for on the command line (`--lang zh`, `--lang=zh`) or by the locale,
+/// before the command line is parsed: it decides the language of `--help` itself.
+fn help_lang() -> Lang {
+    let args: Vec<String> = std::env::args().collect();
+    let asked = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| match a.strip_prefix("--lang=") {
+            Some(value) => Some(value.to_string()),
+            None if a == "--lang" => args.get(i + 1).cloned(),
+            None => None,
+        });
+    Lang::choose(asked.as_deref())
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut command = Cli::command();
+    if help_lang() == Lang::Zh {
+        command = args::in_chinese(command);
+    }
+    let parsed = command
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
@@ -151,7 +173,10 @@ fn run(cli: Cli, lang: Lang) -> Result<u8, CliError> {
             action: FixtureAction::Build { fixture, out },
         } => {
             isoguard::platform::linux::fixture::materialize(&fixture, &out).map_err(|e| {
-                CliError::usage(Said::untranslated(format!("{}: {e}", fixture.display())))
+                CliError::usage(isoguard::i18n::Said::untranslated(format!(
+                    "{}: {e}",
+                    fixture.display()
+                )))
             })?;
             let _ = std::io::Write::write_all(
                 &mut std::io::stdout(),
@@ -185,6 +210,64 @@ mod tests {
     use clap::ValueEnum;
 
     use super::*;
+
+    /// Every command and argument is described, in English and in Chinese, and the Chinese
+    /// table names nothing that does not exist.
+    #[test]
+    fn every_argument_has_help_in_both_languages() {
+        fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<(String, bool)>) {
+            out.push((path.to_string(), cmd.get_about().is_some()));
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                let key = if arg.is_global_set() || path.is_empty() {
+                    id.to_string()
+                } else {
+                    format!("{path} {id}")
+                };
+                if !out.iter().any(|(k, _)| *k == key) {
+                    out.push((key, arg.get_help().is_some()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let sub_path = if path.is_empty() {
+                    sub.get_name().to_string()
+                } else {
+                    format!("{path} {}", sub.get_name())
+                };
+                walk(sub, &sub_path, out);
+            }
+        }
+        let mut described = Vec::new();
+        walk(&Cli::command(), "", &mut described);
+        let undescribed: Vec<&String> = described
+            .iter()
+            .filter(|(_, has)| !has)
+            .map(|(k, _)| k)
+            .collect();
+        assert!(undescribed.is_empty(), "no English help: {undescribed:?}");
+        let paths: Vec<&str> = described.iter().map(|(k, _)| k.as_str()).collect();
+        let missing: Vec<&&str> = paths
+            .iter()
+            .filter(|p| !args::HELP_ZH.iter().any(|(k, _)| k == *p))
+            .collect();
+        assert!(missing.is_empty(), "no Chinese help: {missing:?}");
+        let stale: Vec<&str> = args::HELP_ZH
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| !paths.contains(k))
+            .filter(|k| cfg!(feature = "fixture") || !k.starts_with("fixture"))
+            .collect();
+        assert!(stale.is_empty(), "Chinese help for nothing: {stale:?}");
+        // The Chinese command line parses like the English one.
+        let zh = args::in_chinese(Cli::command());
+        let matches = zh
+            .try_get_matches_from(["isoguard", "scan", "--lang", "zh", "--format", "json"])
+            .unwrap();
+        assert!(Cli::from_arg_matches(&matches).is_ok());
+    }
 
     /// `--trigger` names are clap's (args.rs depends on clap alone, for build.rs); they must be
     /// the names the finding writes.

@@ -207,6 +207,8 @@ fn deb_install_scan_collect_remove_purge() {
         "/usr/lib/systemd/system/isoguard-scan.timer",
         "/usr/share/man/man1/isoguard.1",
         "/usr/share/man/man1/isoguard-scan.1",
+        "/usr/share/man/zh_CN/man1/isoguard.1",
+        "/usr/share/man/zh_CN/man1/isoguard-scan.1",
         "/usr/share/bash-completion/completions/isoguard",
         "/usr/share/zsh/vendor-completions/_isoguard",
         "/usr/share/fish/vendor_completions.d/isoguard.fish",
