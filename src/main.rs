@@ -78,7 +78,7 @@ fn run(cli: Cli, lang: Lang) -> Result<u8, CliError> {
             let inventory = platform::collect(&opened.machine);
             let out = match format {
                 Format::Json => isoguard::cli::to_json(&inventory)?,
-                Format::Text => render::render(&inventory),
+                Format::Text => render::render(&inventory, lang),
             };
             isoguard::cli::print_stdout(&out)?;
             Ok(if inventory.problems().is_empty() {

@@ -110,6 +110,24 @@ fn is_invisible_format(ch: char) -> bool {
     matches!(ch, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
+/// Columns a string takes in a terminal: East Asian wide characters (Han, kana, Hangul,
+/// full-width forms) take two, so tables with Chinese headers line up.
+pub fn display_width(text: &str) -> usize {
+    text.chars()
+        .map(|c| {
+            let wide = matches!(c as u32,
+                0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+                | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+                | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6);
+            if wide {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +182,12 @@ mod tests {
         let shown = display_safe(&long, 10);
         assert_eq!(shown.chars().count(), 11);
         assert!(shown.ends_with('…'));
+    }
+
+    #[test]
+    fn wide_characters_take_two_columns() {
+        assert_eq!(display_width("USB"), 3);
+        assert_eq!(display_width("设备"), 4);
+        assert_eq!(display_width("a中b"), 4);
     }
 }

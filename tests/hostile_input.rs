@@ -953,7 +953,7 @@ fn very_long_product_name_is_cut_for_display_and_bounded_in_json() {
     assert_eq!(kept.len(), MAX_VALUE_BYTES, "kept value is the first page");
     assert!(long.starts_with(&kept));
 
-    let text = render(&inv);
+    let text = render(&inv, isoguard::i18n::Lang::En);
     let line = text
         .lines()
         .find(|l| l.contains("LongNamexxx"))
@@ -1041,7 +1041,7 @@ fn huge_attribute_uevent_and_udev_files_are_read_bounded() {
     );
     assert_eq!(sdb.usb.as_ref().unwrap().port, "1-2");
     assert!(inv.host.hostname.as_deref().unwrap().len() <= MAX_VALUE_BYTES);
-    assert_terminal_safe("render", &render(&inv));
+    assert_terminal_safe("render", &render(&inv, isoguard::i18n::Lang::En));
 }
 
 #[test]
@@ -1402,7 +1402,7 @@ fn class_folder_and_table_replaced_by_fifos_do_not_hang() {
         inv.video.problems,
         inv.audio.problems
     );
-    assert_terminal_safe("render", &render(&inv));
+    assert_terminal_safe("render", &render(&inv, isoguard::i18n::Lang::En));
 }
 
 #[test]
@@ -1486,7 +1486,7 @@ fn non_utf8_file_names_do_not_panic() {
         "{:?}",
         inv.network.problems
     );
-    assert_terminal_safe("render", &render(&inv));
+    assert_terminal_safe("render", &render(&inv, isoguard::i18n::Lang::En));
     let run = inventory_text(&tree);
     assert_eq!(run.code, 3, "problems make exit code 3");
     assert_terminal_safe("isoguard inventory", &run.stdout);
@@ -1570,7 +1570,7 @@ fn garbage_udev_database_records_do_not_panic() {
         "{}",
         serial.len()
     );
-    assert_terminal_safe("render", &render(&inv));
+    assert_terminal_safe("render", &render(&inv, isoguard::i18n::Lang::En));
     assert_terminal_safe("isoguard inventory", &inventory_text(&tree).stdout);
 }
 
@@ -1707,7 +1707,7 @@ fn random_attribute_contents_never_panic_or_reach_the_terminal() {
         }
         let inv = collect(&tree);
         differed += usize::from(inv != baseline);
-        let text = render(&inv);
+        let text = render(&inv, isoguard::i18n::Lang::En);
         if let Some(ch) = text.chars().find(|c| is_dangerous(*c)) {
             panic!(
                 "round {round}: raw U+{:04X} in rendered text after changing {changed:?}",

@@ -1380,3 +1380,42 @@ fn a_chinese_report_has_no_english_sentences() {
     }
     assert_eq!(checked, 8);
 }
+
+/// `inventory` as text: every section is there with its column headers, an empty one says
+/// "none" (不是什么也不印), and the DNS resolvers a scan judges are listed.
+#[test]
+fn inventory_text_has_headers_says_none_and_lists_resolvers() {
+    let text = stdout(&run(bin()
+        .args(["inventory", "--lang", "en", "--root"])
+        .arg(common::tree("desktop-kylin-v10"))));
+    for heading in [
+        "Network interfaces",
+        "Routes",
+        "DNS resolvers",
+        "Storage",
+        "USB devices",
+        "Sound cards",
+        "Video devices",
+        "Radios",
+        "History",
+    ] {
+        assert!(
+            text.contains(&format!("\n{heading}\n")),
+            "no {heading}:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("\nDNS resolvers\n  127.0.0.53\n  10.20.0.53\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  name ") && text.contains(" serial"),
+        "storage has no column headers:\n{text}"
+    );
+    let zh = stdout(&run(bin()
+        .args(["inventory", "--lang", "zh", "--root"])
+        .arg(common::tree("usb-headset"))));
+    assert!(zh.contains("\n存储设备\n  无\n"), "{zh}");
+    assert!(zh.contains("\n视频设备\n  无\n"), "{zh}");
+    assert!(zh.contains("端口  编号"), "{zh}");
+}

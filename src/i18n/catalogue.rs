@@ -492,4 +492,71 @@ catalogue! {
     }
     MediaMtp { en: "MTP/PTP device on port {port}", zh: "端口 {port} 上的 MTP/PTP 设备" }
     MediaNoneAttached { en: "No removable storage is attached.", zh: "当前没有接入移动存储介质。" }
+
+    // ----- inventory (src/inventory/render.rs) -----
+    InventoryHost {
+        en: "Host {hostname}  machine-id {machine_id}  {os}  kernel {kernel}  isoguard {version}",
+        zh: "主机 {hostname}  机器标识 {machine_id}  {os}  内核 {kernel}  isoguard {version}",
+    }
+    InventoryNone { en: "none", zh: "无" }
+    Yes { en: "yes", zh: "是" }
+    No { en: "no", zh: "否" }
+    InventoryInterfaces { en: "Network interfaces", zh: "网络接口" }
+    InventoryRoutes { en: "Routes", zh: "路由" }
+    InventoryRoutesFrom { en: "routes read from {source}", zh: "路由读取自 {source}" }
+    InventoryRoutesUnknown {
+        en: "unknown (routing table not readable)",
+        zh: "未知（路由表不可读）",
+    }
+    InventoryRules { en: "Routing rules", zh: "策略路由规则" }
+    InventoryRulesUnknown {
+        en: "routing rules: unknown (only the main table is known to be used)",
+        zh: "策略路由规则：未知（仅确知使用主路由表）",
+    }
+    InventoryDns { en: "DNS resolvers", zh: "DNS 服务器" }
+    InventoryStorage { en: "Storage", zh: "存储设备" }
+    InventoryMountedRw { en: "mounted on {mount_point} ({fs}, read-write)", zh: "挂载于 {mount_point}（{fs}，读写）" }
+    InventoryMountedRo { en: "mounted on {mount_point} ({fs}, read-only)", zh: "挂载于 {mount_point}（{fs}，只读）" }
+    InventoryUsb { en: "USB devices", zh: "USB 设备" }
+    InventorySound { en: "Sound cards", zh: "声卡" }
+    InventoryVideo { en: "Video devices", zh: "视频设备" }
+    InventoryRadios { en: "Radios", zh: "无线设备" }
+    InventoryRfkill { en: "rfkill switches", zh: "rfkill 开关" }
+    InventoryHistory { en: "History", zh: "历史记录" }
+    InventoryHistorySummary {
+        en: "last {days} days: {devices} USB connection(s), {profiles} saved network profile(s), {leases} lease(s), {pairings} Bluetooth record(s); {sources} record file(s) read, {partial} of them in part",
+        zh: "近 {days} 天：USB 接入 {devices} 次，保存的网络配置 {profiles} 个，地址租约 {leases} 个，蓝牙记录 {pairings} 条；读取记录文件 {sources} 个，其中 {partial} 个未读全",
+    }
+    InventoryUnread { en: "Could not read", zh: "无法读取" }
+    ColName { en: "name", zh: "名称" }
+    ColKind { en: "kind", zh: "类型" }
+    ColBus { en: "bus", zh: "总线" }
+    ColDriver { en: "driver", zh: "驱动" }
+    ColMac { en: "MAC", zh: "MAC 地址" }
+    ColState { en: "state", zh: "状态" }
+    ColAddresses { en: "addresses", zh: "地址" }
+    ColFamily { en: "family", zh: "协议" }
+    ColDestination { en: "destination", zh: "目的地址" }
+    ColGateway { en: "gateway", zh: "网关" }
+    ColDevice { en: "device", zh: "出口" }
+    ColTable { en: "table", zh: "路由表" }
+    ColMetric { en: "metric", zh: "跃点数" }
+    ColRule { en: "rule", zh: "规则" }
+    ColHotplug { en: "hot-plug", zh: "热插拔" }
+    ColRemovable { en: "removable media", zh: "可移动介质" }
+    ColSize { en: "size", zh: "容量" }
+    ColVendor { en: "vendor", zh: "厂商" }
+    ColModel { en: "model", zh: "型号" }
+    ColSerial { en: "serial", zh: "序列号" }
+    ColPort { en: "port", zh: "端口" }
+    ColId { en: "id", zh: "编号" }
+    ColKinds { en: "kinds", zh: "类别" }
+    ColCard { en: "card", zh: "声卡" }
+    ColCapture { en: "capture", zh: "采集" }
+    ColPlayback { en: "playback", zh: "播放" }
+    ColLabel { en: "label", zh: "标签" }
+    ColInterface { en: "interface", zh: "接口" }
+    ColFoundBy { en: "found by", zh: "发现途径" }
+    ColSoftBlocked { en: "soft-blocked", zh: "软件禁用" }
+    ColHardBlocked { en: "hard-blocked", zh: "硬件禁用" }
 }
