@@ -70,11 +70,11 @@ catalogue! {
     ReportNoFinding {
         en: "No signed finding was written: this scan was given no key. For one the collector \
              takes: `isoguard keygen --out /etc/isoguard/host.key` once, then scan with \
-             `--key /etc/isoguard/host.key --spool /var/spool/isoguard` (or set `key` and \
+             `--key /etc/isoguard/host.key --spool /var/lib/isoguard/outbox --state /var/lib/isoguard/state` (or set `key` and \
              `spool` in /etc/isoguard/config.toml, as the installed packages do).",
         zh: "未写入签名的检查结果：本次检查没有指定密钥。如需生成汇总端可接收的结果：先执行一次 \
              `isoguard keygen --out /etc/isoguard/host.key`，再加 \
-             `--key /etc/isoguard/host.key --spool /var/spool/isoguard` 检查（或在 \
+             `--key /etc/isoguard/host.key --spool /var/lib/isoguard/outbox --state /var/lib/isoguard/state` 检查（或在 \
              /etc/isoguard/config.toml 中设置 `key` 与 `spool`，安装包已这样配置）。",
     }
     ReportFindingNotWritten {
