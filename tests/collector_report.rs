@@ -11,6 +11,7 @@ use isoguard::collector::model::{
     RuleCount, Severity, Title, Totals, Verdict, Violation, REPORT_SCHEMA,
 };
 use isoguard::collector::report::{render, Format};
+use isoguard::i18n::Lang;
 
 const SCRIPT_PRODUCT: &str = "<script>alert(1)</script>";
 const IMG_SERIAL: &str = "\"><img src=x onerror=alert(1)>";
@@ -95,6 +96,7 @@ fn data() -> ReportData {
         kind,
         sequence,
         detail: format!("{kind:?} <b>detail</b>"),
+        detail_zh: format!("{kind:?} <b>详情</b>"),
         noticed_at: "2025-03-01T09:00:00Z".to_string(),
     };
 
@@ -163,6 +165,7 @@ fn data() -> ReportData {
             stored_as: "rejected/evil<img src=x>.json".to_string(),
             reason: "unknown signer 未知签名者".to_string(),
             rejected_at: "2025-03-01T07:00:00Z".to_string(),
+            kind: "bad-signature".to_string(),
         }],
     }
 }
@@ -180,7 +183,7 @@ fn table_body<'a>(html: &'a str, id: &str) -> &'a str {
 
 #[test]
 fn html_shows_device_strings_as_text_only() {
-    let html = render(&data(), Format::Html);
+    let html = render(&data(), Format::Html, Lang::Zh);
 
     assert!(
         !html.contains("<script>alert"),
@@ -209,7 +212,7 @@ fn html_shows_device_strings_as_text_only() {
 
 #[test]
 fn html_is_a_locked_down_self_contained_page() {
-    let html = render(&data(), Format::Html);
+    let html = render(&data(), Format::Html, Lang::Zh);
     assert!(html.starts_with("<!doctype html>\n"));
     assert!(html.contains("<meta charset=\"utf-8\">"));
     assert!(html.contains(
@@ -247,7 +250,7 @@ fn csp_hash(text: &str) -> String {
 /// run it.
 #[test]
 fn csp_allows_the_pages_own_script_and_style_by_hash_only() {
-    let html = render(&data(), Format::Html);
+    let html = render(&data(), Format::Html, Lang::Zh);
     let start = html.find("Content-Security-Policy\" content=\"").unwrap();
     let csp = &html[start..start + html[start..].find("\">").unwrap()];
     assert!(!csp.contains("unsafe-inline"), "{csp}");
@@ -263,7 +266,7 @@ fn csp_allows_the_pages_own_script_and_style_by_hash_only() {
 
 #[test]
 fn html_has_every_section_with_its_rows() {
-    let html = render(&data(), Format::Html);
+    let html = render(&data(), Format::Html, Lang::Zh);
     for (id, zh, en) in [
         ("totals", "总览", "Totals"),
         ("hosts", "主机", "Hosts"),
@@ -331,7 +334,7 @@ fn html_has_every_section_with_its_rows() {
 
 #[test]
 fn html_rows_have_as_many_cells_as_their_table_has_columns() {
-    let html = render(&data(), Format::Html);
+    let html = render(&data(), Format::Html, Lang::Zh);
     for id in [
         "t-hosts",
         "t-by-rule",
@@ -362,7 +365,7 @@ fn html_of_an_empty_report_says_none() {
         totals: Totals::default(),
         ..data()
     };
-    let html = render(&empty, Format::Html);
+    let html = render(&empty, Format::Html, Lang::Zh);
     assert_eq!(html.matches("<tr class=\"empty\">").count(), 6);
 }
 
@@ -410,7 +413,7 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn csv_opens_in_a_spreadsheet_without_surprises() {
-    let csv = render(&data(), Format::Csv);
+    let csv = render(&data(), Format::Csv, Lang::En);
     assert!(csv.as_bytes().starts_with(&[0xef, 0xbb, 0xbf]), "UTF-8 BOM");
     assert!(csv.ends_with("\r\n"));
     assert!(!csv.replace("\r\n", "").contains(['\r', '\n']));
@@ -460,7 +463,7 @@ fn csv_opens_in_a_spreadsheet_without_surprises() {
 #[test]
 fn json_round_trips() {
     let data = data();
-    let json = render(&data, Format::Json);
+    let json = render(&data, Format::Json, Lang::En);
     let back: ReportData = serde_json::from_str(&json).unwrap();
     assert_eq!(back, data);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();

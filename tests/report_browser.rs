@@ -3,8 +3,8 @@
 //! Content-Security-Policy, and must log nothing on the console (no script error, no CSP
 //! refusal). The dumped DOM must hold the host rows, and the page's self-test (sorting every
 //! column, filtering the host table) must have run. A script injected into the page (a missed
-//! escape, simulated) must be refused by the policy. A screenshot is left at
-//! `target/report-screenshot/report.png` for people to look at.
+//! escape, simulated) must be refused by the policy. Screenshots of the page in each language are left at
+//! `target/report-screenshot/report.{zh,en}.png` for people to look at.
 //!
 //! Without Chromium the test fails and says how to install it (`.ci/install-test-deps`
 //! installs it): a skipped browser test would print `ok` for a page nobody looked at.
@@ -24,6 +24,7 @@ use isoguard::collector::model::{
     ReportData, RuleCount, Severity, Title, Totals, Verdict, Violation, REPORT_SCHEMA,
 };
 use isoguard::collector::report::{render, Format};
+use isoguard::i18n::Lang;
 
 const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(60);
 const INSTALL_HINT: &str = "headless Chromium is needed for this test: \
@@ -111,6 +112,7 @@ fn data() -> ReportData {
         kind,
         sequence,
         detail: detail.to_string(),
+        detail_zh: format!("详情：{detail}"),
         noticed_at: "2025-03-01T09:00:00Z".to_string(),
     };
     ReportData {
@@ -208,6 +210,7 @@ fn data() -> ReportData {
             stored_as: "rejected/finding-<img src=x>.json".to_string(),
             reason: "unknown signer 未知签名者".to_string(),
             rejected_at: "2025-03-01T07:00:00Z".to_string(),
+            kind: "bad-signature".to_string(),
         }],
     }
 }
@@ -227,10 +230,20 @@ struct Run {
 /// Runs Chromium in its own process group with a fresh profile, killing the whole group
 /// after [`CHROMIUM_TIMEOUT`]. Output goes to files, so stray child processes holding a pipe
 /// open cannot hang the test.
-fn run_chromium(chromium: &Path, work: &Path, name: &str, extra: &[String], url: &str) -> Run {
-    let profile = work.join(format!("profile-{name}"));
-    let _ = fs::remove_dir_all(&profile);
-    fs::create_dir_all(&profile).unwrap();
+/// `profile` names the browser profile: a new one is made for each run unless a later run
+/// names the same one (what the page stored in the first is there in the second).
+fn run_chromium(
+    chromium: &Path,
+    work: &Path,
+    name: &str,
+    extra: &[String],
+    url: &str,
+    profile: Option<&str>,
+) -> Run {
+    let profile = work.join(format!("profile-{}", profile.unwrap_or(name)));
+    if !profile.exists() {
+        fs::create_dir_all(&profile).unwrap();
+    }
     let stdout_path = work.join(format!("{name}.stdout"));
     let stderr_path = work.join(format!("{name}.stderr"));
     let mut child = Command::new(chromium)
@@ -249,6 +262,8 @@ fn run_chromium(chromium: &Path, work: &Path, name: &str, extra: &[String], url:
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
         .arg(url)
+        // A fixed zone, so the page's local times are known: UTC+8, where the users are.
+        .env("TZ", "Asia/Shanghai")
         .stdin(Stdio::null())
         .stdout(File::create(&stdout_path).unwrap())
         .stderr(File::create(&stderr_path).unwrap())
@@ -281,7 +296,6 @@ fn run_chromium(chromium: &Path, work: &Path, name: &str, extra: &[String], url:
         status.success(),
         "chromium ({name}) exited with {status}; stderr:\n{stderr}"
     );
-    let _ = fs::remove_dir_all(&profile);
     Run { stdout, stderr }
 }
 
@@ -331,7 +345,7 @@ fn report_renders_in_headless_chromium() {
 
     let data = data();
     let page = out.join("report.html");
-    fs::write(&page, render(&data, Format::Html)).unwrap();
+    fs::write(&page, render(&data, Format::Html, Lang::Zh)).unwrap();
     let url = format!("file://{}", page.display());
 
     // 1. The DOM after load, with the page's self-test run (sorts, then filters for ws-02).
@@ -341,6 +355,7 @@ fn report_renders_in_headless_chromium() {
         "dump-dom",
         &["--dump-dom".to_string()],
         &format!("{url}#selftest=ws-02"),
+        None,
     );
     let complaints = page_complaints(&dumped.stderr);
     assert!(
@@ -401,7 +416,7 @@ fn report_renders_in_headless_chromium() {
     // 2. A missed escape, simulated: markup with a script of its own is put into the page.
     // The policy allows only the page's own script (by its hash), so this one must not run,
     // and Chromium says it refused it; the page's own script still runs.
-    let html = render(&data, Format::Html);
+    let html = render(&data, Format::Html, Lang::Zh);
     let injected = html.replacen(
         "<footer>",
         "<script>document.documentElement.dataset.injected = '1';</script><footer>",
@@ -416,6 +431,7 @@ fn report_renders_in_headless_chromium() {
         "injected",
         &["--dump-dom".to_string()],
         &format!("file://{}", hostile.display()),
+        None,
     );
     assert!(
         !dumped.stdout.contains("data-injected"),
@@ -434,35 +450,102 @@ fn report_renders_in_headless_chromium() {
     );
     let _ = fs::remove_file(&hostile);
 
-    // 3. The screenshot, of the page as it opens (no self-test).
-    let shot = out.join("report.png");
-    let _ = fs::remove_file(&shot);
-    let shooting = run_chromium(
+    // 3. Each language as the page opens in it (`report --lang`): only that language is
+    // shown, the filter boxes speak it, times are local (UTC+8 here) with UTC on hover.
+    for (lang, code) in [(Lang::Zh, "zh"), (Lang::En, "en")] {
+        let page = out.join(format!("report.{code}.html"));
+        fs::write(&page, render(&data, Format::Html, lang)).unwrap();
+        let url = format!("file://{}", page.display());
+        let dumped = run_chromium(
+            &chromium,
+            &work,
+            &format!("open-{code}"),
+            &["--dump-dom".to_string()],
+            &url,
+            None,
+        );
+        let dom = &dumped.stdout;
+        assert!(
+            dom.contains(&format!("class=\"only-{code}\"")),
+            "{code}: {dom}"
+        );
+        let (own, other) = match lang {
+            Lang::Zh => (
+                " placeholder=\"输入关键字\"",
+                " placeholder=\"Type to filter\"",
+            ),
+            Lang::En => (
+                " placeholder=\"Type to filter\"",
+                " placeholder=\"输入关键字\"",
+            ),
+        };
+        assert!(
+            dom.contains(own),
+            "{code}: filter placeholder not in its language"
+        );
+        assert!(
+            !dom.contains(other),
+            "{code}: filter placeholder in the other language"
+        );
+        assert!(
+            dom.contains(">2025-03-01 17:00:00 UTC+08:00</time>")
+                && dom.contains("title=\"UTC 2025-03-01T09:00:00Z\""),
+            "{code}: times not shown in local time with the zone"
+        );
+        let shot = out.join(format!("report.{code}.png"));
+        let _ = fs::remove_file(&shot);
+        let shooting = run_chromium(
+            &chromium,
+            &work,
+            &format!("screenshot-{code}"),
+            &[
+                format!("--screenshot={}", shot.display()),
+                "--window-size=1400,2600".to_string(),
+                "--hide-scrollbars".to_string(),
+            ],
+            &url,
+            None,
+        );
+        let complaints = page_complaints(&shooting.stderr);
+        assert!(
+            complaints.is_empty(),
+            "console output from the page:\n{}",
+            complaints.join("\n")
+        );
+        let png = fs::read(&shot)
+            .unwrap_or_else(|err| panic!("no screenshot at {}: {err}", shot.display()));
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+        assert!(
+            png.len() > 20_000,
+            "suspiciously small screenshot ({} bytes)",
+            png.len()
+        );
+        println!("screenshot: {}", shot.display());
+    }
+
+    // 4. The reader's choice is remembered: English pressed on the Chinese page, the page
+    // opened again in the same browser profile opens in English.
+    let zh_page = format!("file://{}", out.join("report.zh.html").display());
+    run_chromium(
         &chromium,
         &work,
-        "screenshot",
-        &[
-            format!("--screenshot={}", shot.display()),
-            "--window-size=1400,1800".to_string(),
-            "--hide-scrollbars".to_string(),
-        ],
-        &url,
+        "choose-en",
+        &["--dump-dom".to_string()],
+        &format!("{zh_page}#choose=en"),
+        Some("remember"),
     );
-    let complaints = page_complaints(&shooting.stderr);
+    let reopened = run_chromium(
+        &chromium,
+        &work,
+        "reopen",
+        &["--dump-dom".to_string()],
+        &zh_page,
+        Some("remember"),
+    );
     assert!(
-        complaints.is_empty(),
-        "console output from the page:\n{}",
-        complaints.join("\n")
+        reopened.stdout.contains("class=\"only-en\""),
+        "the chosen language was not remembered"
     );
-    let png =
-        fs::read(&shot).unwrap_or_else(|err| panic!("no screenshot at {}: {err}", shot.display()));
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    assert!(
-        png.len() > 20_000,
-        "suspiciously small screenshot ({} bytes)",
-        png.len()
-    );
-    println!("screenshot: {}", shot.display());
 
     let _ = fs::remove_dir_all(&work);
 }

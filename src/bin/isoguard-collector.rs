@@ -20,6 +20,7 @@ use isoguard::collector::store::{Store, StoreError};
 use isoguard::collector::summary::{self, ProblemTracker};
 use isoguard::collector::{owner, trust, watch};
 use isoguard::finding::dsse::MAX_ENVELOPE_BYTES;
+use isoguard::i18n::Lang;
 use isoguard::text::display_safe;
 
 #[derive(Parser)]
@@ -29,6 +30,10 @@ use isoguard::text::display_safe;
     about = "Collects signed isoguard findings, checks them, stores them and reports on them"
 )]
 struct Cli {
+    /// Language of the report page when it opens: zh or en (default: from the locale,
+    /// LC_ALL, LC_MESSAGES, LANG). The page carries both and remembers the reader's switch.
+    #[arg(long, global = true, value_name = "LANG")]
+    lang: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -72,16 +77,21 @@ enum Command {
     },
     /// Check every stored envelope again against the trust folder.
     Reverify {
+        /// The findings database to check (only read, never written).
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
+        /// Folder of enrolled host keys (<host>.pub) to check the stored envelopes against.
         #[arg(long, value_name = "DIR")]
         trust: PathBuf,
     },
     /// Write the central report.
     Report {
+        /// The findings database (only read, never written: a read-only copy will do).
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
-        #[arg(long, value_enum)]
+        /// html: one self-contained page for people; csv: one row per failed rule and
+        /// device, for spreadsheets; json: the whole report, for other tools.
+        #[arg(long, value_enum, default_value = "html")]
         format: FormatArg,
         /// Output file, or - for standard output.
         #[arg(long, value_name = "FILE")]
@@ -147,6 +157,14 @@ fn main() -> ExitCode {
             return ExitCode::from(exit.code());
         }
     };
+    let lang = match cli.lang.as_deref().map(|code| (code, Lang::parse(code))) {
+        Some((code, None)) => {
+            eprintln!("isoguard-collector: --lang {code}: expected zh or en");
+            return ExitCode::from(Exit::Usage.code());
+        }
+        Some((_, Some(lang))) => lang,
+        None => Lang::choose(None),
+    };
     let result = match cli.command {
         Command::Collect {
             inbox,
@@ -164,7 +182,7 @@ fn main() -> ExitCode {
             format,
             out,
             stale_days,
-        } => write_report(&db, format, &out, stale_days),
+        } => write_report(&db, format, &out, stale_days, lang),
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),
@@ -330,6 +348,7 @@ fn write_report(
     format: FormatArg,
     out: &Path,
     stale_days: u32,
+    lang: Lang,
 ) -> Result<Exit, Failure> {
     let store = open_existing_db(db)?;
     let data = store
@@ -340,7 +359,7 @@ fn write_report(
         FormatArg::Csv => report::Format::Csv,
         FormatArg::Json => report::Format::Json,
     };
-    let text = report::render(&data, format);
+    let text = report::render(&data, format, lang);
     if out == Path::new("-") {
         print(&text)?;
         return Ok(Exit::Ok);

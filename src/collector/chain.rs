@@ -29,6 +29,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::collector::model::ChainProblemKind;
 use crate::finding::chain_state::REASON_FIRST_RUN;
+use crate::i18n::{Msg, Phrase, Said};
 
 /// One stored finding as the chain sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +58,8 @@ pub struct Link {
 pub struct Problem {
     pub kind: ChainProblemKind,
     pub sequence: Option<u64>,
-    pub detail: String,
+    /// What happened, in both languages.
+    pub detail: Said,
     /// When the finding that revealed it was stored.
     pub noticed_at: String,
 }
@@ -109,12 +111,11 @@ pub fn analyse(links: &[Link]) -> Analysis {
                 problems.push(Problem {
                     kind: ChainProblemKind::Reset,
                     sequence: Some(link.sequence),
-                    detail: format!(
-                        "new chain declared at sequence {} ({}): {}",
-                        link.sequence,
-                        link.file,
-                        crate::text::display_safe(reason, 300)
-                    ),
+                    detail: Msg::ChainResetDeclared
+                        .with("sequence", link.sequence)
+                        .arg("file", &link.file)
+                        .arg("reason", crate::text::display_safe(reason, 300))
+                        .into(),
                     noticed_at: link.received_at.clone(),
                 });
             }
@@ -131,10 +132,12 @@ pub fn analyse(links: &[Link]) -> Analysis {
                     problems.push(Problem {
                         kind: ChainProblemKind::BrokenLink,
                         sequence: Some(link.sequence),
-                        detail: format!(
-                            "sequence {} ({}) names sequence {} ({}) as its previous finding",
-                            link.sequence, link.file, links[p].sequence, links[p].file
-                        ),
+                        detail: Msg::ChainNamesOther
+                            .with("sequence", link.sequence)
+                            .arg("file", &link.file)
+                            .arg("other", links[p].sequence)
+                            .arg("other_file", &links[p].file)
+                            .into(),
                         noticed_at: later(&link.received_at, &links[p].received_at),
                     });
                 }
@@ -152,15 +155,13 @@ pub fn analyse(links: &[Link]) -> Analysis {
         }
         let mut kids = kids.clone();
         kids.sort_by_key(|&k| (links[k].sequence, links[k].digest.as_str()));
-        let listed: Vec<String> = kids
+        let listed: Vec<Phrase> = kids
             .iter()
             .map(|&k| {
-                format!(
-                    "sequence {} {} ({})",
-                    links[k].sequence,
-                    short(&links[k].digest),
-                    links[k].file
-                )
+                Msg::ChainForkMember
+                    .with("sequence", links[k].sequence)
+                    .arg("digest", short(&links[k].digest))
+                    .arg("file", &links[k].file)
             })
             .collect();
         let noticed = kids
@@ -172,21 +173,20 @@ pub fn analyse(links: &[Link]) -> Analysis {
         problems.push(Problem {
             kind: ChainProblemKind::Fork,
             sequence: kids.first().map(|&k| links[k].sequence),
-            detail: format!(
-                "{} different findings follow {}: {}",
-                kids.len(),
-                short(previous),
-                listed.join(", ")
-            ),
+            detail: Msg::ChainFork
+                .with("count", kids.len())
+                .arg("previous", short(previous))
+                .list("members", listed)
+                .into(),
             noticed_at: noticed,
         });
     }
 
     problems.sort_by(|a, b| {
-        (a.sequence, kind_order(a.kind), &a.detail).cmp(&(
+        (a.sequence, kind_order(a.kind), &a.detail.en).cmp(&(
             b.sequence,
             kind_order(b.kind),
-            &b.detail,
+            &b.detail.en,
         ))
     });
 
@@ -226,32 +226,33 @@ fn missing_predecessor(links: &[Link], i: usize, previous: &str) -> Problem {
         Some((_, b)) if Some(b.sequence) == wanted => Problem {
             kind: ChainProblemKind::BrokenLink,
             sequence: Some(link.sequence),
-            detail: format!(
-                "sequence {} ({}) names previous {} but the stored sequence {} ({}) is {}",
-                link.sequence,
-                link.file,
-                short(previous),
-                b.sequence,
-                b.file,
-                short(&b.digest)
-            ),
+            detail: Msg::ChainWrongPrevious
+                .with("sequence", link.sequence)
+                .arg("file", &link.file)
+                .arg("previous", short(previous))
+                .arg("other", b.sequence)
+                .arg("other_file", &b.file)
+                .arg("other_digest", short(&b.digest))
+                .into(),
             noticed_at: later(&link.received_at, &b.received_at),
         },
         Some((_, b)) => {
             let first = b.sequence.saturating_add(1);
             let last = link.sequence.saturating_sub(1);
             let range = if first == last {
-                format!("sequence {first} never arrived")
+                Msg::ChainGapOne.with("first", first)
             } else {
-                format!("sequences {first} to {last} never arrived")
+                Msg::ChainGapRange.with("first", first).arg("last", last)
             };
             Problem {
                 kind: ChainProblemKind::Gap,
                 sequence: Some(first),
-                detail: format!(
-                    "{range} (between sequence {} ({}) and sequence {} ({}))",
-                    b.sequence, b.file, link.sequence, link.file
-                ),
+                detail: range
+                    .arg("before", b.sequence)
+                    .arg("before_file", &b.file)
+                    .arg("after", link.sequence)
+                    .arg("after_file", &link.file)
+                    .into(),
                 noticed_at: later(&link.received_at, &b.received_at),
             }
         }
@@ -259,24 +260,22 @@ fn missing_predecessor(links: &[Link], i: usize, previous: &str) -> Problem {
             Some(last) if last >= 1 => Problem {
                 kind: ChainProblemKind::Gap,
                 sequence: Some(last),
-                detail: format!(
-                    "sequence {last} (and any before it) never arrived: sequence {} ({}) names \
-                     previous {} which the collector does not have",
-                    link.sequence,
-                    link.file,
-                    short(previous)
-                ),
+                detail: Msg::ChainGapBefore
+                    .with("last", last)
+                    .arg("sequence", link.sequence)
+                    .arg("file", &link.file)
+                    .arg("previous", short(previous))
+                    .into(),
                 noticed_at: link.received_at.clone(),
             },
             _ => Problem {
                 kind: ChainProblemKind::BrokenLink,
                 sequence: Some(link.sequence),
-                detail: format!(
-                    "sequence {} ({}) names previous {} although no finding can come before it",
-                    link.sequence,
-                    link.file,
-                    short(previous)
-                ),
+                detail: Msg::ChainNothingBefore
+                    .with("sequence", link.sequence)
+                    .arg("file", &link.file)
+                    .arg("previous", short(previous))
+                    .into(),
                 noticed_at: link.received_at.clone(),
             },
         },
@@ -365,7 +364,10 @@ mod tests {
         ];
         let a = analyse(&links);
         assert_eq!(kinds(&a), vec![(ChainProblemKind::Gap, Some(2))]);
-        assert!(a.problems[0].detail.starts_with("sequence 2 never arrived"));
+        assert!(a.problems[0]
+            .detail
+            .en
+            .starts_with("sequence 2 never arrived"));
         links.push(link(2, 2, Some(1), None, 2));
         assert!(analyse(&links).problems.is_empty());
     }
@@ -375,7 +377,7 @@ mod tests {
         let links = vec![link(1, 1, None, FIRST, 1), link(5, 5, Some(4), None, 5)];
         let a = analyse(&links);
         assert_eq!(kinds(&a), vec![(ChainProblemKind::Gap, Some(2))]);
-        assert!(a.problems[0].detail.contains("sequences 2 to 4"));
+        assert!(a.problems[0].detail.en.contains("sequences 2 to 4"));
         let a = analyse(&[link(7, 7, Some(6), None, 1)]);
         assert_eq!(kinds(&a), vec![(ChainProblemKind::Gap, Some(6))]);
     }
@@ -436,7 +438,7 @@ mod tests {
         ];
         let a = analyse(&links);
         assert_eq!(kinds(&a), vec![(ChainProblemKind::Reset, Some(3))]);
-        assert!(a.problems[0].detail.contains("state file corrupt: x"));
+        assert!(a.problems[0].detail.en.contains("state file corrupt: x"));
     }
 
     /// Which finding is a host's latest is decided by the chains alone, never by arrival:

@@ -110,6 +110,20 @@ pub enum ChainProblemKind {
 
 crate::vocab::unit_names!(ChainProblemKind);
 
+impl ChainProblemKind {
+    /// The likely causes of such a problem and what to do about it.
+    pub fn hint(self) -> crate::i18n::Msg {
+        use crate::i18n::Msg;
+        match self {
+            ChainProblemKind::Gap => Msg::HintGap,
+            ChainProblemKind::Replay => Msg::HintReplay,
+            ChainProblemKind::Fork => Msg::HintFork,
+            ChainProblemKind::BrokenLink => Msg::HintBrokenLink,
+            ChainProblemKind::Reset => Msg::HintReset,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainProblem {
     pub host_id: String,
@@ -118,6 +132,9 @@ pub struct ChainProblem {
     /// The sequence number concerned (for a gap: the first missing one).
     pub sequence: Option<u64>,
     pub detail: String,
+    /// `detail` in Chinese (absent from reports written before it existed).
+    #[serde(default)]
+    pub detail_zh: String,
     /// When the collector noticed it (RFC 3339 UTC).
     pub noticed_at: String,
 }
@@ -130,4 +147,8 @@ pub struct RejectedFile {
     pub stored_as: String,
     pub reason: String,
     pub rejected_at: String,
+    /// Why, as one word of the closed list `RejectKind` (`bad-signature`...); `reason` has
+    /// the particulars, in English.
+    #[serde(default)]
+    pub kind: String,
 }

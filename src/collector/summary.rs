@@ -97,6 +97,7 @@ mod tests {
             kind,
             sequence: Some(sequence),
             detail: detail.into(),
+            detail_zh: String::new(),
             noticed_at: "2026-01-01T00:00:00Z".into(),
         }
     }

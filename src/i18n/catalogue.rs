@@ -559,4 +559,71 @@ catalogue! {
     ColFoundBy { en: "found by", zh: "发现途径" }
     ColSoftBlocked { en: "soft-blocked", zh: "软件禁用" }
     ColHardBlocked { en: "hard-blocked", zh: "硬件禁用" }
+
+    // ----- The collector: chain problems, their likely causes, refused files, the report -----
+    ChainResetDeclared {
+        en: "new chain declared at sequence {sequence} ({file}): {reason}",
+        zh: "序号 {sequence}（{file}）处声明了新链：{reason}",
+    }
+    ChainNamesOther {
+        en: "sequence {sequence} ({file}) names sequence {other} ({other_file}) as its previous finding",
+        zh: "序号 {sequence}（{file}）把序号 {other}（{other_file}）记为前一份结果",
+    }
+    ChainForkMember { en: "sequence {sequence} {digest} ({file})", zh: "序号 {sequence} {digest}（{file}）" }
+    ChainFork {
+        en: "{count} different findings follow {previous}: {members}",
+        zh: "{previous} 之后有 {count} 份不同的检查结果：{members}",
+    }
+    ChainWrongPrevious {
+        en: "sequence {sequence} ({file}) names previous {previous} but the stored sequence {other} ({other_file}) is {other_digest}",
+        zh: "序号 {sequence}（{file}）记录的前一份结果是 {previous}，但已存的序号 {other}（{other_file}）是 {other_digest}",
+    }
+    ChainGapOne {
+        en: "sequence {first} never arrived (between sequence {before} ({before_file}) and sequence {after} ({after_file}))",
+        zh: "序号 {first} 未送达（在序号 {before}（{before_file}）与序号 {after}（{after_file}）之间）",
+    }
+    ChainGapRange {
+        en: "sequences {first} to {last} never arrived (between sequence {before} ({before_file}) and sequence {after} ({after_file}))",
+        zh: "序号 {first} 至 {last} 未送达（在序号 {before}（{before_file}）与序号 {after}（{after_file}）之间）",
+    }
+    ChainGapBefore {
+        en: "sequence {last} (and any before it) never arrived: sequence {sequence} ({file}) names previous {previous} which the collector does not have",
+        zh: "序号 {last}（及其之前的）未送达：序号 {sequence}（{file}）记录的前一份结果 {previous} 不在收集器中",
+    }
+    ChainNothingBefore {
+        en: "sequence {sequence} ({file}) names previous {previous} although no finding can come before it",
+        zh: "序号 {sequence}（{file}）记录了前一份结果 {previous}，但它之前不可能有检查结果",
+    }
+    ChainReplayed {
+        en: "{file} is the finding already stored from {original} (digest {digest}); kept as archive/{archived_as}, not stored again",
+        zh: "{file} 与已存的 {original} 是同一份检查结果（摘要 {digest}）；已保存为 archive/{archived_as}，未重复存储",
+    }
+    HintGap {
+        en: "Likely: the files were lost or deleted on the way, or the host's outbox was cleared. Look for them in the host's outbox and on the transfer media; if they cannot be found, record it and inspect the machine.",
+        zh: "可能原因：文件在传送途中丢失或被删除，或主机的输出目录被清空。请在主机输出目录和传送介质中查找；找不到时记录在案并检查该计算机。",
+    }
+    HintReplay {
+        en: "Likely: an old finding was delivered again (a kept copy, or an attempt to hide a later result). Nothing was stored twice; find out who brought the file.",
+        zh: "可能原因：旧的检查结果被再次送来（保留的副本，或企图掩盖之后的结果）。未重复存储；请查明文件由谁带来。",
+    }
+    HintFork {
+        en: "Likely: two machines share one key and chain state (a cloned disk), or the state was restored from a backup. Give each machine its own key and find the other machine.",
+        zh: "可能原因：两台计算机共用同一密钥和链状态（克隆的硬盘），或链状态从备份恢复。为每台计算机生成独立密钥，并查找另一台计算机。",
+    }
+    HintBrokenLink {
+        en: "Likely: the chain state on the host was edited or replaced, or findings are missing in between. Compare with the host's outbox and inspect the machine.",
+        zh: "可能原因：主机上的链状态被修改或替换，或中间缺少检查结果。请与主机输出目录核对并检查该计算机。",
+    }
+    HintReset {
+        en: "Likely: the agent's chain state was lost (reinstalled, disk replaced, state folder deleted). Ask the unit why; findings from before the reset may be missing.",
+        zh: "可能原因：主机的链状态丢失（重装系统、更换硬盘、删除了状态目录）。请向该单位核实原因；重置之前的检查结果可能缺失。",
+    }
+    RejectNotRegularFile { en: "not a regular file", zh: "不是普通文件" }
+    RejectTooLarge { en: "too large", zh: "文件过大" }
+    RejectUnreadable { en: "could not be read", zh: "无法读取" }
+    RejectMalformed { en: "not a well-formed signed finding", zh: "不是格式正确的签名检查结果" }
+    RejectUnknownSchema { en: "unknown finding format", zh: "未知的检查结果格式" }
+    RejectUnknownKey { en: "signed by a key that is not enrolled", zh: "签名密钥未注册" }
+    RejectBadSignature { en: "signature does not verify", zh: "签名验证失败" }
+    RejectHostMismatch { en: "signed with another host's key", zh: "使用了其他主机的密钥签名" }
 }

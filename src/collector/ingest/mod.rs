@@ -76,6 +76,23 @@ pub enum RejectKind {
 
 crate::vocab::unit_names!(RejectKind);
 
+impl RejectKind {
+    /// What the kind means, for people.
+    pub fn said(self) -> crate::i18n::Msg {
+        use crate::i18n::Msg;
+        match self {
+            RejectKind::NotRegularFile => Msg::RejectNotRegularFile,
+            RejectKind::TooLarge => Msg::RejectTooLarge,
+            RejectKind::Unreadable => Msg::RejectUnreadable,
+            RejectKind::Malformed => Msg::RejectMalformed,
+            RejectKind::UnknownSchema => Msg::RejectUnknownSchema,
+            RejectKind::UnknownKey => Msg::RejectUnknownKey,
+            RejectKind::BadSignature => Msg::RejectBadSignature,
+            RejectKind::HostMismatch => Msg::RejectHostMismatch,
+        }
+    }
+}
+
 /// How to run one pass over the inbox.
 #[derive(Debug, Clone)]
 pub struct Options {

@@ -16,11 +16,13 @@
 use std::fmt::Write as _;
 
 use crate::collector::model::{
-    ChainProblem, ChainProblemKind, Evidence, HostRow, Open, ReportData, Severity, Verdict,
-    Violation,
+    ChainProblem, ChainProblemKind, Evidence, HostRow, Open, RejectedFile, ReportData, Severity,
+    Verdict, Violation,
 };
 
 use super::clean;
+use crate::collector::ingest::RejectKind;
+use crate::i18n::{Lang, Msg};
 
 const CSS: &str = include_str!("assets/report.css");
 const SCRIPT: &str = include_str!("assets/report.js");
@@ -59,9 +61,11 @@ fn csp() -> String {
     )
 }
 
-pub(super) fn render(data: &ReportData) -> String {
+/// The page in both languages; `lang` is the one shown when it opens (the reader can switch,
+/// and the page remembers the reader's choice).
+pub(super) fn render(data: &ReportData, lang: Lang) -> String {
     let mut out = String::with_capacity(32 * 1024 + data.violations.len() * 2048);
-    head(&mut out, data);
+    head(&mut out, data, lang);
     totals(&mut out, data);
     hosts(&mut out, data);
     by_rule(&mut out, data);
@@ -104,6 +108,24 @@ fn esc(value: &str) -> String {
 /// Untrusted text, ready for HTML: visible control characters, bounded, escaped.
 fn text(value: &str) -> String {
     esc(&clean(value))
+}
+
+/// Untrusted text that came in both languages (a finding's `detail` and `detail_zh`); one
+/// span when they are the same or the Chinese is missing.
+fn said(en: &str, zh: Option<&str>) -> String {
+    match zh.filter(|zh| !zh.is_empty() && *zh != en) {
+        Some(zh) => format!(
+            "<span class=\"zh\" lang=\"zh-CN\">{}</span><span class=\"en\" lang=\"en\">{}</span>",
+            text(zh),
+            text(en)
+        ),
+        None => text(en),
+    }
+}
+
+/// A catalogue message in both languages.
+fn msg_label(msg: Msg) -> String {
+    label(&msg.text(Lang::Zh), &msg.text(Lang::En))
 }
 
 /// A fixed label in both languages; the zh/en switch hides one of them.
@@ -192,7 +214,8 @@ fn section(out: &mut String, anchor: &str, zh: &str, en: &str, note: Option<Stri
     let _ = write!(
         out,
         "<div class=\"tools\" hidden><label>{} <input type=\"search\" class=\"filter\" \
-         data-table=\"{id}\" placeholder=\"输入关键字 Type to filter\" autocomplete=\"off\"></label> \
+         data-table=\"{id}\" placeholder=\"输入关键字\" data-placeholder-zh=\"输入关键字\" \
+         data-placeholder-en=\"Type to filter\" autocomplete=\"off\"></label> \
          <span class=\"shown\"></span></div>\n\
          <div class=\"wrap\"><table class=\"data\" id=\"{id}\">\n<thead><tr>",
         label("筛选", "Filter"),
@@ -246,12 +269,16 @@ fn host_cell(host_id: &str, hostname: Option<&String>, machine_id: Option<&Strin
     let shown = host_name(host_id, hostname);
     let mut html = format!("<strong>{}</strong>", text(shown));
     if shown != host_id {
-        let _ = write!(html, "<span class=\"sub mono\">{}</span>", text(host_id));
+        let _ = write!(
+            html,
+            "<span class=\"sub mono nowrap\">{}</span>",
+            text(host_id)
+        );
     }
     if let Some(machine) = machine_id.filter(|m| !m.is_empty() && m.as_str() != host_id) {
         let _ = write!(
             html,
-            "<span class=\"sub mono\" title=\"machine-id\">{}</span>",
+            "<span class=\"sub mono nowrap\" title=\"machine-id\">{}</span>",
             text(machine)
         );
     }
@@ -260,9 +287,18 @@ fn host_cell(host_id: &str, hostname: Option<&String>, machine_id: Option<&Strin
 
 fn time_cell(time: Option<&String>) -> Cell {
     match time {
-        Some(t) if !t.is_empty() => Cell::html(format!("<span class=\"mono\">{}</span>", text(t))),
+        Some(t) if !t.is_empty() => Cell::html(time_html(t)),
         _ => Cell::html(label("从未", "never")).sort(""),
     }
+}
+
+/// A time as the agent or collector wrote it (RFC 3339 UTC). The script shows it in the
+/// reader's local time with the zone, the UTC text on hover; without the script it stays UTC.
+fn time_html(time: &str) -> String {
+    format!(
+        "<time class=\"mono nowrap\" datetime=\"{t}\" title=\"{t}\">{t}</time>",
+        t = text(time)
+    )
 }
 
 fn verdict_cell(verdict: Option<&Open<Verdict>>) -> Cell {
@@ -329,10 +365,14 @@ fn opt_num_cell(value: Option<u64>) -> Cell {
 // ---------------------------------------------------------------------------------------
 // Sections
 
-fn head(out: &mut String, data: &ReportData) {
+fn head(out: &mut String, data: &ReportData, lang: Lang) {
+    let (html_lang, code) = match lang {
+        Lang::Zh => ("zh-CN", "zh"),
+        Lang::En => ("en", "en"),
+    };
     let _ = write!(
         out,
-        "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!doctype html>\n<html lang=\"{html_lang}\" class=\"only-{code}\" data-lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\n\
          <meta name=\"referrer\" content=\"no-referrer\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -454,7 +494,7 @@ fn host_row(h: &HostRow) -> Row {
         ))
         .sort("0")
     } else {
-        Cell::html(String::new()).sort("1")
+        Cell::html(label("否", "no")).sort("1")
     };
     Row {
         class: if h.stale { "stale" } else { "" },
@@ -568,8 +608,8 @@ fn by_host(out: &mut String, data: &ReportData) {
 
 fn violation_row(v: &Violation, e: Option<&Evidence>) -> Row {
     let time = format!(
-        "<span class=\"mono\">{}</span><span class=\"sub\">#{}</span>",
-        text(&v.time),
+        "{}<span class=\"sub\">#{}</span>",
+        time_html(&v.time),
         v.sequence
     );
     let mut cells = vec![
@@ -629,7 +669,7 @@ fn violation_row(v: &Violation, e: Option<&Evidence>) -> Row {
         Cell::html(if e.detail.is_empty() {
             DASH.to_string()
         } else {
-            text(&e.detail)
+            said(&e.detail, e.detail_zh.as_deref())
         }),
     ]);
     Row { class: "", cells }
@@ -698,7 +738,8 @@ fn chain_row(p: &ChainProblem) -> Row {
             chain_kind_cell(p.kind),
             host_cell(&p.host_id, p.hostname.as_ref(), None),
             opt_num_cell(p.sequence),
-            Cell::html(text(&p.detail)),
+            Cell::html(said(&p.detail, Some(&p.detail_zh))),
+            Cell::html(msg_label(p.kind.hint())),
             time_cell(Some(&p.noticed_at)),
         ],
     }
@@ -721,11 +762,28 @@ fn chain(out: &mut String, data: &ReportData) {
                 ("主机", "Host"),
                 ("序号", "Sequence"),
                 ("详情", "Detail"),
+                ("可能原因与处理", "Likely cause, what to do"),
                 ("发现时间", "Noticed at"),
             ],
             rows: data.chain_problems.iter().map(chain_row).collect(),
         },
     );
+}
+
+/// Why a file was refused: the kind in the reader's language, then the particulars (the
+/// verifier's own words, in English) below it.
+fn reject_reason(r: &RejectedFile) -> String {
+    let kind = serde_json::from_value::<RejectKind>(serde_json::Value::String(r.kind.clone()))
+        .ok()
+        .map(RejectKind::said);
+    match kind {
+        Some(kind) => format!(
+            "{}<span class=\"sub\" lang=\"en\">{}</span>",
+            msg_label(kind),
+            text(&r.reason)
+        ),
+        None => text(&r.reason),
+    }
 }
 
 fn rejected(out: &mut String, data: &ReportData) {
@@ -737,7 +795,7 @@ fn rejected(out: &mut String, data: &ReportData) {
             cells: vec![
                 Cell::html(format!("<span class=\"mono\">{}</span>", text(&r.file)))
                     .sort(clean(&r.file)),
-                Cell::html(text(&r.reason)),
+                Cell::html(reject_reason(r)),
                 Cell::html(format!(
                     "<span class=\"mono\">{}</span>",
                     text(&r.stored_as)

@@ -14,6 +14,7 @@ mod html;
 mod json;
 
 use crate::collector::model::ReportData;
+use crate::i18n::Lang;
 
 /// Output format of `isoguard-collector report --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,9 +26,11 @@ pub enum Format {
 
 /// Renders the whole report in one format. Never fails: whatever the data holds is shown
 /// (escaped), not refused.
-pub fn render(data: &ReportData, format: Format) -> String {
+/// `lang` is the language the HTML page opens in (it carries both); CSV and JSON are for
+/// tools and keep the data's own fields.
+pub fn render(data: &ReportData, format: Format, lang: Lang) -> String {
     match format {
-        Format::Html => html::render(data),
+        Format::Html => html::render(data, lang),
         Format::Csv => csv::render(data),
         Format::Json => json::render(data),
     }

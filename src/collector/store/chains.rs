@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use crate::collector::chain;
 use crate::collector::model::{ChainProblem, ChainProblemKind};
+use crate::i18n::Msg;
 
 use super::backend::{Backend, ReplayRow};
 use super::StoreError;
@@ -24,16 +25,18 @@ pub(super) fn replay_problem(row: ReplayRow) -> ChainProblem {
         archived_as,
         noticed_at,
     } = row;
+    let detail = Msg::ChainReplayed
+        .with("file", file)
+        .arg("original", original)
+        .arg("digest", digest.get(..12).unwrap_or(&digest))
+        .arg("archived_as", archived_as);
     ChainProblem {
         host_id,
         hostname,
         kind: ChainProblemKind::Replay,
         sequence: u64::try_from(sequence).ok(),
-        detail: format!(
-            "{file} is the finding already stored from {original} (digest {}); \
-             kept as archive/{archived_as}, not stored again",
-            digest.get(..12).unwrap_or(&digest)
-        ),
+        detail: detail.en(),
+        detail_zh: detail.zh(),
         noticed_at,
     }
 }
@@ -54,7 +57,8 @@ pub(super) fn chain_problems(db: &dyn Backend) -> Result<Vec<ChainProblem>, Stor
                 hostname: hostname.clone(),
                 kind: p.kind,
                 sequence: p.sequence,
-                detail: p.detail,
+                detail: p.detail.en,
+                detail_zh: p.detail.zh,
                 noticed_at: p.noticed_at,
             });
         }

@@ -14,7 +14,7 @@ use crate::collector::model::{
     ChainProblem, HostRow, ReportData, RuleCount, Title, Totals, Violation, REPORT_SCHEMA,
 };
 use crate::finding::dsse::Envelope;
-use crate::finding::v1::{self, Status, Verdict};
+use crate::finding::v1::{self, Open, Severity, Status, Verdict};
 use crate::time::{parse_rfc3339_utc, rfc3339_utc, unix_seconds};
 
 use super::backend::Backend;
@@ -143,7 +143,8 @@ pub(super) fn report_data(
                 hostname: row.hostname.clone(),
                 kind: p.kind,
                 sequence: p.sequence,
-                detail: p.detail,
+                detail: p.detail.en,
+                detail_zh: p.detail.zh,
                 noticed_at: p.noticed_at,
             });
         }
@@ -162,7 +163,18 @@ pub(super) fn report_data(
     totals.chain_problems = count(chain_problems.len());
 
     let mut by_rule: Vec<RuleCount> = by_rule.into_values().collect();
-    by_rule.sort_by(|a, b| b.hosts.cmp(&a.hosts).then_with(|| a.rule.cmp(&b.rule)));
+    // Most serious first, then the most hosts: a critical rule on one host comes before a
+    // high one on many. Severities from newer agents sort after the known ones.
+    let rank = |s: &Open<Severity>| match s {
+        Open::Known(s) => (0, Some(*s)),
+        Open::Other(_) => (1, None),
+    };
+    by_rule.sort_by(|a, b| {
+        rank(&a.severity)
+            .cmp(&rank(&b.severity))
+            .then_with(|| b.hosts.cmp(&a.hosts))
+            .then_with(|| a.rule.cmp(&b.rule))
+    });
 
     Ok(ReportData {
         schema: REPORT_SCHEMA.to_string(),

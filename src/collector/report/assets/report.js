@@ -3,7 +3,23 @@
 (function () {
   "use strict";
   var doc = document;
+  var root = doc.documentElement;
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
+
+  // The language shown: the reader's last choice on this computer, else the one the report
+  // was written for (`report --lang`, carried as <html data-lang>). "both" shows both.
+  var STORE_KEY = "isoguard.report.lang";
+  var lang = root.getAttribute("data-lang") || "both";
+  try {
+    var stored = window.localStorage.getItem(STORE_KEY);
+    if (stored === "zh" || stored === "en" || stored === "both") { lang = stored; }
+  } catch (ignored) { /* storage refused (a locked-down profile): use the page's own */ }
+  var words = {
+    sort: { zh: "点击排序", en: "Click to sort", both: "点击排序 Click to sort" },
+    shown: { zh: "显示", en: "Showing", both: "显示 Showing" }
+  };
+  var say = function (word) { return words[word][lang]; };
+  var relabel = [];
 
   function key(row, index) {
     var cell = row.cells[index];
@@ -28,7 +44,7 @@
       th.tabIndex = 0;
       th.classList.add("sortable");
       th.setAttribute("aria-sort", "none");
-      th.title = "点击排序 Click to sort";
+      relabel.push(function () { th.title = say("sort"); });
       var sort = function () {
         var ascending = th.getAttribute("aria-sort") !== "ascending";
         each(heads, function (other) { other.setAttribute("aria-sort", "none"); });
@@ -66,33 +82,66 @@
         row.hidden = !match;
         if (match) { visible += 1; }
       });
-      if (shown) { shown.textContent = "显示 Showing " + visible + " / " + total; }
+      if (shown) { shown.textContent = say("shown") + " " + visible + " / " + total; }
     };
+    relabel.push(function () {
+      var placeholder = input.getAttribute("data-placeholder-" + (lang === "en" ? "en" : "zh"));
+      input.placeholder = lang === "both"
+        ? input.getAttribute("data-placeholder-zh") + " / " + input.getAttribute("data-placeholder-en")
+        : placeholder;
+      apply();
+    });
     input.addEventListener("input", apply);
     tools.hidden = false;
     apply();
   });
 
-  var root = doc.documentElement;
+  // Times arrive as RFC 3339 UTC; show them in this computer's local time with its offset,
+  // the UTC text staying in the title (hover) and in the CSV.
+  var two = function (n) { return (n < 10 ? "0" : "") + n; };
+  each(doc.querySelectorAll("time[datetime]"), function (el) {
+    var when = new Date(el.getAttribute("datetime"));
+    if (isNaN(when.getTime())) { return; }
+    var offset = -when.getTimezoneOffset();
+    var zone = "UTC" + (offset < 0 ? "-" : "+") + two(Math.floor(Math.abs(offset) / 60)) +
+      ":" + two(Math.abs(offset) % 60);
+    el.textContent = when.getFullYear() + "-" + two(when.getMonth() + 1) + "-" +
+      two(when.getDate()) + " " + two(when.getHours()) + ":" + two(when.getMinutes()) + ":" +
+      two(when.getSeconds()) + " " + zone;
+    el.title = "UTC " + el.getAttribute("datetime");
+  });
+
   var buttons = doc.querySelectorAll(".lang button");
-  var setLang = function (lang) {
+  var setLang = function (chosen, remember) {
+    lang = chosen === "zh" || chosen === "en" ? chosen : "both";
     root.classList.remove("only-zh", "only-en");
-    if (lang === "zh" || lang === "en") { root.classList.add("only-" + lang); }
+    if (lang !== "both") { root.classList.add("only-" + lang); }
+    root.setAttribute("lang", lang === "en" ? "en" : "zh-CN");
     each(buttons, function (b) {
       b.setAttribute("aria-pressed", b.getAttribute("data-lang") === lang ? "true" : "false");
     });
+    each(relabel, function (fn) { fn(); });
+    if (remember) {
+      try { window.localStorage.setItem(STORE_KEY, lang); } catch (ignored) { /* not kept */ }
+    }
   };
   each(buttons, function (b) {
-    b.addEventListener("click", function () { setLang(b.getAttribute("data-lang")); });
+    b.addEventListener("click", function () { setLang(b.getAttribute("data-lang"), true); });
   });
   var langBar = doc.querySelector(".lang");
   if (langBar) { langBar.hidden = false; }
-  setLang("both");
+  setLang(lang, false);
 
   // Self-test for tests/report_browser.rs: opening the page as `report.html#selftest=WORD`
   // sorts by every column both ways (any script error shows on the console), then sorts the
   // host table by host name and filters it for WORD. The fragment is used as filter text only.
   var hash = window.location.hash;
+  // For the test of the remembered choice: `#choose=en` presses that language's button.
+  if (hash.indexOf("#choose=") === 0) {
+    each(buttons, function (b) {
+      if ("#choose=" + b.getAttribute("data-lang") === hash) { b.click(); }
+    });
+  }
   if (hash.indexOf("#selftest=") === 0) {
     each(doc.querySelectorAll("th.sortable"), function (th) { th.click(); th.click(); });
     var hostHead = doc.querySelector("#t-hosts thead th");

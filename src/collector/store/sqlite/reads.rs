@@ -100,7 +100,7 @@ pub fn enrolled_hosts(conn: &Connection) -> Result<Vec<String>, StoreError> {
 
 pub fn rejected(conn: &Connection) -> Result<Vec<RejectedFile>, StoreError> {
     let mut stmt = conn
-        .prepare("SELECT file, stored_as, reason, rejected_at FROM rejected ORDER BY id")
+        .prepare("SELECT file, stored_as, reason, rejected_at, kind FROM rejected ORDER BY id")
         .map_err(StoreError::at("reading rejected files"))?;
     let rows = stmt
         .query_map([], |row| {
@@ -109,6 +109,7 @@ pub fn rejected(conn: &Connection) -> Result<Vec<RejectedFile>, StoreError> {
                 stored_as: row.get(1)?,
                 reason: row.get(2)?,
                 rejected_at: row.get(3)?,
+                kind: row.get(4)?,
             })
         })
         .map_err(StoreError::at("reading rejected files"))?;
