@@ -642,7 +642,7 @@ fn violation_row(v: &Violation, e: Option<&Evidence>) -> Row {
     let ids = match (&e.vendor_id, &e.product_id) {
         (None, None) => DASH.to_string(),
         (vid, pid) => format!(
-            "<span class=\"mono\">{}:{}</span>",
+            "<span class=\"mono nowrap\">{}:{}</span>",
             vid.as_deref().map_or_else(|| "?".to_string(), text),
             pid.as_deref().map_or_else(|| "?".to_string(), text),
         ),
