@@ -25,7 +25,14 @@ pub mod unsupported;
 #[cfg(not(all(target_os = "linux", not(isoguard_platform = "unsupported"))))]
 use unsupported as backend;
 
+pub use backend::events::EventSource;
 pub use backend::Machine;
+
+/// Whether the device a uevent named (`/devices/...`) is still there: a device that came and
+/// went before the machine was re-read is recorded as transient.
+pub fn device_present(machine: &Machine, devpath: &str) -> bool {
+    backend::device_present(machine, devpath)
+}
 
 /// The file that marks a folder as a fixture recording rather than a root tree.
 pub const FIXTURE_MANIFEST: &str = "fixture.toml";

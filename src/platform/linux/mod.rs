@@ -8,6 +8,7 @@
 pub mod audio;
 pub mod bus;
 pub mod device;
+pub mod events;
 #[cfg(feature = "fixture")]
 pub mod fixture;
 pub mod history;
@@ -93,4 +94,13 @@ pub fn open_fixture(dir: &std::path::Path) -> Result<(Machine, Box<dyn std::any:
 /// Who the machine is, on its own (for a finding whose policy could not be loaded).
 pub fn identity(host: &HostRoot) -> HostIdentity {
     identity::read(host)
+}
+
+/// Whether `/sys` + the uevent's DEVPATH exists. A path that tries to climb out of /sys is
+/// treated as absent.
+pub fn device_present(host: &HostRoot, devpath: &str) -> bool {
+    if devpath.split('/').any(|part| part == "..") || !devpath.starts_with("/devices/") {
+        return false;
+    }
+    host.exists(&format!("sys{devpath}"))
 }

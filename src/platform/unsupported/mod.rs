@@ -83,3 +83,36 @@ pub fn collect(machine: &Machine) -> Inventory {
 pub fn open_fixture(dir: &Path) -> Result<(Machine, Box<dyn std::any::Any>), String> {
     Err(super::no_fixture_builder(dir))
 }
+
+/// Change notifications: this backend knows no way to receive them, so `isoguard watch`
+/// refuses to start rather than watch nothing.
+pub mod events {
+    use std::io;
+    use std::os::fd::AsFd;
+    use std::time::Duration;
+
+    use crate::watch::event::Event;
+
+    pub struct EventSource(());
+
+    impl EventSource {
+        pub fn open() -> io::Result<EventSource> {
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this operating system has no event source for isoguard watch",
+            ))
+        }
+
+        pub fn wait(&self, _extra: &impl AsFd, _timeout: Option<Duration>) -> io::Result<bool> {
+            Ok(true)
+        }
+
+        pub fn drain(&mut self, _out: &mut Vec<Event>) -> io::Result<()> {
+            Ok(())
+        }
+    }
+}
+
+pub fn device_present(_machine: &Machine, _devpath: &str) -> bool {
+    false
+}
