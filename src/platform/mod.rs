@@ -28,6 +28,32 @@ use unsupported as backend;
 pub use backend::events::EventSource;
 pub use backend::Machine;
 
+/// Enforcement: writes `attribute` (`authorized`, `authorized_default`, `soft`) of the device
+/// at `device_path` (`/sys/devices/...`), inside the tree under `--root`.
+pub fn enforce_write(
+    machine: &Machine,
+    device_path: &str,
+    attribute: &str,
+    value: &str,
+) -> Result<(), String> {
+    backend::enforce::write(machine, device_path, attribute, value)
+}
+
+/// Reads an enforcement attribute, to restore it later.
+pub fn enforce_read(machine: &Machine, device_path: &str, attribute: &str) -> Option<String> {
+    backend::enforce::read(machine, device_path, attribute)
+}
+
+/// The USB root hubs, as `/sys/devices/...` paths.
+pub fn usb_root_hubs(machine: &Machine) -> Vec<String> {
+    backend::enforce::root_hubs(machine)
+}
+
+/// USB devices held unauthorized by the kernel.
+pub fn usb_unauthorized(machine: &Machine) -> Vec<String> {
+    backend::enforce::unauthorized_usb(machine)
+}
+
 /// Whether the device a uevent named (`/devices/...`) is still there: a device that came and
 /// went before the machine was re-read is recorded as transient.
 pub fn device_present(machine: &Machine, devpath: &str) -> bool {

@@ -8,6 +8,7 @@
 pub mod audio;
 pub mod bus;
 pub mod device;
+pub mod enforce;
 pub mod events;
 #[cfg(feature = "fixture")]
 pub mod fixture;

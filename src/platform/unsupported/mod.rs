@@ -116,3 +116,24 @@ pub mod events {
 pub fn device_present(_machine: &Machine, _devpath: &str) -> bool {
     false
 }
+
+/// Enforcement: nothing can be written on a system this backend cannot read.
+pub mod enforce {
+    use super::Machine;
+
+    pub fn write(_m: &Machine, _path: &str, _attribute: &str, _value: &str) -> Result<(), String> {
+        Err("enforcement is not supported on this operating system".to_string())
+    }
+
+    pub fn read(_m: &Machine, _path: &str, _attribute: &str) -> Option<String> {
+        None
+    }
+
+    pub fn root_hubs(_m: &Machine) -> Vec<String> {
+        Vec::new()
+    }
+
+    pub fn unauthorized_usb(_m: &Machine) -> Vec<String> {
+        Vec::new()
+    }
+}
