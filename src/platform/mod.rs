@@ -68,6 +68,14 @@ pub fn collect(machine: &Machine) -> Inventory {
     backend::collect(machine)
 }
 
+/// Reads the machine again, keeping an earlier reading of its logs (history).
+pub fn collect_keeping_history(
+    machine: &Machine,
+    history: Option<crate::inventory::history::HistorySection>,
+) -> Inventory {
+    backend::collect_keeping_history(machine, history)
+}
+
 /// Who the machine is, without reading its devices.
 pub fn identity(machine: &Machine) -> HostIdentity {
     backend::identity(machine)

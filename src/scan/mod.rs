@@ -228,6 +228,17 @@ pub fn judge(
     machine: &platform::Machine,
     now: SystemTime,
 ) -> Judgement {
+    judge_keeping_history(opts, loaded, machine, now, None)
+}
+
+/// [`judge`], with the logs' history taken from `earlier` instead of read again (watch).
+pub fn judge_keeping_history(
+    opts: &Options,
+    loaded: &Result<Policy, PolicyErrors>,
+    machine: &platform::Machine,
+    now: SystemTime,
+    earlier: Option<&crate::inventory::Inventory>,
+) -> Judgement {
     let time = crate::time::rfc3339_utc(now);
     // The finding's place in the chain is taken when it is sealed, under the chain lock.
     let chain = ChainPosition {
@@ -258,7 +269,12 @@ pub fn judge(
             }
         }
         Ok(policy) => {
-            let inventory = platform::collect(machine);
+            let inventory = match earlier {
+                Some(earlier) => {
+                    platform::collect_keeping_history(machine, earlier.history.clone())
+                }
+                None => platform::collect(machine),
+            };
             let probes: Option<ProbeReport> = probe_plan(policy).map(|(targets, deadline)| {
                 if targets.is_empty() {
                     return ProbeReport::default();

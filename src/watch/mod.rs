@@ -148,7 +148,13 @@ pub fn run(opts: &WatchOptions) -> Result<Stopped, ScanError> {
         let now = SystemTime::now();
         let mut options = opts.scan.clone();
         options.trigger = batch.trigger();
-        let mut judged = scan::judge(&options, &loaded, &opened.machine, now);
+        let mut judged = scan::judge_keeping_history(
+            &options,
+            &loaded,
+            &opened.machine,
+            now,
+            first.inventory.as_ref(),
+        );
         let interfaces: Vec<String> = judged
             .inventory
             .as_ref()
