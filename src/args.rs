@@ -109,6 +109,10 @@ pub enum Command {
         /// Stop after writing N findings (for scripts and tests).
         #[arg(long, value_name = "N")]
         max_findings: Option<u64>,
+        /// Kernel receive buffer of each event socket, in bytes (default 4 MiB); tests make
+        /// it tiny to provoke lost events.
+        #[arg(long, value_name = "BYTES")]
+        receive_buffer: Option<usize>,
     },
     /// Create a host key pair: FILE (private, 0600) and FILE.pub (public).
     Keygen {
@@ -216,6 +220,7 @@ pub const HELP_ZH: &[(&str, &str)] = &[
     ("watch config", "配置文件（默认 /etc/isoguard/config.toml，存在时使用）"),
     ("watch debounce_ms", "内核安静多少毫秒后才重新读取本机"),
     ("watch max_findings", "写入 N 份检查结果后退出（供脚本和测试使用）"),
+    ("watch receive_buffer", "每个事件套接字的内核接收缓冲区大小，单位字节（默认 4 MiB）；测试时设得很小以制造事件丢失"),
     ("keygen", "生成本机密钥对：FILE（私钥，0600）和 FILE.pub（公钥）"),
     ("keygen out", "私钥的位置；公钥写在旁边，名为 FILE.pub。两者都不会被覆盖"),
     ("verify", "验证签名的检查结果并显示其内容"),

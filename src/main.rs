@@ -147,6 +147,7 @@ fn run(cli: Cli, lang: Lang) -> Result<u8, CliError> {
             config,
             debounce_ms,
             max_findings,
+            receive_buffer,
         } => {
             let file = isoguard::scan::config::load(config.as_deref())
                 .map_err(|e| CliError::usage(e.said()))?;
@@ -166,6 +167,7 @@ fn run(cli: Cli, lang: Lang) -> Result<u8, CliError> {
                 },
                 debounce: std::time::Duration::from_millis(debounce_ms),
                 max_findings,
+                receive_buffer,
             };
             isoguard::watch::run(&opts).map_err(scan_failure)?;
             Ok(exit::OK)

@@ -37,6 +37,8 @@ pub struct WatchOptions {
     pub debounce: Duration,
     /// Stop after writing this many findings (for scripts and tests).
     pub max_findings: Option<u64>,
+    /// Kernel receive buffer per event socket, bytes (default 4 MiB).
+    pub receive_buffer: Option<usize>,
 }
 
 /// Why watching stopped.
@@ -87,7 +89,7 @@ pub fn run(opts: &WatchOptions) -> Result<Stopped, ScanError> {
     };
     let mut signals = signal_pipe().map_err(no_events)?;
     // Subscribed before the first read: a change while reading is seen afterwards.
-    let mut source = EventSource::open().map_err(no_events)?;
+    let mut source = EventSource::open(opts.receive_buffer).map_err(no_events)?;
     let live = opened.machine.is_live();
     let lang = opts.scan.lang;
 

@@ -41,19 +41,22 @@ pub struct EventSource {
     buffer: Vec<u8>,
 }
 
-fn listener(protocol: isize, groups: u32) -> io::Result<Socket> {
+fn listener(protocol: isize, groups: u32, buffer: usize) -> io::Result<Socket> {
     let mut socket = Socket::new(protocol)?;
-    // Best effort: without CAP_NET_ADMIN the kernel caps it at rmem_max, which still works.
-    let _ = socket.set_rx_buf_sz(RECV_BUFFER_BYTES);
+    // Best effort: the kernel caps it at rmem_max, which still works (ENOBUFS says when not).
+    let _ = socket.set_rx_buf_sz(buffer);
     socket.bind(&SocketAddr::new(0, groups))?;
     socket.set_non_blocking(true)?;
     Ok(socket)
 }
 
 impl EventSource {
-    pub fn open() -> io::Result<EventSource> {
-        let uevent = listener(NETLINK_KOBJECT_UEVENT, UEVENT_KERNEL_GROUP)?;
-        let route = listener(NETLINK_ROUTE, ROUTE_GROUPS)?;
+    /// `receive_buffer`: bytes per socket (default 4 MiB); a test makes it tiny to provoke
+    /// lost messages.
+    pub fn open(receive_buffer: Option<usize>) -> io::Result<EventSource> {
+        let buffer = receive_buffer.unwrap_or(RECV_BUFFER_BYTES);
+        let uevent = listener(NETLINK_KOBJECT_UEVENT, UEVENT_KERNEL_GROUP, buffer)?;
+        let route = listener(NETLINK_ROUTE, ROUTE_GROUPS, buffer)?;
         // Older kernels have no IPv6 rule group; IPv6 rules are then seen at the next event.
         let _ = route.add_membership(RTNLGRP_IPV6_RULE);
         Ok(EventSource {

@@ -96,7 +96,7 @@ pub mod events {
     pub struct EventSource(());
 
     impl EventSource {
-        pub fn open() -> io::Result<EventSource> {
+        pub fn open(_receive_buffer: Option<usize>) -> io::Result<EventSource> {
             Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 "this operating system has no event source for isoguard watch",
