@@ -266,6 +266,88 @@ mod tests {
         assert_eq!(usb_target("/sys/devices/virtual/block/zram0"), None);
     }
 
+    use crate::policy::checks::testing;
+
+    fn enforced(rule: &str) -> Policy {
+        let text = crate::policy::BUILTIN
+            .iter()
+            .find(|(n, _)| *n == "classified")
+            .unwrap()
+            .1;
+        let mut policy = crate::policy::load_str("builtin:classified", text).unwrap();
+        let site = format!("[[rule]]\nid = \"{rule}\"\nenforce = true\n");
+        crate::policy::apply_override(&mut policy, "site.toml", &site).unwrap();
+        policy
+    }
+
+    fn judged(policy: &Policy, inventory: &Inventory) -> v1::Finding {
+        let results = crate::policy::evaluate::evaluate(policy, inventory, None);
+        let judged = crate::finding::build::Judged {
+            policy,
+            inventory,
+            verdict: crate::policy::evaluate::verdict(&results),
+            results: &results,
+            probes: None,
+        };
+        let chain = crate::finding::build::ChainPosition {
+            sequence: 0,
+            previous: None,
+            reset_reason: None,
+        };
+        crate::finding::build::finding(&judged, String::new(), v1::Trigger::Hotplug, &chain)
+    }
+
+    #[test]
+    fn an_unregistered_stick_is_deauthorized_only_where_a_rule_enforces() {
+        let mut inv = testing::machine();
+        let (stick, disk) = testing::stick("sdb", "1-2", "S1");
+        inv.usb.devices.push(stick);
+        inv.storage.devices.push(disk);
+        let policy = enforced("removable-storage");
+        let plan = plan(&policy, &judged(&policy, &inv), &inv);
+        assert_eq!(
+            plan,
+            [deauthorize(
+                "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2".into(),
+                "removable-storage"
+            )]
+        );
+        // Without `enforce = true` nothing is done, whatever fails.
+        let report_only = enforced("camera");
+        assert!(plan_is_empty(&report_only, &inv));
+    }
+
+    fn plan_is_empty(policy: &Policy, inv: &Inventory) -> bool {
+        plan(policy, &judged(policy, inv), inv).is_empty()
+    }
+
+    #[test]
+    fn a_keyboard_with_a_storage_function_keeps_its_keyboard() {
+        let mut inv = testing::machine();
+        let (_, disk) = testing::stick("sdb", "1-3", "S2");
+        let combo = testing::usb(
+            "1-3",
+            ("1234", "5678"),
+            Some("K1"),
+            &[
+                ("03", "01", "01", Some("usbhid")),
+                ("08", "06", "50", Some("usb-storage")),
+            ],
+        );
+        inv.usb.devices.push(combo);
+        inv.storage.devices.push(disk);
+        let policy = enforced("removable-storage");
+        let plan = plan(&policy, &judged(&policy, &inv), &inv);
+        assert_eq!(
+            plan,
+            [deauthorize(
+                "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-3/1-3:1.1".into(),
+                "removable-storage"
+            )],
+            "only the storage interface (1.1), never the HID one (1.0)"
+        );
+    }
+
     #[test]
     fn ports_and_interfaces_are_told_apart() {
         assert!(is_port_name("1-4.2.1"));
