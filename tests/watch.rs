@@ -436,3 +436,60 @@ fn lost_netlink_messages_are_recorded_and_answered_with_a_full_reread() {
     );
     assert_eq!(w.stop().code(), Some(0));
 }
+
+/// Enforcement on the real kernel: a site that asks for it (`enforce = true` and
+/// `enforce_interface_down = true` on external-network) has the interface with the route out
+/// taken down; the finding records the action, and the next one is compliant again.
+#[test]
+fn an_enforced_external_network_rule_takes_the_interface_down() {
+    require_lab();
+    let site = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("watch-site-{}.toml", std::process::id()));
+    std::fs::write(
+        &site,
+        "[[rule]]\nid = \"external-network\"\nenforce = true\nenforce_interface_down = true\n",
+    )
+    .unwrap();
+    let mut w = Watched::start(&["--override", site.to_str().unwrap()]);
+    let (a, b) = (w.name("ea"), w.name("eb"));
+    w.exec(&["ip", "link", "add", &a, "type", "veth", "peer", "name", &b]);
+    w.exec(&["ip", "link", "set", &a, "up"]);
+    w.exec(&["ip", "link", "set", &b, "up"]);
+    w.exec(&["ip", "addr", "add", "10.231.94.1/24", "dev", &a]);
+    w.exec(&[
+        "ip",
+        "route",
+        "add",
+        "default",
+        "via",
+        "10.231.94.2",
+        "dev",
+        &a,
+    ]);
+    let acted = w.finding_where(|f| {
+        f["actions"]
+            .as_array()
+            .is_some_and(|actions| actions.iter().any(|x| x["device"] == a.as_str()))
+    });
+    let action = acted["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["device"] == a.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(action["action"], "link-down", "{action}");
+    assert_eq!(action["result"], "done", "{action}");
+    assert_eq!(action["rule"], "external-network", "{action}");
+    w.expect_line("link-down");
+    let _ = std::fs::remove_file(&site);
+    // Down, the interface no longer carries the route out.
+    w.finding_where(|f| f["verdict"] == "compliant");
+    let out = Command::new("ip")
+        .args(["netns", "exec", &w.ns, "ip", "-o", "link", "show", &a])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!shown.contains(",UP"), "{shown}");
+    assert_eq!(w.stop().code(), Some(0));
+}

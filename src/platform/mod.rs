@@ -39,6 +39,11 @@ pub fn enforce_write(
     backend::enforce::write(machine, device_path, attribute, value)
 }
 
+/// Enforcement: takes the network interface `name` down (live system only).
+pub fn enforce_link_down(machine: &Machine, name: &str) -> Result<(), String> {
+    backend::enforce::link_down(machine, name)
+}
+
 /// Reads an enforcement attribute, to restore it later.
 pub fn enforce_read(machine: &Machine, device_path: &str, attribute: &str) -> Option<String> {
     backend::enforce::read(machine, device_path, attribute)

@@ -8,8 +8,8 @@
 //!   and not one of its interfaces. HID interfaces (keyboards, mice) are never touched: a
 //!   device-level target with an HID interface is cut down to its other interfaces.
 //! - wireless: the radio's rfkill switches are soft-blocked (`soft` = 1).
-//! - external-network with `enforce_interface_down = true` too: taking the interface down is
-//!   planned and recorded, but this version cannot do it and says so (the rule is `error`).
+//! - external-network with `enforce_interface_down = true` too: the offending interface is
+//!   taken down (rtnetlink, live system only; needs CAP_NET_ADMIN).
 //! - While watching with any USB rule enforced, the root hubs' `authorized_default` is 0 so a
 //!   new device is not usable before it is judged; a held device that no enforced rule
 //!   objects to is then authorized. Both are undone on exit.
@@ -118,6 +118,29 @@ pub fn plan(policy: &Policy, finding: &v1::Finding, inventory: &Inventory) -> Ve
         }
         let check = rule.check.name();
         for evidence in &result.evidence {
+            if check == "external-network" && rule.enforce.interface_down {
+                // The interface a route, address or link evidence is about (a resolver is
+                // about none).
+                let name = evidence.name.clone().or_else(|| {
+                    let path = evidence.device_path.as_deref()?;
+                    inventory
+                        .network
+                        .interfaces
+                        .iter()
+                        .find(|i| i.device_path == path)
+                        .map(|i| i.name.clone())
+                });
+                if let Some(name) = name {
+                    out.push(Planned {
+                        action: "link-down",
+                        device: name,
+                        attribute: "",
+                        value: "",
+                        rule: Some(rule.id.clone()),
+                    });
+                }
+                continue;
+            }
             let Some(path) = evidence.device_path.as_deref() else {
                 continue;
             };
@@ -166,17 +189,6 @@ pub fn plan(policy: &Policy, finding: &v1::Finding, inventory: &Inventory) -> Ve
                     }
                 }
             }
-            if check == "external-network" && rule.enforce.interface_down {
-                if let Some(name) = &evidence.name {
-                    out.push(Planned {
-                        action: "link-down",
-                        device: name.clone(),
-                        attribute: "",
-                        value: "",
-                        rule: Some(rule.id.clone()),
-                    });
-                }
-            }
         }
     }
     let mut seen = std::collections::BTreeSet::new();
@@ -195,7 +207,7 @@ pub fn holds_usb(policy: &Policy) -> bool {
 /// Carries out one planned step through the platform backend.
 pub fn carry_out(machine: &crate::platform::Machine, step: &Planned) -> v1::Action {
     let result = if step.action == "link-down" {
-        Err("taking an interface down is not supported by this version".to_string())
+        crate::platform::enforce_link_down(machine, &step.device)
     } else {
         crate::platform::enforce_write(machine, &step.device, step.attribute, step.value)
     };

@@ -508,7 +508,7 @@ mod tests {
         assert!(!root
             .join("sys/devices/pci0000:00/0000:00:14.0/usb1/1-9")
             .exists());
-        // Taking an interface down is refused by this version, and says so.
+        // A recorded tree has no kernel whose interfaces could be taken down: refused, said.
         let down = enforce::Planned {
             action: "link-down",
             device: "eth0".into(),

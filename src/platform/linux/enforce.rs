@@ -68,3 +68,19 @@ pub fn unauthorized_usb(host: &HostRoot) -> Vec<String> {
     found.sort();
     found
 }
+
+/// Takes a network interface down, by name. Only on the live system: a recorded tree has no
+/// kernel behind it.
+pub fn link_down(host: &HostRoot, name: &str) -> Result<(), String> {
+    if !host.is_live() {
+        return Err("interfaces of a recorded tree (--root) cannot be taken down".to_string());
+    }
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(format!("not an interface name: {name}"));
+    }
+    let index = host
+        .read_text_quiet(&format!("sys/class/net/{name}/ifindex"))
+        .and_then(|i| i.trim().parse::<u32>().ok())
+        .ok_or_else(|| format!("no interface {name}"))?;
+    super::rtnetlink::set_link_down(index).map_err(|e| crate::files::os_reason(&e))
+}

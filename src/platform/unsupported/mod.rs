@@ -125,6 +125,10 @@ pub mod enforce {
         Err("enforcement is not supported on this operating system".to_string())
     }
 
+    pub fn link_down(_m: &Machine, _name: &str) -> Result<(), String> {
+        Err("enforcement is not supported on this operating system".to_string())
+    }
+
     pub fn read(_m: &Machine, _path: &str, _attribute: &str) -> Option<String> {
         None
     }
