@@ -78,6 +78,42 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Stay running: re-judge this machine whenever a device or the network changes, and
+    /// write a signed finding (trigger hotplug or network-change) when the result changes.
+    Watch {
+        /// Read DIR/sys, DIR/proc, DIR/run/udev, DIR/etc instead of the live system (events
+        /// still come from the running kernel).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// A bundled policy name (classified, internet-in-secure-area, dual-use) or a file.
+        #[arg(long, value_name = "NAME|FILE")]
+        policy: Option<String>,
+        /// Site override file: switch rules off, change severities or settings, register media.
+        #[arg(long = "override", value_name = "FILE")]
+        override_file: Option<PathBuf>,
+        /// Private key (PKCS#8 PEM, mode 0600) that signs the findings.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// Folder the signed findings are written into.
+        #[arg(long, value_name = "DIR")]
+        spool: Option<PathBuf>,
+        /// Folder holding the per-host chain state (shared with boot and timer scans).
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
+        /// Config file (default /etc/isoguard/config.toml, used when present).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// How long the kernel must stay quiet (milliseconds) before the machine is re-read.
+        #[arg(long, value_name = "MS", default_value_t = 10)]
+        debounce_ms: u64,
+        /// Stop after writing N findings (for scripts and tests).
+        #[arg(long, value_name = "N")]
+        max_findings: Option<u64>,
+        /// Kernel receive buffer of each event socket, in bytes (default 4 MiB); tests make
+        /// it tiny to provoke lost events.
+        #[arg(long, value_name = "BYTES")]
+        receive_buffer: Option<usize>,
+    },
     /// Create a host key pair: FILE (private, 0600) and FILE.pub (public).
     Keygen {
         /// Where the private key goes; the public key is written beside it as FILE.pub.
@@ -174,6 +210,17 @@ pub const HELP_ZH: &[(&str, &str)] = &[
     ("scan state", "保存本机链状态（序号、上一份结果摘要）的文件夹"),
     ("scan trigger", "本次检查由什么触发，记入检查结果；boot 和 timer 运行时在日志中留下一行摘要"),
     ("scan config", "配置文件（默认 /etc/isoguard/config.toml，存在时使用）"),
+    ("watch", "持续运行：设备或网络发生变化时重新检查本机，结果变化时写入签名的检查结果（触发方式 hotplug 或 network-change）"),
+    ("watch root", "读取 DIR/sys、DIR/proc、DIR/run/udev、DIR/etc 而非本机系统（事件仍来自正在运行的内核）"),
+    ("watch policy", "内置策略名（classified、internet-in-secure-area、dual-use）或策略文件"),
+    ("watch override_file", "站点覆盖文件：关闭规则、调整严重程度或设置、登记介质"),
+    ("watch key", "签名用的私钥（PKCS#8 PEM，权限 0600）"),
+    ("watch spool", "写入签名检查结果的文件夹"),
+    ("watch state", "保存本机链状态的文件夹（与开机检查、定时检查共用）"),
+    ("watch config", "配置文件（默认 /etc/isoguard/config.toml，存在时使用）"),
+    ("watch debounce_ms", "内核安静多少毫秒后才重新读取本机"),
+    ("watch max_findings", "写入 N 份检查结果后退出（供脚本和测试使用）"),
+    ("watch receive_buffer", "每个事件套接字的内核接收缓冲区大小，单位字节（默认 4 MiB）；测试时设得很小以制造事件丢失"),
     ("keygen", "生成本机密钥对：FILE（私钥，0600）和 FILE.pub（公钥）"),
     ("keygen out", "私钥的位置；公钥写在旁边，名为 FILE.pub。两者都不会被覆盖"),
     ("verify", "验证签名的检查结果并显示其内容"),

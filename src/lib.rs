@@ -21,3 +21,4 @@ pub mod scan;
 pub mod text;
 pub mod time;
 pub mod vocab;
+pub mod watch;

@@ -137,6 +137,41 @@ fn run(cli: Cli, lang: Lang) -> Result<u8, CliError> {
                 Conclusion::Verdict(Verdict::Error) => exit::SCAN_ERROR,
             })
         }
+        Command::Watch {
+            root,
+            policy,
+            override_file,
+            key,
+            spool,
+            state,
+            config,
+            debounce_ms,
+            max_findings,
+            receive_buffer,
+        } => {
+            let file = isoguard::scan::config::load(config.as_deref())
+                .map_err(|e| CliError::usage(e.said()))?;
+            let lang = Lang::choose(asked.as_deref().or(file.lang.as_deref()));
+            let opts = isoguard::watch::WatchOptions {
+                scan: isoguard::scan::Options {
+                    root,
+                    policy: policy.or(file.policy),
+                    override_file: override_file.or(file.override_file),
+                    json: false,
+                    key: key.or(file.key),
+                    spool: spool.or(file.spool),
+                    state: state.or(file.state),
+                    trigger: Trigger::NetworkChange,
+                    lang,
+                    color: false,
+                },
+                debounce: std::time::Duration::from_millis(debounce_ms),
+                max_findings,
+                receive_buffer,
+            };
+            isoguard::watch::run(&opts).map_err(scan_failure)?;
+            Ok(exit::OK)
+        }
         Command::Keygen { out } => {
             let public =
                 isoguard::finding::keys::keygen(&out).map_err(|e| CliError::usage(e.phrase()))?;

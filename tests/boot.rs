@@ -298,11 +298,12 @@ WantedBy=multi-user.target
 const POWEROFF_UNIT: &str = "\
 [Unit]
 Description=isoguard boot test: power off once the boot scan has run and was collected
-After=isoguard-boot.service isoguard-test-transfer.service isoguard-collector.service
+After=isoguard-boot.service isoguard-test-transfer.service isoguard-collector.service isoguard-watch.service
 
 [Service]
 Type=oneshot
 ExecStartPre=/bin/sh -c 'for i in $(seq 60); do ls /var/lib/isoguard-collector/inbox/archive/*.finding.json >/dev/null 2>&1 && exit 0; sleep 0.5; done'
+ExecStartPre=/bin/sh -c 'systemctl is-active isoguard-watch.service > /var/lib/isoguard/watch-state 2>&1 || :'
 ExecStart=/bin/systemctl --no-block poweroff
 
 [Install]
@@ -468,6 +469,24 @@ fn boot_unit_writes_a_verified_finding_and_logs_the_summary() {
     assert_eq!(summary["TARGET"], "isoguard::summary", "{summary}");
     // An INFO record; tracing-journald maps INFO to priority 5 (notice).
     assert_eq!(summary["PRIORITY"], "5", "{summary}");
+    // The watcher was running once the boot scan was done (the power-off unit asked systemd),
+    // and said so in the journal from its own unit.
+    let watch_state = std::fs::read_to_string(tree.join("var/lib/isoguard/watch-state"))
+        .unwrap_or_else(|e| format!("no watch-state file: {e}"));
+    assert_eq!(
+        watch_state.trim(),
+        "active",
+        "isoguard-watch.service;\nconsole:\n{console}"
+    );
+    let watching = records.iter().find(|r| {
+        message(r).starts_with("isoguard watch: watching for device and network changes")
+    });
+    let watching = watching
+        .unwrap_or_else(|| panic!("no watch start line in the journal;\nconsole:\n{console}"));
+    assert_eq!(
+        watching["_SYSTEMD_UNIT"], "isoguard-watch.service",
+        "{watching}"
+    );
 
     // The unit's result follows the exit code: violations (1) are a successful run, an
     // error verdict (3) fails the unit.
@@ -597,6 +616,12 @@ fn rpm_scriptlets_do_what_the_deb_scripts_do() {
     assert!(
         wants.symlink_metadata().is_ok(),
         "boot unit not enabled: {installed}"
+    );
+    assert!(
+        tree.join("etc/systemd/system/multi-user.target.wants/isoguard-watch.service")
+            .symlink_metadata()
+            .is_ok(),
+        "watch unit not enabled: {installed}"
     );
     let key = std::fs::read(tree.join("etc/isoguard/host.key")).unwrap();
 

@@ -205,6 +205,7 @@ fn deb_install_scan_collect_remove_purge() {
         "/usr/lib/systemd/system/isoguard-boot.service",
         "/usr/lib/systemd/system/isoguard-scan.service",
         "/usr/lib/systemd/system/isoguard-scan.timer",
+        "/usr/lib/systemd/system/isoguard-watch.service",
         "/usr/share/man/man1/isoguard.1",
         "/usr/share/man/man1/isoguard-scan.1",
         "/usr/share/man/zh_CN/man1/isoguard.1",
@@ -224,6 +225,12 @@ fn deb_install_scan_collect_remove_purge() {
     assert!(
         wants.symlink_metadata().is_ok(),
         "the boot unit is not enabled"
+    );
+    assert!(
+        Path::new("/etc/systemd/system/multi-user.target.wants/isoguard-watch.service")
+            .symlink_metadata()
+            .is_ok(),
+        "the watch unit is not enabled"
     );
     assert!(
         !Path::new("/etc/systemd/system/timers.target.wants/isoguard-scan.timer").exists(),
@@ -332,6 +339,7 @@ fn deb_install_scan_collect_remove_purge() {
         "/usr/lib/systemd/system/isoguard-boot.service",
         "/usr/lib/systemd/system/isoguard-scan.service",
         "/usr/lib/systemd/system/isoguard-scan.timer",
+        "/usr/lib/systemd/system/isoguard-watch.service",
         "/usr/lib/systemd/system/isoguard-collector.service",
     ];
     let mut args = vec!["verify"];

@@ -16,7 +16,7 @@ elif [ ! -e "$KEY" ] || [ ! -e "$KEY.pub" ]; then
     echo "isoguard: warning: only one of $KEY and $KEY.pub exists; no key generated" >&2
 fi
 if [ "$1" -eq 1 ] && command -v systemctl >/dev/null 2>&1; then
-    systemctl enable isoguard-boot.service >/dev/null 2>&1 || :
+    systemctl enable isoguard-boot.service isoguard-watch.service >/dev/null 2>&1 || :
 fi
 if [ -d /run/systemd/system ]; then
     systemctl daemon-reload >/dev/null 2>&1 || :

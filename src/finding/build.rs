@@ -198,6 +198,9 @@ pub fn finding(
             .reset_reason
             .clone()
             .map(|reason| v1::ChainReset { reason }),
+        events: Vec::new(),
+        events_dropped: 0,
+        actions: Vec::new(),
     }
 }
 
@@ -236,5 +239,8 @@ pub fn policy_error_finding(
             .reset_reason
             .clone()
             .map(|reason| v1::ChainReset { reason }),
+        events: Vec::new(),
+        events_dropped: 0,
+        actions: Vec::new(),
     }
 }

@@ -22,6 +22,10 @@ pub enum Trigger {
     Boot,
     Manual,
     Timer,
+    /// `isoguard watch`: a device was added, removed or changed (a uevent).
+    Hotplug,
+    /// `isoguard watch`: an interface, address, route or rule changed (rtnetlink).
+    NetworkChange,
 }
 
 /// The scan's conclusion: `violation` if any rule failed, else `error` if any rule could not
@@ -143,6 +147,59 @@ pub struct Finding {
     /// Present when this finding starts a new chain, with the reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain_reset: Option<ChainReset>,
+    /// `isoguard watch`: the kernel events that led to this finding, oldest first (agents
+    /// before 0.2 and scans write none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<ChangeEvent>,
+    /// How many more events there were than `events` holds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub events_dropped: u64,
+    /// What enforcement did (or failed to do) because of this finding.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Action>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// One kernel event as the watcher received it. Strings are the kernel's (a device's own
+/// names among them), escaped and cut to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    /// `uevent`, `link`, `address`, `route`, `rule`, or `overflow` (the kernel dropped
+    /// messages and everything was re-read).
+    pub source: String,
+    /// `add`, `remove`, `change`, `bind`... (uevent); `new`, `del` (rtnetlink); `lost`.
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subsystem: Option<String>,
+    /// sysfs device path, or what the address or route is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// Device node or interface name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The thing appeared and was gone again before the machine was re-read: this event is
+    /// the only record of it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transient: bool,
+}
+
+/// One enforcement step: what was done to which device, for which rule, and how it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// `deauthorize`, `authorize`, `authorized-default-off`, `authorized-default-restore`,
+    /// `rfkill-block`, `link-down`.
+    pub action: String,
+    /// sysfs device path, rfkill name or interface.
+    pub device: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// `done` or `failed`.
+    pub result: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -626,4 +626,42 @@ catalogue! {
     RejectUnknownKey { en: "signed by a key that is not enrolled", zh: "签名密钥未注册" }
     RejectBadSignature { en: "signature does not verify", zh: "签名验证失败" }
     RejectHostMismatch { en: "signed with another host's key", zh: "使用了其他主机的密钥签名" }
+    // ----- Watching and enforcement -----
+    WatchStarted {
+        en: "isoguard watch: watching for device and network changes; verdict={verdict} fail={fail} error={error}",
+        zh: "isoguard 监视：开始监视设备与网络变化；当前结论 {verdict:verdict}（verdict={verdict} fail={fail} error={error}）",
+    }
+    WatchChange {
+        en: "isoguard watch: {trigger} ({events} event(s): {first}): verdict={verdict} fail={fail} error={error} finding={finding}",
+        zh: "isoguard 监视：{trigger:trigger}（{events} 个事件：{first}）：结论 {verdict:verdict}（verdict={verdict} fail={fail} error={error}）检查结果 finding={finding}",
+    }
+    WatchNewViolation {
+        en: "isoguard watch: new violation after {trigger} ({events} event(s): {first}): {failing}; finding={finding}",
+        zh: "isoguard 监视：{trigger:trigger}后出现新的违规（{events} 个事件：{first}）：{failing}；检查结果 finding={finding}",
+    }
+    WatchStopped { en: "isoguard watch: stopped ({findings} finding(s) written)", zh: "isoguard 监视：已停止（共写入 {findings} 份检查结果）" }
+    WatchEventsLost {
+        en: "isoguard watch: the kernel dropped events ({source}); everything is re-read",
+        zh: "isoguard 监视：内核丢弃了事件（{source}），已重新读取全部信息",
+    }
+    WatchSealFailed {
+        en: "isoguard watch: the finding for this change was not written: {error}; it is retried at the next change",
+        zh: "isoguard 监视：本次变化的检查结果未能写入：{error}；将在下一次变化时重试",
+    }
+    WatchNeedsKey {
+        en: "watch writes signed findings: it needs a key and a spool (--key/--spool or the config file)",
+        zh: "watch 会写入签名的检查结果，需要密钥和输出文件夹（--key/--spool 或配置文件）",
+    }
+    WatchNoEvents {
+        en: "cannot listen for kernel events: {error}",
+        zh: "无法监听内核事件：{error}",
+    }
+    WatchAction {
+        en: "isoguard watch: enforcement {action} {device} (rule {rule}): {result}",
+        zh: "isoguard 监视：执行 {action}，对象 {device}（规则 {rule}）：{result}",
+    }
+    WatchEnforceFailed {
+        en: "enforcement failed: {error}",
+        zh: "强制措施未能执行：{error}",
+    }
 }

@@ -445,10 +445,16 @@ mod tests {
         );
         want(
             "trigger",
-            [Trigger::Boot, Trigger::Manual, Trigger::Timer]
-                .iter()
-                .map(|v| v.as_str())
-                .collect(),
+            [
+                Trigger::Boot,
+                Trigger::Manual,
+                Trigger::Timer,
+                Trigger::Hotplug,
+                Trigger::NetworkChange,
+            ]
+            .iter()
+            .map(|v| v.as_str())
+            .collect(),
         );
         assert!(missing.is_empty(), "no term for: {missing:?}");
     }

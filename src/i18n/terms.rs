@@ -64,6 +64,8 @@ pub const TERMS: &[(&str, &str, &str)] = &[
     ("trigger.boot", "boot", "开机"),
     ("trigger.manual", "manual", "手动"),
     ("trigger.timer", "timer", "定时"),
+    ("trigger.hotplug", "hotplug", "热插拔"),
+    ("trigger.network-change", "network-change", "网络变化"),
     ("filetype.a symbolic link", "a symbolic link", "符号链接"),
     ("filetype.a folder", "a folder", "文件夹"),
     ("filetype.a FIFO", "a FIFO", "命名管道（FIFO）"),

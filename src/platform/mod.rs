@@ -25,7 +25,45 @@ pub mod unsupported;
 #[cfg(not(all(target_os = "linux", not(isoguard_platform = "unsupported"))))]
 use unsupported as backend;
 
+pub use backend::events::EventSource;
 pub use backend::Machine;
+
+/// Enforcement: writes `attribute` (`authorized`, `authorized_default`, `soft`) of the device
+/// at `device_path` (`/sys/devices/...`), inside the tree under `--root`.
+pub fn enforce_write(
+    machine: &Machine,
+    device_path: &str,
+    attribute: &str,
+    value: &str,
+) -> Result<(), String> {
+    backend::enforce::write(machine, device_path, attribute, value)
+}
+
+/// Enforcement: takes the network interface `name` down (live system only).
+pub fn enforce_link_down(machine: &Machine, name: &str) -> Result<(), String> {
+    backend::enforce::link_down(machine, name)
+}
+
+/// Reads an enforcement attribute, to restore it later.
+pub fn enforce_read(machine: &Machine, device_path: &str, attribute: &str) -> Option<String> {
+    backend::enforce::read(machine, device_path, attribute)
+}
+
+/// The USB root hubs, as `/sys/devices/...` paths.
+pub fn usb_root_hubs(machine: &Machine) -> Vec<String> {
+    backend::enforce::root_hubs(machine)
+}
+
+/// USB devices held unauthorized by the kernel.
+pub fn usb_unauthorized(machine: &Machine) -> Vec<String> {
+    backend::enforce::unauthorized_usb(machine)
+}
+
+/// Whether the device a uevent named (`/devices/...`) is still there: a device that came and
+/// went before the machine was re-read is recorded as transient.
+pub fn device_present(machine: &Machine, devpath: &str) -> bool {
+    backend::device_present(machine, devpath)
+}
 
 /// The file that marks a folder as a fixture recording rather than a root tree.
 pub const FIXTURE_MANIFEST: &str = "fixture.toml";
@@ -33,6 +71,14 @@ pub const FIXTURE_MANIFEST: &str = "fixture.toml";
 /// Reads the whole machine once, into the OS-neutral inventory.
 pub fn collect(machine: &Machine) -> Inventory {
     backend::collect(machine)
+}
+
+/// Reads the machine again, keeping an earlier reading of its logs (history).
+pub fn collect_keeping_history(
+    machine: &Machine,
+    history: Option<crate::inventory::history::HistorySection>,
+) -> Inventory {
+    backend::collect_keeping_history(machine, history)
 }
 
 /// Who the machine is, without reading its devices.

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use toml::de::DeTable;
 
 pub use diag::{Diagnostic, PolicyErrors};
-pub use model::{DeviceMatch, Lang, MediaEntry, MediaRole, Policy, Rule, Severity, Title};
+pub use model::{DeviceMatch, Enforce, Lang, MediaEntry, MediaRole, Policy, Rule, Severity, Title};
 
 use crate::i18n::{Msg, Phrase, Said};
 use checks::Check;
@@ -264,6 +264,10 @@ fn parse_rule(t: &Table, seen: &mut Vec<(String, Range<usize>)>) -> Option<Rule>
     if check.is_some() {
         settings.finish();
     }
+    let enforce = Enforce {
+        on: t.bool("enforce").unwrap_or(false),
+        interface_down: t.bool("enforce_interface_down").unwrap_or(false),
+    };
     t.finish();
     Some(Rule {
         id: id?.into_inner(),
@@ -272,6 +276,7 @@ fn parse_rule(t: &Table, seen: &mut Vec<(String, Range<usize>)>) -> Option<Rule>
         enabled,
         remediation: remediation?,
         check: check?,
+        enforce,
     })
 }
 
@@ -333,6 +338,8 @@ struct RuleChange {
     enabled: Option<bool>,
     severity: Option<Severity>,
     check: Option<Check>,
+    enforce: Option<bool>,
+    interface_down: Option<bool>,
 }
 
 /// Applies a site override: `[[rule]]` entries with `id` and any of `enabled`, `severity`
@@ -346,6 +353,8 @@ pub fn apply_override(policy: &mut Policy, file: &str, text: &str) -> Result<(),
     for t in root.tables("rule", Phrase::verbatim("[[rule]]")) {
         let id = t.required_string("id");
         let enabled = t.bool("enabled");
+        let enforce = t.bool("enforce");
+        let interface_down = t.bool("enforce_interface_down");
         let severity = parse_severity(&t);
         let rule = id
             .as_ref()
@@ -364,6 +373,8 @@ pub fn apply_override(policy: &mut Policy, file: &str, text: &str) -> Result<(),
                 enabled,
                 severity,
                 check: settings,
+                enforce,
+                interface_down,
             }),
             (Some(id), None) => {
                 let known: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
@@ -387,6 +398,9 @@ pub fn apply_override(policy: &mut Policy, file: &str, text: &str) -> Result<(),
         if let Some(rule) = policy.rules.iter_mut().find(|r| r.id == change.id) {
             rule.enabled = change.enabled.unwrap_or(rule.enabled);
             rule.severity = change.severity.unwrap_or(rule.severity);
+            rule.enforce.on = change.enforce.unwrap_or(rule.enforce.on);
+            rule.enforce.interface_down =
+                change.interface_down.unwrap_or(rule.enforce.interface_down);
             if let Some(check) = change.check {
                 rule.check = check;
             }

@@ -186,6 +186,21 @@ pub struct Rule {
     pub enabled: bool,
     pub remediation: Title,
     pub check: Check,
+    /// What `isoguard watch` may do about a failure of this rule (nothing unless a site
+    /// override says `enforce = true`).
+    pub enforce: Enforce,
+}
+
+/// Enforcement, opt-in per rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Enforce {
+    /// `enforce = true`: deauthorize the offending USB device or interface, soft-block the
+    /// offending radio.
+    pub on: bool,
+    /// `enforce_interface_down = true` (external-network only, and only with `enforce`):
+    /// take the offending interface down. Separate because it can cut a machine off its
+    /// classified LAN too.
+    pub interface_down: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -93,7 +93,7 @@ pub struct Outcome {
     pub diagnostics: Option<String>,
 }
 
-fn load_policy(opts: &Options) -> Result<Policy, PolicyErrors> {
+pub fn load_policy(opts: &Options) -> Result<Policy, PolicyErrors> {
     let name = opts.policy.as_deref().unwrap_or(DEFAULT_POLICY);
     let (source, text) = policy::locate(name)?;
     let mut loaded = policy::load_str(&source, &text)?;
@@ -157,7 +157,7 @@ pub const CHAIN_LOCK_WAIT: Duration = Duration::from_secs(60);
 /// Takes the finding's place in this machine's chain, signs it, spools it, then advances the
 /// chain: under the chain lock, with the sequence reserved before the spool write so it is
 /// never handed out twice. Returns the file written.
-fn seal(
+pub fn seal(
     finding: &mut v1::Finding,
     key: &PrivateKey,
     spool_dir: &Path,
@@ -211,6 +211,105 @@ fn seal(
     Ok(path)
 }
 
+/// A finding made but not yet sealed, with what it was made from.
+pub struct Judgement {
+    pub finding: v1::Finding,
+    /// Policy diagnostics, when the policy could not be loaded.
+    pub diagnostics: Option<String>,
+    /// The inventory the rules judged (none when the policy could not be loaded).
+    pub inventory: Option<crate::inventory::Inventory>,
+}
+
+/// Reads the machine and judges it against the loaded policy (or records why there is none):
+/// the finding, still outside the chain. Shared by `scan` and `watch`.
+pub fn judge(
+    opts: &Options,
+    loaded: &Result<Policy, PolicyErrors>,
+    machine: &platform::Machine,
+    now: SystemTime,
+) -> Judgement {
+    judge_keeping_history(opts, loaded, machine, now, None)
+}
+
+/// [`judge`], with the logs' history taken from `earlier` instead of read again (watch).
+pub fn judge_keeping_history(
+    opts: &Options,
+    loaded: &Result<Policy, PolicyErrors>,
+    machine: &platform::Machine,
+    now: SystemTime,
+    earlier: Option<&crate::inventory::Inventory>,
+) -> Judgement {
+    let time = crate::time::rfc3339_utc(now);
+    // The finding's place in the chain is taken when it is sealed, under the chain lock.
+    let chain = ChainPosition {
+        sequence: 0,
+        previous: None,
+        reset_reason: None,
+    };
+    match loaded {
+        Err(errors) => {
+            let identity = platform::identity(machine);
+            let failure = PolicyFailure {
+                source: errors.file.clone(),
+                sha256: (!errors.source.is_empty())
+                    .then(|| policy::sha256_hex(errors.source.as_bytes())),
+                message: Msg::PolicyUnloadable
+                    .with("diagnostics", errors.render_in(Lang::En))
+                    .en(),
+                message_zh: Msg::PolicyUnloadable
+                    .with("diagnostics", errors.render_in(Lang::Zh))
+                    .zh(),
+            };
+            let finding =
+                build::policy_error_finding(&identity, &failure, time, opts.trigger, &chain);
+            Judgement {
+                finding,
+                diagnostics: Some(errors.render_in(opts.lang)),
+                inventory: None,
+            }
+        }
+        Ok(policy) => {
+            let inventory = match earlier {
+                Some(earlier) => {
+                    platform::collect_keeping_history(machine, earlier.history.clone())
+                }
+                None => platform::collect(machine),
+            };
+            let probes: Option<ProbeReport> = probe_plan(policy).map(|(targets, deadline)| {
+                if targets.is_empty() {
+                    return ProbeReport::default();
+                }
+                let mut report = probe::run(&targets, deadline);
+                for result in &mut report.results {
+                    result.interface = result.local_address.as_deref().and_then(|local| {
+                        inventory
+                            .network
+                            .interfaces
+                            .iter()
+                            .find(|i| i.addresses.iter().any(|a| a.address.to_string() == local))
+                            .map(|i| i.name.clone())
+                    });
+                }
+                report
+            });
+            let results = evaluate(policy, &inventory, probes.as_ref());
+            let judged = Judged {
+                policy,
+                inventory: &inventory,
+                verdict: verdict(&results),
+                results: &results,
+                probes: probes.as_ref(),
+            };
+            let finding = build::finding(&judged, time, opts.trigger, &chain);
+            Judgement {
+                finding,
+                diagnostics: None,
+                inventory: Some(inventory),
+            }
+        }
+    }
+}
+
 pub fn run(opts: &Options) -> Result<Outcome, ScanError> {
     let key = match &opts.key {
         Some(path) => Some(keys::load_private_key(path).map_err(ScanError::Key)?),
@@ -228,64 +327,12 @@ pub fn run(opts: &Options) -> Result<Outcome, ScanError> {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE));
     let opened = platform::open(opts.root.as_deref()).map_err(ScanError::Root)?;
     let now = SystemTime::now();
-    let time = crate::time::rfc3339_utc(now);
-
     let loaded = load_policy(opts);
-    // The finding's place in the chain is taken when it is sealed, under the chain lock.
-    let chain = ChainPosition {
-        sequence: 0,
-        previous: None,
-        reset_reason: None,
-    };
-
-    let (mut finding, diagnostics) = match loaded {
-        Err(errors) => {
-            let identity = platform::identity(&opened.machine);
-            let failure = PolicyFailure {
-                source: errors.file.clone(),
-                sha256: (!errors.source.is_empty())
-                    .then(|| policy::sha256_hex(errors.source.as_bytes())),
-                message: Msg::PolicyUnloadable
-                    .with("diagnostics", errors.render_in(Lang::En))
-                    .en(),
-                message_zh: Msg::PolicyUnloadable
-                    .with("diagnostics", errors.render_in(Lang::Zh))
-                    .zh(),
-            };
-            let finding =
-                build::policy_error_finding(&identity, &failure, time, opts.trigger, &chain);
-            (finding, Some(errors.render_in(opts.lang)))
-        }
-        Ok(policy) => {
-            let inventory = platform::collect(&opened.machine);
-            let probes: Option<ProbeReport> = probe_plan(&policy).map(|(targets, deadline)| {
-                if targets.is_empty() {
-                    return ProbeReport::default();
-                }
-                let mut report = probe::run(&targets, deadline);
-                for result in &mut report.results {
-                    result.interface = result.local_address.as_deref().and_then(|local| {
-                        inventory
-                            .network
-                            .interfaces
-                            .iter()
-                            .find(|i| i.addresses.iter().any(|a| a.address.to_string() == local))
-                            .map(|i| i.name.clone())
-                    });
-                }
-                report
-            });
-            let results = evaluate(&policy, &inventory, probes.as_ref());
-            let judged = Judged {
-                policy: &policy,
-                inventory: &inventory,
-                verdict: verdict(&results),
-                results: &results,
-                probes: probes.as_ref(),
-            };
-            (build::finding(&judged, time, opts.trigger, &chain), None)
-        }
-    };
+    let Judgement {
+        mut finding,
+        diagnostics,
+        ..
+    } = judge(opts, &loaded, &opened.machine, now);
 
     build::fit(&mut finding, build::MAX_PAYLOAD_BYTES);
     let live = opened.machine.is_live();

@@ -205,6 +205,9 @@ pub fn next_finding(host: &Host, time: SystemTime) -> v1::Finding {
         chain_reset: host.previous.is_none().then(|| v1::ChainReset {
             reason: REASON_FIRST_RUN.into(),
         }),
+        events: vec![],
+        events_dropped: 0,
+        actions: vec![],
     }
 }
 

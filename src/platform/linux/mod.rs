@@ -8,6 +8,8 @@
 pub mod audio;
 pub mod bus;
 pub mod device;
+pub mod enforce;
+pub mod events;
 #[cfg(feature = "fixture")]
 pub mod fixture;
 pub mod history;
@@ -37,6 +39,22 @@ pub type Machine = HostRoot;
 /// Reads the whole machine once. Each section carries the problems met while reading it,
 /// so a rule knows whether "nothing found" was verified.
 pub fn collect(host: &HostRoot) -> Inventory {
+    collect_with(host, None)
+}
+
+/// Reads the devices and the network again but keeps an earlier reading of the logs
+/// (`isoguard watch`: hundreds of megabytes of history are not re-read at every event).
+pub fn collect_keeping_history(
+    host: &HostRoot,
+    history: Option<crate::inventory::history::HistorySection>,
+) -> Inventory {
+    collect_with(host, Some(history))
+}
+
+fn collect_with(
+    host: &HostRoot,
+    kept: Option<Option<crate::inventory::history::HistorySection>>,
+) -> Inventory {
     let identity = identity::read(host);
     let mut usb = usb::collect(host);
     let mut storage = storage::collect(host);
@@ -44,13 +62,16 @@ pub fn collect(host: &HostRoot) -> Inventory {
     let mut audio = audio::collect(host);
     let mut video = video::collect(host);
     let mut wireless = wireless::collect(host, &network, &usb);
-    let history = host.reading(Fact::History, || {
-        history::collect(
-            host,
-            std::time::SystemTime::now(),
-            &crate::inventory::history::Limits::default(),
-        )
-    });
+    let history = match kept {
+        Some(kept) => kept,
+        None => Some(host.reading(Fact::History, || {
+            history::collect(
+                host,
+                std::time::SystemTime::now(),
+                &crate::inventory::history::Limits::default(),
+            )
+        })),
+    };
     // Without sysfs every class folder is "absent", which would read as "no devices".
     if !host.is_dir("sys/devices") {
         let missing = Problem::said("/sys/devices", &Msg::SysfsMissing.into(), None);
@@ -74,7 +95,7 @@ pub fn collect(host: &HostRoot) -> Inventory {
         audio,
         video,
         wireless,
-        history: Some(history),
+        history,
     }
 }
 
@@ -93,4 +114,13 @@ pub fn open_fixture(dir: &std::path::Path) -> Result<(Machine, Box<dyn std::any:
 /// Who the machine is, on its own (for a finding whose policy could not be loaded).
 pub fn identity(host: &HostRoot) -> HostIdentity {
     identity::read(host)
+}
+
+/// Whether `/sys` + the uevent's DEVPATH exists. A path that tries to climb out of /sys is
+/// treated as absent.
+pub fn device_present(host: &HostRoot, devpath: &str) -> bool {
+    if devpath.split('/').any(|part| part == "..") || !devpath.starts_with("/devices/") {
+        return false;
+    }
+    host.exists(&format!("sys{devpath}"))
 }

@@ -89,6 +89,20 @@ impl HostRoot {
         });
     }
 
+    /// Writes `value` into an existing attribute file, never following a link and never
+    /// creating a file: enforcement (`authorized`, `authorized_default`, rfkill `soft`) goes
+    /// through here, so `--root DIR` sends it into the tree.
+    pub fn write_attr(&self, rel: &str, value: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(self.full(rel))?;
+        file.write_all(value.as_bytes())
+    }
+
     fn full(&self, rel: &str) -> PathBuf {
         self.root.join(rel.trim_start_matches('/'))
     }

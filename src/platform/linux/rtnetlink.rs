@@ -119,3 +119,43 @@ fn set_receive_timeout(socket: &Socket, timeout: Duration) -> io::Result<()> {
     )
     .map_err(io::Error::from)
 }
+
+/// Takes the interface with index `index` down (RTM_SETLINK, IFF_UP cleared, nothing else
+/// changed) and waits for the kernel's acknowledgement. Needs CAP_NET_ADMIN.
+pub fn set_link_down(index: u32) -> io::Result<()> {
+    use netlink_packet_core::NLM_F_ACK;
+    use netlink_packet_route::link::{LinkFlags, LinkMessage};
+    let mut link = LinkMessage::default();
+    link.header.index = index;
+    link.header.flags = LinkFlags::empty();
+    link.header.change_mask = LinkFlags::Up;
+    let mut socket = Socket::new(NETLINK_ROUTE)?;
+    socket.bind_auto()?;
+    socket.connect(&SocketAddr::new(0, 0))?;
+    let mut message = NetlinkMessage::from(RouteNetlinkMessage::SetLink(link));
+    message.header.flags = NLM_F_REQUEST | NLM_F_ACK;
+    message.header.sequence_number = 1;
+    message.finalize();
+    let mut buf = vec![0u8; message.buffer_len()];
+    message.serialize(&mut buf);
+    socket.send(&buf, 0)?;
+    set_receive_timeout(&socket, DEADLINE)?;
+    let mut datagram = vec![0u8; 1 << 16];
+    loop {
+        let (size, from) = socket.recv_from(&mut &mut datagram[..], 0)?;
+        if from.port_number() != 0 || size < 16 {
+            continue;
+        }
+        let reply = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&datagram[..size])
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{e:?}")))?;
+        if reply.header.sequence_number != 1 {
+            continue;
+        }
+        if let NetlinkPayload::Error(error) = reply.payload {
+            return match error.code {
+                Some(code) => Err(io::Error::from_raw_os_error(-code.get())),
+                None => Ok(()),
+            };
+        }
+    }
+}

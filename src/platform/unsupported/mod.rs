@@ -83,3 +83,68 @@ pub fn collect(machine: &Machine) -> Inventory {
 pub fn open_fixture(dir: &Path) -> Result<(Machine, Box<dyn std::any::Any>), String> {
     Err(super::no_fixture_builder(dir))
 }
+
+/// Change notifications: this backend knows no way to receive them, so `isoguard watch`
+/// refuses to start rather than watch nothing.
+pub mod events {
+    use std::io;
+    use std::os::fd::AsFd;
+    use std::time::Duration;
+
+    use crate::watch::event::Event;
+
+    pub struct EventSource(());
+
+    impl EventSource {
+        pub fn open(_receive_buffer: Option<usize>) -> io::Result<EventSource> {
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this operating system has no event source for isoguard watch",
+            ))
+        }
+
+        pub fn wait(&self, _extra: &impl AsFd, _timeout: Option<Duration>) -> io::Result<bool> {
+            Ok(true)
+        }
+
+        pub fn drain(&mut self, _out: &mut Vec<Event>) -> io::Result<()> {
+            Ok(())
+        }
+    }
+}
+
+pub fn device_present(_machine: &Machine, _devpath: &str) -> bool {
+    false
+}
+
+/// Enforcement: nothing can be written on a system this backend cannot read.
+pub mod enforce {
+    use super::Machine;
+
+    pub fn write(_m: &Machine, _path: &str, _attribute: &str, _value: &str) -> Result<(), String> {
+        Err("enforcement is not supported on this operating system".to_string())
+    }
+
+    pub fn link_down(_m: &Machine, _name: &str) -> Result<(), String> {
+        Err("enforcement is not supported on this operating system".to_string())
+    }
+
+    pub fn read(_m: &Machine, _path: &str, _attribute: &str) -> Option<String> {
+        None
+    }
+
+    pub fn root_hubs(_m: &Machine) -> Vec<String> {
+        Vec::new()
+    }
+
+    pub fn unauthorized_usb(_m: &Machine) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+pub fn collect_keeping_history(
+    machine: &Machine,
+    _history: Option<crate::inventory::history::HistorySection>,
+) -> Inventory {
+    collect(machine)
+}

@@ -17,7 +17,7 @@ pub mod network_history;
 pub mod one_way_import;
 pub mod removable_storage;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 pub mod usb_history;
 pub mod wireless;
 
