@@ -3,6 +3,7 @@
 //! Exit codes are part of the interface: 0 compliant (or complete), 1 violations, 2 usage or
 //! configuration error, 3 scan error (something could not be read or written).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
@@ -70,6 +71,40 @@ fn main() -> ExitCode {
     }
 }
 
+/// What `scan` and `watch` take from the command line that the config file may also set.
+struct ScanFlags {
+    root: Option<PathBuf>,
+    policy: Option<String>,
+    override_file: Option<PathBuf>,
+    key: Option<PathBuf>,
+    spool: Option<PathBuf>,
+    state: Option<PathBuf>,
+    config: Option<PathBuf>,
+}
+
+/// The scan's options: each flag, else the config file's value; the language from `--lang`,
+/// then the config file, then the locale. Plain text without colour until the caller says.
+fn scan_options(
+    flags: ScanFlags,
+    asked_lang: Option<&str>,
+    trigger: Trigger,
+) -> Result<isoguard::scan::Options, CliError> {
+    let file = isoguard::scan::config::load(flags.config.as_deref())
+        .map_err(|e| CliError::usage(e.said()))?;
+    Ok(isoguard::scan::Options {
+        root: flags.root,
+        policy: flags.policy.or(file.policy),
+        override_file: flags.override_file.or(file.override_file),
+        json: false,
+        key: flags.key.or(file.key),
+        spool: flags.spool.or(file.spool),
+        state: flags.state.or(file.state),
+        trigger,
+        lang: Lang::choose(asked_lang.or(file.lang.as_deref())),
+        color: false,
+    })
+}
+
 fn run(cli: Cli, lang: Lang) -> Result<u8, CliError> {
     let asked = cli.lang.clone();
     match cli.command {
@@ -98,21 +133,22 @@ fn run(cli: Cli, lang: Lang) -> Result<u8, CliError> {
             trigger,
             config,
         } => {
-            let file = isoguard::scan::config::load(config.as_deref())
-                .map_err(|e| CliError::usage(e.said()))?;
-            let lang = Lang::choose(asked.as_deref().or(file.lang.as_deref()));
-            let opts = isoguard::scan::Options {
-                root,
-                policy: policy.or(file.policy),
-                override_file: override_file.or(file.override_file),
-                json: matches!(format, Format::Json),
-                key: key.or(file.key),
-                spool: spool.or(file.spool),
-                state: state.or(file.state),
-                trigger: trigger_of(trigger),
-                lang,
-                color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-            };
+            let mut opts = scan_options(
+                ScanFlags {
+                    root,
+                    policy,
+                    override_file,
+                    key,
+                    spool,
+                    state,
+                    config,
+                },
+                asked.as_deref(),
+                trigger_of(trigger),
+            )?;
+            opts.json = matches!(format, Format::Json);
+            opts.color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let lang = opts.lang;
             let outcome = isoguard::scan::run(&opts).map_err(scan_failure)?;
             isoguard::cli::print_stdout(&outcome.output)?;
             if let Some(diagnostics) = &outcome.diagnostics {
@@ -149,22 +185,20 @@ fn run(cli: Cli, lang: Lang) -> Result<u8, CliError> {
             max_findings,
             receive_buffer,
         } => {
-            let file = isoguard::scan::config::load(config.as_deref())
-                .map_err(|e| CliError::usage(e.said()))?;
-            let lang = Lang::choose(asked.as_deref().or(file.lang.as_deref()));
             let opts = isoguard::watch::WatchOptions {
-                scan: isoguard::scan::Options {
-                    root,
-                    policy: policy.or(file.policy),
-                    override_file: override_file.or(file.override_file),
-                    json: false,
-                    key: key.or(file.key),
-                    spool: spool.or(file.spool),
-                    state: state.or(file.state),
-                    trigger: Trigger::NetworkChange,
-                    lang,
-                    color: false,
-                },
+                scan: scan_options(
+                    ScanFlags {
+                        root,
+                        policy,
+                        override_file,
+                        key,
+                        spool,
+                        state,
+                        config,
+                    },
+                    asked.as_deref(),
+                    Trigger::NetworkChange,
+                )?,
                 debounce: std::time::Duration::from_millis(debounce_ms),
                 max_findings,
                 receive_buffer,

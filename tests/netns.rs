@@ -29,18 +29,7 @@ fn require_lab() {
     common::require_command("ip", &["-V"], "iproute2");
 }
 
-fn sh(args: &[&str]) {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::sh;
 
 /// Two namespaces and a veth pair; everything is torn down on drop.
 struct Lab {

@@ -32,18 +32,7 @@ fn require_lab() {
     common::require_command("ip", &["-V"], "iproute2");
 }
 
-fn sh(args: &[&str]) {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::sh;
 
 /// A namespace with a watcher in it; removed on drop.
 struct Watched {
@@ -130,6 +119,26 @@ impl Watched {
         let mut all = vec!["ip", "netns", "exec", &self.ns];
         all.extend_from_slice(args);
         sh(&all);
+    }
+
+    /// A veth pair, both ends up, `10.231.NET.1/24` on the first and a default route via
+    /// `.2` on it: a path out. Returns the first end's name.
+    fn route_out(&self, first: &str, second: &str, net: u8) -> String {
+        let (a, b) = (self.name(first), self.name(second));
+        self.exec(&["ip", "link", "add", &a, "type", "veth", "peer", "name", &b]);
+        self.exec(&["ip", "link", "set", &a, "up"]);
+        self.exec(&["ip", "link", "set", &b, "up"]);
+        self.exec(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("10.231.{net}.1/24"),
+            "dev",
+            &a,
+        ]);
+        let gateway = format!("10.231.{net}.2");
+        self.exec(&["ip", "route", "add", "default", "via", &gateway, "dev", &a]);
+        a
     }
 
     fn name(&self, what: &str) -> String {
@@ -243,21 +252,7 @@ fn events_name(finding: &Value, name: &str) -> bool {
 fn a_route_out_is_a_signed_violation_and_removing_it_is_compliant_again() {
     require_lab();
     let mut w = Watched::start(&[]);
-    let (a, b) = (w.name("va"), w.name("vb"));
-    w.exec(&["ip", "link", "add", &a, "type", "veth", "peer", "name", &b]);
-    w.exec(&["ip", "link", "set", &a, "up"]);
-    w.exec(&["ip", "link", "set", &b, "up"]);
-    w.exec(&["ip", "addr", "add", "10.231.90.1/24", "dev", &a]);
-    w.exec(&[
-        "ip",
-        "route",
-        "add",
-        "default",
-        "via",
-        "10.231.90.2",
-        "dev",
-        &a,
-    ]);
+    let a = w.route_out("va", "vb", 90);
     // Findings appear as the machine changes; wait for the one with the route.
     let mut n = 1;
     let violation = loop {
@@ -451,21 +446,7 @@ fn an_enforced_external_network_rule_takes_the_interface_down() {
     )
     .unwrap();
     let mut w = Watched::start(&["--override", site.to_str().unwrap()]);
-    let (a, b) = (w.name("ea"), w.name("eb"));
-    w.exec(&["ip", "link", "add", &a, "type", "veth", "peer", "name", &b]);
-    w.exec(&["ip", "link", "set", &a, "up"]);
-    w.exec(&["ip", "link", "set", &b, "up"]);
-    w.exec(&["ip", "addr", "add", "10.231.94.1/24", "dev", &a]);
-    w.exec(&[
-        "ip",
-        "route",
-        "add",
-        "default",
-        "via",
-        "10.231.94.2",
-        "dev",
-        &a,
-    ]);
+    let a = w.route_out("ea", "eb", 94);
     let acted = w.finding_where(|f| {
         f["actions"]
             .as_array()

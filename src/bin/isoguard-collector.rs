@@ -32,7 +32,7 @@ use isoguard::text::display_safe;
 struct Cli {
     /// Language of the report page when it opens: zh or en (default: from the locale,
     /// LC_ALL, LC_MESSAGES, LANG). The page carries both and remembers the reader's switch.
-    #[arg(long, global = true, value_name = "LANG")]
+    #[arg(long, global = true, value_parser = ["zh", "en"])]
     lang: Option<String>,
     #[command(subcommand)]
     command: Command,
@@ -157,14 +157,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit.code());
         }
     };
-    let lang = match cli.lang.as_deref().map(|code| (code, Lang::parse(code))) {
-        Some((code, None)) => {
-            eprintln!("isoguard-collector: --lang {code}: expected zh or en");
-            return ExitCode::from(Exit::Usage.code());
-        }
-        Some((_, Some(lang))) => lang,
-        None => Lang::choose(None),
-    };
+    let lang = Lang::choose(cli.lang.as_deref());
     let result = match cli.command {
         Command::Collect {
             inbox,

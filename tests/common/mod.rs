@@ -241,3 +241,17 @@ pub fn require_command(program: &str, args: &[&str], package: &str) {
         "`{program}` is needed and not installed (Debian package {package}; .ci/install-test-deps installs it)"
     );
 }
+
+/// Runs a command that must succeed (setting up a namespace, a device, a route).
+pub fn sh(args: &[&str]) {
+    let out = std::process::Command::new(args[0])
+        .args(&args[1..])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", args[0]));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
