@@ -6,12 +6,12 @@
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches};
 
 use isoguard::collector::exit::Exit;
 use isoguard::collector::ingest::{self, Outcome};
@@ -23,91 +23,11 @@ use isoguard::finding::dsse::MAX_ENVELOPE_BYTES;
 use isoguard::i18n::Lang;
 use isoguard::text::display_safe;
 
-#[derive(Parser)]
-#[command(
-    name = "isoguard-collector",
-    version,
-    about = "Collects signed isoguard findings, checks them, stores them and reports on them"
-)]
-struct Cli {
-    /// Language of the report page when it opens: zh or en (default: from the locale,
-    /// LC_ALL, LC_MESSAGES, LANG). The page carries both and remembers the reader's switch.
-    #[arg(long, global = true, value_parser = ["zh", "en"])]
-    lang: Option<String>,
-    #[command(subcommand)]
-    command: Command,
-}
+// The clap definition lives beside the agent's `src/args.rs`, where build.rs reads it too.
+#[path = "../collector_args.rs"]
+mod collector_args;
 
-#[derive(Subcommand)]
-enum Command {
-    /// Take in every finding in the inbox: verified ones are stored and moved to archive/,
-    /// the rest are moved to rejected/ with a .reason file. Nothing is deleted.
-    Collect {
-        /// Folder the findings arrive in (archive/ and rejected/ are created inside it).
-        #[arg(long, value_name = "DIR")]
-        inbox: PathBuf,
-        /// Folder of enrolled host keys (<host>.pub).
-        #[arg(long, value_name = "DIR")]
-        trust: PathBuf,
-        /// The findings database (created if missing).
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
-        /// Keep taking new files in (inotify, plus a rescan every few seconds) until SIGTERM.
-        #[arg(long)]
-        watch: bool,
-        /// Largest file accepted, in bytes (at most 4194304).
-        #[arg(long, value_name = "BYTES", default_value_t = ingest::DEFAULT_MAX_SIZE)]
-        max_size: u64,
-        /// Files per database transaction.
-        #[arg(long, value_name = "N", default_value_t = ingest::DEFAULT_BATCH, hide = true)]
-        batch: usize,
-        /// Seconds between full rescans with --watch.
-        #[arg(long, value_name = "SECONDS", default_value_t = watch::DEFAULT_RESCAN.as_secs(), hide = true)]
-        rescan_secs: u64,
-    },
-    /// Enrol a host's public key under its identity (machine id or hostname).
-    Enroll {
-        /// Folder of enrolled host keys.
-        #[arg(long, value_name = "DIR")]
-        trust: PathBuf,
-        /// The host identity: its /etc/machine-id or its hostname.
-        host: String,
-        /// The host's public key (SPKI PEM, as `isoguard keygen` writes FILE.pub).
-        key: PathBuf,
-    },
-    /// Check every stored envelope again against the trust folder.
-    Reverify {
-        /// The findings database to check (only read, never written).
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
-        /// Folder of enrolled host keys (<host>.pub) to check the stored envelopes against.
-        #[arg(long, value_name = "DIR")]
-        trust: PathBuf,
-    },
-    /// Write the central report.
-    Report {
-        /// The findings database (only read, never written: a read-only copy will do).
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
-        /// html: one self-contained page for people; csv: one row per failed rule and
-        /// device, for spreadsheets; json: the whole report, for other tools.
-        #[arg(long, value_enum, default_value = "html")]
-        format: FormatArg,
-        /// Output file, or - for standard output.
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-        /// A host with no finding for this many days is stale.
-        #[arg(long, value_name = "N", default_value_t = 7)]
-        stale_days: u32,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum FormatArg {
-    Html,
-    Csv,
-    Json,
-}
+use collector_args::{Cli, Command, FormatArg};
 
 struct Failure {
     message: String,
@@ -145,7 +65,16 @@ fn trust_failure(err: trust::TrustError) -> Failure {
 
 fn main() -> ExitCode {
     isoguard::cli::init_logging(0);
-    let cli = match Cli::try_parse() {
+    let argv: Vec<String> = std::env::args().collect();
+    let mut command = Cli::command();
+    // --help itself is in the language asked for, before clap has parsed --lang.
+    if Lang::choose(collector_args::help_zh::asked_lang(&argv).as_deref()) == Lang::Zh {
+        command = collector_args::help_zh::in_chinese(command, collector_args::HELP_ZH);
+    }
+    let parsed = command
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
@@ -360,4 +289,51 @@ fn write_report(
     isoguard::files::replace_file(out, text.as_bytes(), 0o644)
         .map_err(|e| Failure::io(format!("--out {}: {e}", out.display())))?;
     Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// build.rs cannot link the library, so the command line repeats its defaults.
+    #[test]
+    fn every_argument_has_help_in_both_languages() {
+        let gaps =
+            collector_args::help_zh::gaps(&Cli::command(), collector_args::HELP_ZH, |_| false);
+        assert_eq!(gaps, Default::default());
+        let zh = collector_args::help_zh::in_chinese(Cli::command(), collector_args::HELP_ZH);
+        let matches = zh
+            .try_get_matches_from([
+                "isoguard-collector",
+                "--lang",
+                "zh",
+                "report",
+                "--db",
+                "x",
+                "--out",
+                "-",
+            ])
+            .unwrap();
+        assert!(Cli::from_arg_matches(&matches).is_ok());
+        let mut zh = collector_args::help_zh::in_chinese(Cli::command(), collector_args::HELP_ZH);
+        let help = zh
+            .find_subcommand_mut("report")
+            .unwrap()
+            .render_help()
+            .to_string();
+        assert!(
+            help.contains("用法：") && help.contains("只读副本即可"),
+            "{help}"
+        );
+    }
+
+    #[test]
+    fn the_command_line_defaults_are_the_librarys() {
+        assert_eq!(collector_args::DEFAULT_MAX_SIZE, ingest::DEFAULT_MAX_SIZE);
+        assert_eq!(collector_args::DEFAULT_BATCH, ingest::DEFAULT_BATCH);
+        assert_eq!(
+            Duration::from_secs(collector_args::DEFAULT_RESCAN_SECS),
+            watch::DEFAULT_RESCAN
+        );
+    }
 }
