@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 #[allow(dead_code)]
 #[path = "src/args.rs"]
 mod args;
-#[allow(dead_code)]
+// Each command line names `help_zh.rs` as its own child module so it stays a self-contained
+// file for its binary; here both are compiled into one crate, so the file is loaded twice.
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "src/collector_args.rs"]
 mod collector_args;
 
