@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[path = "help_zh.rs"]
 pub mod help_zh;
@@ -40,29 +40,7 @@ pub struct Cli {
 pub enum Command {
     /// Take in every finding in the inbox: verified ones are stored and moved to archive/,
     /// the rest are moved to rejected/ with a .reason file. Nothing is deleted.
-    Collect {
-        /// Folder the findings arrive in (archive/ and rejected/ are created inside it).
-        #[arg(long, value_name = "DIR")]
-        inbox: PathBuf,
-        /// Folder of enrolled host keys (<host>.pub).
-        #[arg(long, value_name = "DIR")]
-        trust: PathBuf,
-        /// The findings database (created if missing).
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
-        /// Keep taking new files in (inotify, plus a rescan every few seconds) until SIGTERM.
-        #[arg(long)]
-        watch: bool,
-        /// Largest file accepted, in bytes (at most 4194304).
-        #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_SIZE)]
-        max_size: u64,
-        /// Files per database transaction.
-        #[arg(long, value_name = "N", default_value_t = DEFAULT_BATCH, hide = true)]
-        batch: usize,
-        /// Seconds between full rescans with --watch.
-        #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_RESCAN_SECS, hide = true)]
-        rescan_secs: u64,
-    },
+    Collect(CollectArgs),
     /// Enrol a host's public key under its identity (machine id or hostname).
     Enroll {
         /// Folder of enrolled host keys.
@@ -98,6 +76,32 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 7)]
         stale_days: u32,
     },
+}
+
+/// `collect`'s arguments.
+#[derive(Args)]
+pub struct CollectArgs {
+    /// Folder the findings arrive in (archive/ and rejected/ are created inside it).
+    #[arg(long, value_name = "DIR")]
+    pub inbox: PathBuf,
+    /// Folder of enrolled host keys (<host>.pub).
+    #[arg(long, value_name = "DIR")]
+    pub trust: PathBuf,
+    /// The findings database (created if missing).
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+    /// Keep taking new files in (inotify, plus a rescan every few seconds) until SIGTERM.
+    #[arg(long)]
+    pub watch: bool,
+    /// Largest file accepted, in bytes (at most 4194304).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_SIZE)]
+    pub max_size: u64,
+    /// Files per database transaction.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_BATCH, hide = true)]
+    pub batch: usize,
+    /// Seconds between full rescans with --watch.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_RESCAN_SECS, hide = true)]
+    pub rescan_secs: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

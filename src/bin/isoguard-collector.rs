@@ -20,28 +20,29 @@ use isoguard::collector::store::{Store, StoreError};
 use isoguard::collector::summary::{self, ProblemTracker};
 use isoguard::collector::{owner, trust, watch};
 use isoguard::finding::dsse::MAX_ENVELOPE_BYTES;
-use isoguard::i18n::Lang;
+use isoguard::i18n::{self, Lang, Msg, Phrase, Said};
 use isoguard::text::display_safe;
 
 // The clap definition lives beside the agent's `src/args.rs`, where build.rs reads it too.
 #[path = "../collector_args.rs"]
 mod collector_args;
 
-use collector_args::{Cli, Command, FormatArg};
+use collector_args::{Cli, CollectArgs, Command, FormatArg};
 
+/// Why a command failed, said in the reader's language when it is printed.
 struct Failure {
-    message: String,
+    message: Said,
     exit: Exit,
 }
 
 impl Failure {
-    fn usage(message: impl Into<String>) -> Failure {
+    fn usage(message: impl Into<Said>) -> Failure {
         Failure {
             message: message.into(),
             exit: Exit::Usage,
         }
     }
-    fn io(message: impl Into<String>) -> Failure {
+    fn io(message: impl Into<Said>) -> Failure {
         Failure {
             message: message.into(),
             exit: Exit::Io,
@@ -52,15 +53,25 @@ impl Failure {
 fn store_failure(err: StoreError) -> Failure {
     Failure {
         exit: Exit::for_store(&err),
-        message: err.to_string(),
+        message: err.phrase().into(),
     }
 }
 
 fn trust_failure(err: trust::TrustError) -> Failure {
     Failure {
         exit: Exit::for_trust(&err),
-        message: err.to_string(),
+        message: err.phrase().into(),
     }
+}
+
+/// `--inbox DIR: <why>`, and the like.
+fn path_failure(option: &str, path: &Path, error: Phrase) -> Failure {
+    Failure::io(
+        Phrase::new(Msg::CollectorPathError)
+            .arg("option", option)
+            .arg("path", path.display())
+            .nest("error", error),
+    )
 }
 
 fn main() -> ExitCode {
@@ -88,17 +99,9 @@ fn main() -> ExitCode {
     };
     let lang = Lang::choose(cli.lang.as_deref());
     let result = match cli.command {
-        Command::Collect {
-            inbox,
-            trust,
-            db,
-            watch,
-            max_size,
-            batch,
-            rescan_secs,
-        } => collect(&inbox, &trust, &db, watch, max_size, batch, rescan_secs),
-        Command::Enroll { trust, host, key } => enroll(&trust, &host, &key),
-        Command::Reverify { db, trust } => reverify(&db, &trust),
+        Command::Collect(args) => collect(&args, lang),
+        Command::Enroll { trust, host, key } => enroll(&trust, &host, &key, lang),
+        Command::Reverify { db, trust } => reverify(&db, &trust, lang),
         Command::Report {
             db,
             format,
@@ -109,61 +112,60 @@ fn main() -> ExitCode {
     match result {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(failure) => {
-            eprintln!("isoguard-collector: {}", failure.message);
+            eprintln!("isoguard-collector: {}", failure.message.get(lang));
             ExitCode::from(failure.exit.code())
         }
     }
 }
 
 fn print(text: &str) -> Result<(), Failure> {
-    isoguard::cli::print_stdout(text).map_err(|e| Failure::io(e.to_string()))
+    isoguard::cli::print_stdout(text).map_err(|e| Failure::io(e.message))
 }
 
 /// Report and reverify only read: they never write the database, nor anything beside it.
 fn open_existing_db(db: &Path) -> Result<Store, Failure> {
     if !db.is_file() {
-        return Err(Failure::io(format!(
-            "--db {}: no such database file",
-            db.display()
-        )));
+        return Err(Failure::io(
+            Msg::CollectorNoDatabase.with("path", db.display()),
+        ));
     }
     Store::open_read_only(db).map_err(store_failure)
 }
 
-fn collect(
-    inbox: &Path,
-    trust_dir: &Path,
-    db: &Path,
-    watch_mode: bool,
-    max_size: u64,
-    batch: usize,
-    rescan_secs: u64,
-) -> Result<Exit, Failure> {
+fn collect(args: &CollectArgs, lang: Lang) -> Result<Exit, Failure> {
+    let CollectArgs {
+        inbox,
+        trust: trust_dir,
+        db,
+        watch: watch_mode,
+        max_size,
+        batch,
+        rescan_secs,
+    } = args;
+    let (max_size, batch, rescan_secs) = (*max_size, *batch, *rescan_secs);
     if max_size > MAX_ENVELOPE_BYTES as u64 {
-        return Err(Failure::usage(format!(
-            "--max-size {max_size}: at most {MAX_ENVELOPE_BYTES} bytes (the largest envelope a \
-             finding may be)"
-        )));
+        return Err(Failure::usage(
+            Msg::CollectorMaxSize
+                .with("size", max_size)
+                .arg("limit", MAX_ENVELOPE_BYTES),
+        ));
     }
     if batch == 0 || rescan_secs == 0 {
-        return Err(Failure::usage(
-            "--batch and --rescan-secs must be at least 1",
-        ));
+        return Err(Failure::usage(Msg::CollectorAtLeastOne));
     }
     let trusted = trust::load(trust_dir).map_err(trust_failure)?;
     if trusted.is_empty() {
-        tracing::warn!(
-            "no keys enrolled in {}: every finding will be rejected as from an unknown key",
-            trust_dir.display()
-        );
+        let said = Msg::CollectNoKeys.with("dir", trust_dir.display());
+        tracing::warn!("{}", said.render(lang));
     }
-    let inbox_meta = std::fs::metadata(inbox)
-        .map_err(|e| Failure::io(format!("--inbox {}: {e}", inbox.display())))?;
+    let inbox_meta =
+        std::fs::metadata(inbox).map_err(|e| path_failure("--inbox", inbox, i18n::os_error(&e)))?;
     if !inbox_meta.is_dir() {
-        return Err(Failure::usage(format!(
-            "--inbox {}: not a folder",
-            inbox.display()
-        )));
+        return Err(Failure::usage(
+            Msg::CollectorNotFolder
+                .with("option", "--inbox")
+                .arg("path", inbox.display()),
+        ));
     }
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let (Some(first), Ok(exe)) = (argv.first_mut(), std::env::current_exe()) {
@@ -172,8 +174,12 @@ fn collect(
     let euid = rustix::process::geteuid().as_raw();
     match owner::check_collect(euid, inbox, db, &argv) {
         Ok(None) => {}
-        Ok(Some(foreign)) => return Err(Failure::usage(foreign.to_string())),
-        Err(e) => return Err(Failure::io(format!("checking who owns the inbox: {e}"))),
+        Ok(Some(foreign)) => return Err(Failure::usage(foreign.phrase())),
+        Err(e) => {
+            return Err(Failure::io(
+                Msg::CollectorOwnerCheck.nest("error", i18n::os_error(&e)),
+            ))
+        }
     }
     let mut store = Store::open(db).map_err(store_failure)?;
     let now = isoguard::time::rfc3339_utc(SystemTime::now());
@@ -185,11 +191,11 @@ fn collect(
     options.batch = batch;
     options.progress = std::io::stderr().is_terminal();
 
-    if watch_mode {
+    if *watch_mode {
         let after_pass = |store: &mut Store, outcome: &Outcome| {
             let new = tracker.newly_revealed(store)?;
             if summary::worth_telling(outcome, &new) {
-                let _ = isoguard::cli::print_stdout(&summary::describe_pass(outcome, &new));
+                let _ = isoguard::cli::print_stdout(&summary::describe_pass(outcome, &new, lang));
             }
             Ok(())
         };
@@ -202,7 +208,7 @@ fn collect(
         )
         .map_err(|e| Failure {
             exit: Exit::for_watch(&e),
-            message: e.to_string(),
+            message: e.phrase().into(),
         })?;
         return Ok(Exit::Ok);
     }
@@ -212,35 +218,29 @@ fn collect(
         ingest::collect(&mut store, &trusted, &options, &HashSet::new(), &stop).map_err(|e| {
             Failure {
                 exit: Exit::for_ingest(&e),
-                message: e.to_string(),
+                message: e.phrase().into(),
             }
         })?;
     let new = tracker.newly_revealed(&store).map_err(store_failure)?;
-    print(&summary::describe_pass(&outcome, &new))?;
+    print(&summary::describe_pass(&outcome, &new, lang))?;
     Ok(Exit::after_pass(&outcome, new.len()))
 }
 
-fn enroll(trust_dir: &Path, host: &str, key: &Path) -> Result<Exit, Failure> {
-    match trust::enroll(trust_dir, host, key) {
-        Ok(trust::Enrolled::New { path, keyid }) => {
-            print(&format!(
-                "enrolled {host}: key {keyid} in {}\n",
-                path.display()
-            ))?;
-            Ok(Exit::Ok)
-        }
-        Ok(trust::Enrolled::AlreadyEnrolled { path, keyid }) => {
-            print(&format!(
-                "{host} is already enrolled with this key ({keyid}, {})\n",
-                path.display()
-            ))?;
-            Ok(Exit::Ok)
-        }
-        Err(err) => Err(trust_failure(err)),
-    }
+fn enroll(trust_dir: &Path, host: &str, key: &Path, lang: Lang) -> Result<Exit, Failure> {
+    let (msg, path, keyid) = match trust::enroll(trust_dir, host, key) {
+        Ok(trust::Enrolled::New { path, keyid }) => (Msg::EnrollNew, path, keyid),
+        Ok(trust::Enrolled::AlreadyEnrolled { path, keyid }) => (Msg::EnrollAlready, path, keyid),
+        Err(err) => return Err(trust_failure(err)),
+    };
+    let said = msg
+        .with("host", host)
+        .arg("keyid", keyid)
+        .arg("path", path.display());
+    print(&format!("{}\n", said.render(lang)))?;
+    Ok(Exit::Ok)
 }
 
-fn reverify(db: &Path, trust_dir: &Path) -> Result<Exit, Failure> {
+fn reverify(db: &Path, trust_dir: &Path, lang: Lang) -> Result<Exit, Failure> {
     let trusted = trust::load(trust_dir).map_err(trust_failure)?;
     let store = open_existing_db(db)?;
     let mut failed = 0u64;
@@ -248,19 +248,21 @@ fn reverify(db: &Path, trust_dir: &Path) -> Result<Exit, Failure> {
     let checked = store
         .reverify(&trusted, |failure| {
             failed += 1;
-            out.push_str(&format!(
-                "FAIL finding {} host {} ({}): {}\n",
-                failure.id,
-                display_safe(&failure.host_id, 64),
-                display_safe(&failure.file, 120),
-                display_safe(&failure.reason, 400)
-            ));
+            let line = Msg::ReverifyFailed
+                .with("id", failure.id)
+                .arg("host", display_safe(&failure.host_id, 64))
+                .arg("file", display_safe(&failure.file, 120))
+                .arg("reason", display_safe(&failure.reason, 400));
+            out.push_str(&line.render(lang));
+            out.push('\n');
         })
         .map_err(store_failure)?;
-    out.push_str(&format!(
-        "reverified {checked} finding(s): {} ok, {failed} failed\n",
-        checked - failed
-    ));
+    let total = Msg::ReverifyTotal
+        .with("checked", checked)
+        .arg("ok", checked - failed)
+        .arg("failed", failed);
+    out.push_str(&total.render(lang));
+    out.push('\n');
     print(&out)?;
     Ok(Exit::after_reverify(failed))
 }
@@ -287,7 +289,7 @@ fn write_report(
         return Ok(Exit::Ok);
     }
     isoguard::files::replace_file(out, text.as_bytes(), 0o644)
-        .map_err(|e| Failure::io(format!("--out {}: {e}", out.display())))?;
+        .map_err(|e| path_failure("--out", out, e.phrase()))?;
     Ok(Exit::Ok)
 }
 
