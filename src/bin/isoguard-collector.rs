@@ -90,7 +90,8 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
         /// html: one self-contained page for people; csv: one row per failed rule and
-        /// device, for spreadsheets; json: the whole report, for other tools.
+        /// device, for spreadsheets; json: the whole report, for other tools; ocsf: one OCSF
+        /// 1.8 Compliance Finding per failed rule and host, as JSON lines, for a SIEM.
         #[arg(long, value_enum, default_value = "html")]
         format: FormatArg,
         /// Output file, or - for standard output.
@@ -107,6 +108,7 @@ enum FormatArg {
     Html,
     Csv,
     Json,
+    Ocsf,
 }
 
 struct Failure {
@@ -351,6 +353,7 @@ fn write_report(
         FormatArg::Html => report::Format::Html,
         FormatArg::Csv => report::Format::Csv,
         FormatArg::Json => report::Format::Json,
+        FormatArg::Ocsf => report::Format::Ocsf,
     };
     let text = report::render(&data, format, lang);
     if out == Path::new("-") {
