@@ -66,7 +66,8 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
         /// html: one self-contained page for people; csv: one row per failed rule and
-        /// device, for spreadsheets; json: the whole report, for other tools.
+        /// device, for spreadsheets; json: the whole report, for other tools; ocsf: one OCSF
+        /// 1.8 Compliance Finding per failed rule and host, as JSON lines, for a SIEM.
         #[arg(long, value_enum, default_value = "html")]
         format: FormatArg,
         /// Output file, or - for standard output.
@@ -109,6 +110,7 @@ pub enum FormatArg {
     Html,
     Csv,
     Json,
+    Ocsf,
 }
 
 /// The help in Chinese (see `help_zh`); a test in the binary holds it to the definitions
@@ -133,7 +135,7 @@ pub const HELP_ZH: help_zh::Table = &[
     ("reverify trust", "用来核验已存信封的主机公钥（<主机>.pub）所在的文件夹"),
     ("report", "生成汇总报告"),
     ("report db", "检查结果数据库（只读，从不写入：只读副本即可）"),
-    ("report format", "html：给人看的单个自包含页面；csv：每条未通过的规则和设备一行，供电子表格使用；json：完整报告，供其他工具使用"),
+    ("report format", "html：给人看的单个自包含页面；csv：每条未通过的规则和设备一行，供电子表格使用；json：完整报告，供其他工具使用；ocsf：每台主机每条未通过的规则一条 OCSF 1.8 合规发现（Compliance Finding），JSON Lines 格式，供 SIEM 使用"),
     ("report out", "输出文件，- 表示标准输出"),
     ("report stale_days", "主机超过这么多天没有检查结果即视为过期"),
 ];

@@ -282,6 +282,7 @@ fn write_report(
         FormatArg::Html => report::Format::Html,
         FormatArg::Csv => report::Format::Csv,
         FormatArg::Json => report::Format::Json,
+        FormatArg::Ocsf => report::Format::Ocsf,
     };
     let text = report::render(&data, format, lang);
     if out == Path::new("-") {
