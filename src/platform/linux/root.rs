@@ -415,16 +415,10 @@ pub fn normalize(path: &str) -> Cow<'_, str> {
 
 /// Not empty, and no component empty, `.` or `..`.
 fn is_normal(path: &[u8]) -> bool {
-    let mut start = 0;
-    for end in 0..=path.len() {
-        if end == path.len() || path[end] == b'/' {
-            if matches!(&path[start..end], b"" | b"." | b"..") {
-                return false;
-            }
-            start = end + 1;
-        }
-    }
-    true
+    !path.is_empty()
+        && !path
+            .split(|&b| b == b'/')
+            .any(|part| matches!(part, b"" | b"." | b".."))
 }
 
 /// How a root-relative path is shown to people: as it would be on the live system.
