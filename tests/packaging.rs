@@ -8,12 +8,17 @@
 //! guide: the key this package generated goes (with its chain state), a key the site provided
 //! stays, and findings still in the outbox always stay.
 //!
-//! This changes the machine (the dpkg database, /etc, /var/lib, a system user), so it is
-//! `#[ignore]`d: it runs as root with `--ignored` (.ci/run runs it), and fails without root. It refuses to start if isoguard is already installed or its folders exist, and
-//! puts the machine back as it found it, pass or fail. Needs cargo-deb and systemd-analyze.
+//! It all happens inside a fresh Debian bookworm tree (tests/debian: the boot test's cached
+//! tree, commands run in it with systemd-nspawn), so the dpkg database, /etc, /var/lib and
+//! the system users of this machine are never touched, and a machine that has isoguard
+//! installed or its folders from an earlier run does not matter. Slow, so `#[ignore]`d: it
+//! runs as root with `--ignored` (.ci/run runs it), and fails without root. Needs cargo-deb,
+//! debootstrap (first run only) and systemd-nspawn.
 
 // Test helpers fail loudly by design: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod debian;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -22,6 +27,8 @@ use std::process::{Command, Output, Stdio};
 use base64::Engine;
 use serde_json::Value;
 
+use debian::{fresh_tree, in_tree, in_tree_output, require_root, said_inside, text, Scratch};
+
 const KEY: &str = "/etc/isoguard/host.key";
 const PUB: &str = "/etc/isoguard/host.key.pub";
 const OUTBOX: &str = "/var/lib/isoguard/outbox";
@@ -29,59 +36,83 @@ const STATE: &str = "/var/lib/isoguard/state";
 const COLLECTOR_USER: &str = "isoguard-collector";
 const COLLECTOR_LIB: &str = "/var/lib/isoguard-collector";
 const COLLECTOR_TRUST: &str = "/etc/isoguard-collector/trust";
-/// Everything the packages or this test may create, removed at the end.
-const OWNED_PATHS: &[&str] = &[
-    "/etc/isoguard",
-    "/var/lib/isoguard",
-    "/etc/isoguard-collector",
-    "/var/lib/isoguard-collector",
-];
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
+/// The Debian machine the packages are installed on: a tree, its paths seen from here, and
+/// commands run inside it.
+struct Machine {
+    tree: PathBuf,
 }
 
-fn run(program: &str, args: &[&str]) -> Output {
-    Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"))
-}
+impl Machine {
+    /// `/etc/isoguard` inside, as a path here.
+    fn path(&self, inside: &str) -> PathBuf {
+        self.tree.join(inside.trim_start_matches('/'))
+    }
 
-/// Runs and requires success; returns stdout and stderr together, for messages.
-fn ok(program: &str, args: &[&str]) -> String {
-    let out = run(program, args);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{program} {args:?}: {text}");
-    text
-}
+    /// A path here, as the machine sees it.
+    fn inside(&self, here: &Path) -> String {
+        format!("/{}", here.strip_prefix(&self.tree).unwrap().display())
+    }
 
-fn package_status(name: &str) -> String {
-    let out = run("dpkg-query", &["-W", "-f=${Status}", name]);
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+    fn exists(&self, inside: &str) -> bool {
+        self.path(inside).symlink_metadata().is_ok()
+    }
 
-fn user_exists(name: &str) -> bool {
-    run("getent", &["passwd", name]).status.success()
+    fn is_file(&self, inside: &str) -> bool {
+        self.path(inside).is_file()
+    }
+
+    fn read(&self, inside: &str) -> Vec<u8> {
+        std::fs::read(self.path(inside)).unwrap_or_else(|e| panic!("{inside}: {e}"))
+    }
+
+    /// Runs and requires success; stdout and stderr together.
+    fn ok(&self, args: &[&str]) -> String {
+        in_tree(&self.tree, args)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        in_tree_output(&self.tree, args)
+    }
+
+    fn mode(&self, inside: &str) -> u32 {
+        std::fs::metadata(self.path(inside))
+            .unwrap_or_else(|e| panic!("{inside}: {e}"))
+            .permissions()
+            .mode()
+            & 0o7777
+    }
+
+    /// dpkg's status of a package (`install ok installed`), or what dpkg-query says of one
+    /// it does not know.
+    fn package_status(&self, name: &str) -> String {
+        said_inside(&self.run(&["dpkg-query", "-W", "-f=${Status}", name]))
+    }
+
+    fn user_exists(&self, name: &str) -> bool {
+        self.run(&["getent", "passwd", name]).status.success()
+    }
+
+    /// The findings in a folder of the machine, as paths here, sorted.
+    fn findings(&self, inside: &str) -> Vec<PathBuf> {
+        let dir = self.path(inside);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{inside}: {e}"))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".finding.json"))
+            .collect();
+        files.sort();
+        files
+    }
 }
 
 /// Builds a package with cargo-deb and returns its path (cargo-deb prints it last).
 fn build_deb(variant: Option<&str>) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let probe = run(&cargo, &["deb", "--version"]);
+    let probe = debian::run(&cargo, &["deb", "--version"]);
     assert!(
         probe.status.success(),
-        "cargo-deb is not installed (cargo install cargo-deb --locked; .ci/install-test-deps does)"
+        "cargo-deb is not installed (cargo install cargo-deb --locked; .ci/install-packaging-tools does)"
     );
     let mut args = vec!["deb", "--locked"];
     if let Some(v) = variant {
@@ -93,11 +124,7 @@ fn build_deb(variant: Option<&str>) -> PathBuf {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "cargo deb {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "cargo deb {args:?}: {}", text(&out));
     let path = String::from_utf8_lossy(&out.stdout)
         .lines()
         .rev()
@@ -106,24 +133,6 @@ fn build_deb(variant: Option<&str>) -> PathBuf {
         .expect("cargo deb printed no .deb path");
     assert!(path.is_file(), "{}", path.display());
     path
-}
-
-fn mode(path: &str) -> u32 {
-    std::fs::metadata(path)
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .permissions()
-        .mode()
-        & 0o7777
-}
-
-fn findings(dir: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{dir}: {e}"))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".finding.json"))
-        .collect();
-    files.sort();
-    files
 }
 
 /// The signed payload of a finding file (the signature is checked with `isoguard verify`).
@@ -135,63 +144,30 @@ fn payload(file: &Path) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
-/// Puts the machine back on drop: purges both packages, removes the folders and the system
-/// user they created (none of which existed before: the test refuses to start otherwise).
-struct Restore {
-    scratch: PathBuf,
-}
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        let _ = run("dpkg", &["--purge", "isoguard", "isoguard-collector"]);
-        for path in OWNED_PATHS {
-            let _ = std::fs::remove_dir_all(path);
-        }
-        if user_exists(COLLECTOR_USER) {
-            let _ = run("userdel", &[COLLECTOR_USER]);
-        }
-        if run("getent", &["group", COLLECTOR_USER]).status.success() {
-            let _ = run("groupdel", &[COLLECTOR_USER]);
-        }
-        let _ = std::fs::remove_dir_all(&self.scratch);
-    }
-}
-
 #[test]
-#[ignore = "installs the packages on this machine (dpkg -i, a system user): run as root with `cargo test --all-features --test packaging -- --ignored` (.ci/run does)"]
+#[ignore = "installs the packages in a Debian container (cached tree in /var/cache/isoguard-test, systemd-nspawn): run as root with `cargo test --all-features --test packaging -- --ignored` (.ci/run does)"]
 fn deb_install_scan_collect_remove_purge() {
-    assert!(is_root(), "the package test needs root (dpkg -i)");
-    // From here on a missing tool or a machine in use is a failure, not a skip.
-    for pkg in ["isoguard", "isoguard-collector"] {
-        let status = package_status(pkg);
-        assert!(
-            status.is_empty() || status.contains("not-installed"),
-            "refusing to run: package {pkg} is on this machine ({status}); purge it first"
-        );
-    }
-    for path in OWNED_PATHS {
-        assert!(
-            !Path::new(path).exists(),
-            "refusing to run: {path} exists and would be changed or removed"
-        );
-    }
-    assert!(
-        !user_exists(COLLECTOR_USER),
-        "refusing to run: user {COLLECTOR_USER} exists"
-    );
+    require_root();
     let agent_deb = build_deb(None);
     let collector_deb = build_deb(Some("collector"));
-    let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("packaging-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch).unwrap();
-    let _restore = Restore {
-        scratch: scratch.clone(),
+    let scratch = Scratch::new("packaging");
+    let m = Machine {
+        tree: scratch.0.join("tree"),
     };
+    fresh_tree(&m.tree);
+    // Not /tmp: systemd-nspawn mounts a fresh tmpfs there.
+    let debs = m.path("/var/tmp/isoguard-test/debs");
+    std::fs::create_dir_all(&debs).unwrap();
+    let copy_in = |deb: &Path| {
+        let to = debs.join(deb.file_name().unwrap());
+        std::fs::copy(deb, &to).unwrap();
+        m.inside(&to)
+    };
+    let (agent_deb, collector_deb) = (copy_in(&agent_deb), copy_in(&collector_deb));
 
     // Install: binary, policies, config, man pages, completions, units; key, folders, enabled
     // boot unit from the postinst.
-    let installed = ok("dpkg", &["-i", agent_deb.to_str().unwrap()]);
+    let installed = m.ok(&["dpkg", "-i", &agent_deb]);
     assert!(
         installed.contains("enrol /etc/isoguard/host.key.pub"),
         "{installed}"
@@ -215,68 +191,68 @@ fn deb_install_scan_collect_remove_purge() {
         "/usr/share/fish/vendor_completions.d/isoguard.fish",
         "/usr/share/doc/isoguard/operator-guide.zh.md",
     ] {
-        assert!(Path::new(file).is_file(), "{file} not installed");
+        assert!(m.is_file(file), "{file} not installed");
     }
-    assert_eq!(mode(KEY), 0o600, "private key mode");
-    assert_eq!(std::fs::metadata(KEY).unwrap().uid(), 0);
-    assert_eq!(mode(OUTBOX), 0o750);
-    assert_eq!(mode(STATE), 0o700);
-    let wants = Path::new("/etc/systemd/system/multi-user.target.wants/isoguard-boot.service");
+    assert_eq!(m.mode(KEY), 0o600, "private key mode");
+    assert_eq!(std::fs::metadata(m.path(KEY)).unwrap().uid(), 0);
+    assert_eq!(m.mode(OUTBOX), 0o750);
+    assert_eq!(m.mode(STATE), 0o700);
+    let wants = "/etc/systemd/system/multi-user.target.wants/isoguard-boot.service";
+    assert!(m.exists(wants), "the boot unit is not enabled");
     assert!(
-        wants.symlink_metadata().is_ok(),
-        "the boot unit is not enabled"
-    );
-    assert!(
-        Path::new("/etc/systemd/system/multi-user.target.wants/isoguard-watch.service")
-            .symlink_metadata()
-            .is_ok(),
+        m.exists("/etc/systemd/system/multi-user.target.wants/isoguard-watch.service"),
         "the watch unit is not enabled"
     );
     assert!(
-        !Path::new("/etc/systemd/system/timers.target.wants/isoguard-scan.timer").exists(),
+        !m.exists("/etc/systemd/system/timers.target.wants/isoguard-scan.timer"),
         "the timer must stay optional (disabled)"
     );
-    let key_before = std::fs::read(KEY).unwrap();
+    let key_before = m.read(KEY);
 
     // The installed agent, with the installed config (policy, key, spool, state), on a
-    // recorded machine.
-    // Packages carry no fixture builder; this test's own build of the agent makes the tree.
-    let tree = scratch.join("thinkpad-t61");
+    // recorded machine. Packages carry no fixture builder; this test's own build of the agent
+    // makes the tree, inside the machine.
+    let t61 = m.path("/var/tmp/isoguard-test/thinkpad-t61");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/thinkpad-t61");
-    ok(
+    debian::ok(
         env!("CARGO_BIN_EXE_isoguard"),
         &[
             "fixture",
             "build",
             fixture.to_str().unwrap(),
             "--out",
-            tree.to_str().unwrap(),
+            t61.to_str().unwrap(),
         ],
     );
-    let scan = run(
-        "/usr/bin/isoguard",
-        &[
+    let t61 = m.inside(&t61);
+    let scan_t61 = || {
+        m.run(&[
+            "/usr/bin/isoguard",
             "-q",
             "scan",
             "--root",
-            tree.to_str().unwrap(),
+            &t61,
             "--trigger",
             "manual",
-        ],
-    );
+        ])
+    };
+    let scan = scan_t61();
     assert_eq!(
         scan.status.code(),
         Some(1),
         "the T61 has violations: {}",
-        String::from_utf8_lossy(&scan.stderr)
+        text(&scan)
     );
-    let spooled = findings(OUTBOX);
+    let spooled = m.findings(OUTBOX);
     assert_eq!(spooled.len(), 1, "{spooled:?}");
     let first = &spooled[0];
-    let verified = ok(
+    let verified = m.ok(&[
         "/usr/bin/isoguard",
-        &["verify", "--key", PUB, first.to_str().unwrap()],
-    );
+        "verify",
+        "--key",
+        PUB,
+        &m.inside(first),
+    ]);
     assert!(verified.starts_with("OK "), "{verified}");
     assert!(
         verified.contains("verdict violation sequence 1 policy classified"),
@@ -287,12 +263,12 @@ fn deb_install_scan_collect_remove_purge() {
     assert_eq!(finding["host"]["hostname"], "t61");
 
     // The installed collector takes that finding in.
-    let installed = ok("dpkg", &["-i", collector_deb.to_str().unwrap()]);
-    assert!(user_exists(COLLECTOR_USER), "{installed}");
+    let installed = m.ok(&["dpkg", "-i", &collector_deb]);
+    assert!(m.user_exists(COLLECTOR_USER), "{installed}");
     assert!(!installed.contains("Warning"), "{installed}");
     let inbox = format!("{COLLECTOR_LIB}/inbox");
-    assert_eq!(mode(&inbox), 0o2770);
-    assert!(Path::new(COLLECTOR_TRUST).is_dir());
+    assert_eq!(m.mode(&inbox), 0o2770);
+    assert!(m.path(COLLECTOR_TRUST).is_dir());
     for page in [
         "/usr/share/man/man1/isoguard-collector.1",
         "/usr/share/man/man1/isoguard-collector-report.1",
@@ -301,90 +277,85 @@ fn deb_install_scan_collect_remove_purge() {
         "/usr/share/zsh/vendor-completions/_isoguard-collector",
         "/usr/share/fish/vendor_completions.d/isoguard-collector.fish",
     ] {
-        assert!(Path::new(page).is_file(), "{page} not installed");
+        assert!(m.is_file(page), "{page} not installed");
     }
     // The agent's pages are the agent package's: the collector must not bring them along.
+    let listed = String::from_utf8(m.read("/var/lib/dpkg/info/isoguard-collector.list")).unwrap();
     assert!(
-        !std::fs::read_to_string("/var/lib/dpkg/info/isoguard-collector.list")
-            .unwrap()
+        !listed
             .lines()
-            .any(|l| l == "/usr/share/man/man1/isoguard-scan.1")
+            .any(|l| l == "/usr/share/man/man1/isoguard-scan.1"),
+        "{listed}"
     );
     assert!(
-        !Path::new("/etc/systemd/system/multi-user.target.wants/isoguard-collector.service")
-            .exists(),
+        !m.exists("/etc/systemd/system/multi-user.target.wants/isoguard-collector.service"),
         "the collector service must wait for enrolment (not enabled at install)"
     );
     let machine_id = finding["host"]["machine_id"].as_str().unwrap().to_string();
-    ok(
+    m.ok(&[
         "/usr/bin/isoguard-collector",
-        &["enroll", "--trust", COLLECTOR_TRUST, &machine_id, PUB],
-    );
-    let delivered = Path::new(&inbox).join(first.file_name().unwrap());
+        "enroll",
+        "--trust",
+        COLLECTOR_TRUST,
+        &machine_id,
+        PUB,
+    ]);
+    let delivered = m.path(&inbox).join(first.file_name().unwrap());
     std::fs::copy(first, &delivered).unwrap();
     let db = format!("{COLLECTOR_LIB}/findings.db");
     // As the service runs it (same user, same flags less --watch).
-    let collected = ok(
+    let collected = m.ok(&[
         "runuser",
-        &[
-            "-u",
-            COLLECTOR_USER,
-            "--",
-            "/usr/bin/isoguard-collector",
-            "collect",
-            "--inbox",
-            &inbox,
-            "--trust",
-            COLLECTOR_TRUST,
-            "--db",
-            &db,
-        ],
-    );
+        "-u",
+        COLLECTOR_USER,
+        "--",
+        "/usr/bin/isoguard-collector",
+        "collect",
+        "--inbox",
+        &inbox,
+        "--trust",
+        COLLECTOR_TRUST,
+        "--db",
+        &db,
+    ]);
     assert!(
         !delivered.exists(),
         "the finding stayed in the inbox: {collected}"
     );
-    assert!(Path::new(&db).is_file(), "{collected}");
+    assert!(m.is_file(&db), "{collected}");
+    let rejected = format!("{inbox}/rejected");
     assert!(
-        !Path::new(&inbox).join("rejected").exists()
-            || findings(&format!("{inbox}/rejected")).is_empty(),
+        !m.exists(&rejected) || m.findings(&rejected).is_empty(),
         "the finding was rejected: {collected}"
     );
 
-    // Every installed unit passes systemd-analyze verify (with man pages and binaries present).
-    let units = [
+    // Every installed unit passes systemd-analyze verify, run by the machine's own systemd
+    // (binaries present; the minimal tree has no man, so man pages are checked above).
+    let verify = m.run(&[
+        "systemd-analyze",
+        "verify",
+        "--man=no",
         "/usr/lib/systemd/system/isoguard-boot.service",
         "/usr/lib/systemd/system/isoguard-scan.service",
         "/usr/lib/systemd/system/isoguard-scan.timer",
         "/usr/lib/systemd/system/isoguard-watch.service",
         "/usr/lib/systemd/system/isoguard-collector.service",
-    ];
-    let mut args = vec!["verify"];
-    args.extend(units);
-    let verify = run("systemd-analyze", &args);
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    ]);
     assert!(
-        verify.status.success() && said.trim().is_empty(),
-        "systemd-analyze verify: {said}"
+        verify.status.success() && said_inside(&verify).trim().is_empty(),
+        "systemd-analyze verify: {}",
+        text(&verify)
     );
 
     // Remove: the binary goes; key, config, findings and chain state stay.
-    ok("dpkg", &["-r", "isoguard"]);
-    assert!(!Path::new("/usr/bin/isoguard").exists());
-    assert!(!Path::new("/usr/lib/systemd/system/isoguard-boot.service").exists());
-    assert_eq!(
-        std::fs::read(KEY).unwrap(),
-        key_before,
-        "key changed on remove"
-    );
-    assert!(Path::new(PUB).is_file());
-    assert!(Path::new("/etc/isoguard/config.toml").is_file());
-    assert_eq!(findings(OUTBOX), spooled);
-    let chains: Vec<_> = std::fs::read_dir(STATE)
+    m.ok(&["dpkg", "-r", "isoguard"]);
+    assert!(!m.exists("/usr/bin/isoguard"));
+    assert!(!m.exists("/usr/lib/systemd/system/isoguard-boot.service"));
+    assert_eq!(m.read(KEY), key_before, "key changed on remove");
+    assert!(m.is_file(PUB));
+    assert!(m.is_file("/etc/isoguard/config.toml"));
+    assert_eq!(m.findings(OUTBOX), spooled);
+    let chains: Vec<_> = std::fs::read_dir(m.path(STATE))
         .unwrap()
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with("chain-"))
@@ -392,76 +363,58 @@ fn deb_install_scan_collect_remove_purge() {
     assert_eq!(chains.len(), 1, "one chain state for this machine and key");
 
     // Reinstall: the same key (never regenerated), the chain continues.
-    let reinstalled = ok("dpkg", &["-i", agent_deb.to_str().unwrap()]);
+    let reinstalled = m.ok(&["dpkg", "-i", &agent_deb]);
     assert!(
         !reinstalled.contains("wrote /etc/isoguard/host.key"),
         "{reinstalled}"
     );
-    assert_eq!(
-        std::fs::read(KEY).unwrap(),
-        key_before,
-        "key replaced on reinstall"
-    );
-    let scan = run(
-        "/usr/bin/isoguard",
-        &[
-            "-q",
-            "scan",
-            "--root",
-            tree.to_str().unwrap(),
-            "--trigger",
-            "manual",
-        ],
-    );
-    assert_eq!(scan.status.code(), Some(1));
-    let spooled = findings(OUTBOX);
+    assert_eq!(m.read(KEY), key_before, "key replaced on reinstall");
+    let scan = scan_t61();
+    assert_eq!(scan.status.code(), Some(1), "{}", text(&scan));
+    let spooled = m.findings(OUTBOX);
     assert_eq!(spooled.len(), 2, "{spooled:?}");
     assert_eq!(payload(&spooled[1])["sequence"], 2);
 
     // Purge: config and the package's own key (and its chain state) go; findings stay.
-    let purged = ok("dpkg", &["--purge", "isoguard"]);
+    let purged = m.ok(&["dpkg", "--purge", "isoguard"]);
     assert!(
         purged.contains("deleted the host key this package generated"),
         "{purged}"
     );
     assert!(purged.contains("kept the findings"), "{purged}");
-    assert!(!Path::new("/etc/isoguard").exists(), "{purged}");
-    assert!(!Path::new(STATE).exists());
+    assert!(!m.exists("/etc/isoguard"), "{purged}");
+    assert!(!m.exists(STATE));
     assert_eq!(
-        findings(OUTBOX),
+        m.findings(OUTBOX),
         spooled,
         "purge deleted uncollected findings"
     );
+    let status = m.package_status("isoguard");
     assert!(
-        package_status("isoguard").is_empty()
-            || package_status("isoguard").contains("not-installed")
+        !status.contains("installed") || status.contains("not-installed"),
+        "{status}"
     );
-    assert!(
-        wants.symlink_metadata().is_err(),
-        "enable symlink left after purge"
-    );
+    assert!(!m.exists(wants), "enable symlink left after purge");
 
     // A key the site provided is never deleted, even by a purge.
-    std::fs::create_dir_all("/etc/isoguard").unwrap();
-    ok(env!("CARGO_BIN_EXE_isoguard"), &["keygen", "--out", KEY]);
-    let site_key = std::fs::read(KEY).unwrap();
-    let installed = ok("dpkg", &["-i", agent_deb.to_str().unwrap()]);
+    std::fs::create_dir_all(m.path("/etc/isoguard")).unwrap();
+    debian::ok(
+        env!("CARGO_BIN_EXE_isoguard"),
+        &["keygen", "--out", m.path(KEY).to_str().unwrap()],
+    );
+    let site_key = m.read(KEY);
+    let installed = m.ok(&["dpkg", "-i", &agent_deb]);
     assert!(
         !installed.contains("wrote /etc/isoguard/host.key"),
         "{installed}"
     );
-    let purged = ok("dpkg", &["--purge", "isoguard"]);
+    let purged = m.ok(&["dpkg", "--purge", "isoguard"]);
     assert!(purged.contains("kept /etc/isoguard/host.key"), "{purged}");
-    assert_eq!(std::fs::read(KEY).unwrap(), site_key);
+    assert_eq!(m.read(KEY), site_key);
 
     // The collector's purge keeps the security office's records.
-    ok("dpkg", &["--purge", "isoguard-collector"]);
-    assert!(!Path::new("/usr/bin/isoguard-collector").exists());
-    assert!(
-        Path::new(&db).is_file(),
-        "purge deleted the findings database"
-    );
-    assert!(Path::new(COLLECTOR_TRUST)
-        .join(format!("{machine_id}.pub"))
-        .is_file());
+    m.ok(&["dpkg", "--purge", "isoguard-collector"]);
+    assert!(!m.exists("/usr/bin/isoguard-collector"));
+    assert!(m.is_file(&db), "purge deleted the findings database");
+    assert!(m.is_file(&format!("{COLLECTOR_TRUST}/{machine_id}.pub")));
 }
