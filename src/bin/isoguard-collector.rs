@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use isoguard::collector::exit::Exit;
 use isoguard::collector::ingest::{self, Outcome};
 use isoguard::collector::report;
-use isoguard::collector::store::{Store, StoreError};
+use isoguard::collector::store::{DbSpec, Store, StoreError};
 use isoguard::collector::summary::{self, ProblemTracker};
 use isoguard::collector::{owner, trust, watch};
 use isoguard::finding::dsse::MAX_ENVELOPE_BYTES;
@@ -49,9 +49,10 @@ enum Command {
         /// Folder of enrolled host keys (<host>.pub).
         #[arg(long, value_name = "DIR")]
         trust: PathBuf,
-        /// The findings database (created if missing).
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        /// The findings database: an SQLite file (created if missing) or a PostgreSQL URL,
+        /// postgresql://USER@HOST/DB or postgresql:///DB?host=/SOCKET/DIR.
+        #[arg(long, value_name = "FILE|URL")]
+        db: DbSpec,
         /// Keep taking new files in (inotify, plus a rescan every few seconds) until SIGTERM.
         #[arg(long)]
         watch: bool,
@@ -77,18 +78,20 @@ enum Command {
     },
     /// Check every stored envelope again against the trust folder.
     Reverify {
-        /// The findings database to check (only read, never written).
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        /// The findings database to check, a file or a PostgreSQL URL (only read, never
+        /// written).
+        #[arg(long, value_name = "FILE|URL")]
+        db: DbSpec,
         /// Folder of enrolled host keys (<host>.pub) to check the stored envelopes against.
         #[arg(long, value_name = "DIR")]
         trust: PathBuf,
     },
     /// Write the central report.
     Report {
-        /// The findings database (only read, never written: a read-only copy will do).
-        #[arg(long, value_name = "FILE")]
-        db: PathBuf,
+        /// The findings database, a file or a PostgreSQL URL (only read, never written: a
+        /// read-only copy will do).
+        #[arg(long, value_name = "FILE|URL")]
+        db: DbSpec,
         /// html: one self-contained page for people; csv: one row per failed rule and
         /// device, for spreadsheets; json: the whole report, for other tools.
         #[arg(long, value_enum, default_value = "html")]
@@ -191,11 +194,11 @@ fn print(text: &str) -> Result<(), Failure> {
 }
 
 /// Report and reverify only read: they never write the database, nor anything beside it.
-fn open_existing_db(db: &Path) -> Result<Store, Failure> {
-    if !db.is_file() {
+fn open_existing_db(db: &DbSpec) -> Result<Store, Failure> {
+    if let Some(file) = db.file().filter(|file| !file.is_file()) {
         return Err(Failure::io(format!(
             "--db {}: no such database file",
-            db.display()
+            file.display()
         )));
     }
     Store::open_read_only(db).map_err(store_failure)
@@ -204,7 +207,7 @@ fn open_existing_db(db: &Path) -> Result<Store, Failure> {
 fn collect(
     inbox: &Path,
     trust_dir: &Path,
-    db: &Path,
+    db: &DbSpec,
     watch_mode: bool,
     max_size: u64,
     batch: usize,
@@ -241,7 +244,7 @@ fn collect(
         *first = exe.into_os_string();
     }
     let euid = rustix::process::geteuid().as_raw();
-    match owner::check_collect(euid, inbox, db, &argv) {
+    match owner::check_collect(euid, inbox, db.file(), &argv) {
         Ok(None) => {}
         Ok(Some(foreign)) => return Err(Failure::usage(foreign.to_string())),
         Err(e) => return Err(Failure::io(format!("checking who owns the inbox: {e}"))),
@@ -311,7 +314,7 @@ fn enroll(trust_dir: &Path, host: &str, key: &Path) -> Result<Exit, Failure> {
     }
 }
 
-fn reverify(db: &Path, trust_dir: &Path) -> Result<Exit, Failure> {
+fn reverify(db: &DbSpec, trust_dir: &Path) -> Result<Exit, Failure> {
     let trusted = trust::load(trust_dir).map_err(trust_failure)?;
     let store = open_existing_db(db)?;
     let mut failed = 0u64;
@@ -337,7 +340,7 @@ fn reverify(db: &Path, trust_dir: &Path) -> Result<Exit, Failure> {
 }
 
 fn write_report(
-    db: &Path,
+    db: &DbSpec,
     format: FormatArg,
     out: &Path,
     stale_days: u32,
