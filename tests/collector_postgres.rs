@@ -210,27 +210,33 @@ fn the_schema_is_created_once_versioned_as_sqlites_and_a_newer_one_is_refused() 
 #[test]
 fn a_password_in_the_url_is_never_printed() {
     let dir = Scratch::new("pg-password");
-    let url = format!(
+    let no_server = format!(
         "postgresql://isoguard:s3cret-pass@/isoguard?host={}",
         dir.path("no-server-here").display()
     );
-    for args in [
-        vec!["report", "--format", "json", "--out", "-"],
-        vec!["reverify", "--trust", dir.dir("trust").to_str().unwrap()],
-    ] {
-        let out = collector()
-            .args(&args)
-            .arg("--db")
-            .arg(&url)
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{}", text(&out));
-        assert!(!text(&out).contains("s3cret"), "{}", text(&out));
-        assert!(
-            common::stderr(&out).contains("connecting"),
-            "{}",
-            text(&out)
-        );
+    let trust = dir.dir("trust");
+    let cases = [
+        (no_server.as_str(), "connecting to the database"),
+        (
+            "postgresql://isoguard:s3cret-pass@h:no-port/isoguard",
+            "invalid value for option `port`",
+        ),
+    ];
+    for (url, said) in cases {
+        for args in [
+            vec!["report", "--format", "json", "--out", "-"],
+            vec!["reverify", "--trust", trust.to_str().unwrap()],
+        ] {
+            let out = collector()
+                .args(&args)
+                .arg("--db")
+                .arg(url)
+                .output()
+                .unwrap();
+            assert!(!out.status.success(), "{}", text(&out));
+            assert!(!text(&out).contains("s3cret"), "{}", text(&out));
+            assert!(common::stderr(&out).contains(said), "{}", text(&out));
+        }
     }
 }
 

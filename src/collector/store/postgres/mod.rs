@@ -80,10 +80,11 @@ impl PostgresBackend {
 }
 
 fn connect(url: &str) -> Result<Client, StoreError> {
-    let config = Config::from_str(url).map_err(StoreError::at("reading the database URL"))?;
+    let config = Config::from_str(url)
+        .map_err(|e| StoreError::at("reading the database URL")(with_cause(&e)))?;
     let mut client = config
         .connect(NoTls)
-        .map_err(StoreError::at("connecting to the database"))?;
+        .map_err(|e| StoreError::at("connecting to the database")(with_cause(&e)))?;
     // Names and reasons are stored as text; a server encoding other than UTF-8 would refuse
     // (or alter) the characters it lacks, mid-batch.
     let encoding: String = client
@@ -98,6 +99,20 @@ fn connect(url: &str) -> Result<Client, StoreError> {
         ));
     }
     Ok(client)
+}
+
+/// The client's message with the reason under it ("invalid connection string" alone does
+/// not say which part). Its reasons name an option, never its value, so no password shows.
+fn with_cause(err: &postgres::Error) -> std::io::Error {
+    use std::error::Error;
+    let mut message = err.to_string();
+    if let Some(cause) = err.source() {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message = format!("{message}: {cause}");
+        }
+    }
+    std::io::Error::other(message)
 }
 
 impl Backend for PostgresBackend {
