@@ -550,3 +550,95 @@ fn a_collector_killed_mid_batch_on_postgresql_loses_nothing_and_stores_nothing_t
     assert_eq!(report["chain_problems"], serde_json::json!([]));
     assert_eq!(report["totals"]["hosts"], 10);
 }
+
+/// The two moments a crash can leave a stored finding in the inbox (after the commit, before
+/// the move; halfway through the move) are told from a replay by the (device, inode) stored
+/// with the finding: PostgreSQL must give it back bit for bit.
+#[test]
+fn both_crash_windows_are_finished_on_rerun_on_postgresql() {
+    let pg = PgServer::start();
+    let url = pg.create_database("windows");
+    let dir = Scratch::new("pg-windows");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let mut hosts = synthetic::hosts(1);
+    synthetic::enroll(&trust, &hosts);
+    synthetic::write_chains(&inbox, &mut hosts, 3);
+    assert_eq!(collect(&inbox, &trust, &url).status.code(), Some(0));
+    let archive = inbox.join("archive");
+    let files = names(&archive);
+    fs::rename(archive.join(&files[0]), inbox.join(&files[0])).unwrap();
+    fs::hard_link(archive.join(&files[1]), inbox.join(&files[1])).unwrap();
+
+    let out = collect(&inbox, &trust, &url);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stdout(&out)
+            .contains("stored 0, duplicates 0, rejected 0; 2 already stored by an interrupted run"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(names(&inbox), Vec::<String>::new());
+    assert_eq!(names(&archive), files);
+    assert_eq!(count(&pg, "windows", "SELECT count(*) FROM replays"), 0);
+
+    // A copy of an archived file (another inode, its archive name taken) is a replay.
+    fs::copy(archive.join(&files[0]), inbox.join(&files[0])).unwrap();
+    let out = collect(&inbox, &trust, &url);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("stored 0, duplicates 1"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(count(&pg, "windows", "SELECT count(*) FROM findings"), 3);
+}
+
+/// `--watch` keeps one connection for its whole life, and stops cleanly on SIGTERM.
+#[test]
+fn watch_on_postgresql_takes_new_files_in_and_stops_on_sigterm() {
+    let pg = PgServer::start();
+    let url = pg.create_database("watch");
+    let dir = Scratch::new("pg-watch");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let mut hosts = synthetic::hosts(1);
+    synthetic::enroll(&trust, &hosts);
+    let staging = dir.dir("staging");
+    let mut child = collector()
+        .args(["collect", "--watch", "--inbox"])
+        .arg(&inbox)
+        .arg("--trust")
+        .arg(&trust)
+        .arg("--db")
+        .arg(&url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for n in 1..=2 {
+        let written = synthetic::write_chains(&staging, &mut hosts, 1);
+        let name = written[0].file_name().unwrap();
+        fs::copy(&written[0], inbox.join(".incoming")).unwrap();
+        fs::rename(inbox.join(".incoming"), inbox.join(name)).unwrap();
+        let started = Instant::now();
+        while fs::read_dir(inbox.join("archive")).map_or(0, |d| d.count()) < n {
+            assert!(started.elapsed() < Duration::from_secs(30), "not archived");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(10), "still running");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(count(&pg, "watch", "SELECT count(*) FROM findings"), 2);
+    assert_eq!(report_json(&url)["chain_problems"], serde_json::json!([]));
+}
