@@ -1,5 +1,6 @@
-//! Generates the man pages and shell completions of `isoguard` from the same clap definition
-//! the binary parses (`src/args.rs`, which depends only on clap and std for this reason).
+//! Generates the man pages (English and Chinese) and shell completions of `isoguard` and
+//! `isoguard-collector` from the same clap definitions the binaries parse (`src/args.rs`,
+//! `src/collector_args.rs`, with `src/help_zh.rs`: clap and std only, for this reason).
 //!
 //! Output goes to `$OUT_DIR` and is then copied to `<target>/<profile>/assets/`, a fixed place
 //! the package metadata can name: cargo-deb and cargo-generate-rpm both rewrite an asset path
@@ -21,44 +22,82 @@ use std::path::{Path, PathBuf};
 #[allow(dead_code)]
 #[path = "src/args.rs"]
 mod args;
+// Each command line names `help_zh.rs` as its own child module so it stays a self-contained
+// file for its binary; here both are compiled into one crate, so the file is loaded twice.
+#[allow(dead_code, clippy::duplicate_mod)]
+#[path = "src/collector_args.rs"]
+mod collector_args;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
 
 fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo:rerun-if-changed=src/args.rs");
+    println!("cargo:rerun-if-changed=src/collector_args.rs");
+    println!("cargo:rerun-if-changed=src/help_zh.rs");
     println!("cargo:rerun-if-changed=build.rs");
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
-    let man_dir = out_dir.join("man");
-    let completion_dir = out_dir.join("completions");
-    fs::create_dir_all(&man_dir)?;
-    fs::create_dir_all(&completion_dir)?;
-
-    let cmd = args::Cli::command();
-    write_man_pages(&cmd, &man_dir, TOP_PAGE_EXTRA, ".SH \"SEE ALSO\"\n")?;
-    let zh_dir = man_dir.join("zh_CN");
-    fs::create_dir_all(&zh_dir)?;
-    write_man_pages(
-        &args::chinese_help(cmd.clone()),
-        &zh_dir,
-        TOP_PAGE_EXTRA_ZH,
-        ".SH \"另见\"\n",
-    )?;
-    write_completions(&cmd, &completion_dir)?;
-
-    match profile_dir(&out_dir) {
-        Some(profile) => {
-            let assets = profile.join("assets");
-            copy_dir(&man_dir, &assets.join("man"))?;
-            copy_dir(&zh_dir, &assets.join("man").join("zh_CN"))?;
-            copy_dir(&completion_dir, &assets.join("completions"))?;
-        }
-        None => println!(
+    let programs = [
+        Program {
+            cmd: args::Cli::command(),
+            zh: args::HELP_ZH,
+            assets: "",
+            extra: TOP_PAGE_EXTRA,
+            extra_zh: TOP_PAGE_EXTRA_ZH,
+        },
+        // In folders of its own: the agent's package takes `assets/man/*.1`, and the collector
+        // is not installed on workstations.
+        Program {
+            cmd: collector_args::Cli::command(),
+            zh: collector_args::HELP_ZH,
+            assets: "collector-",
+            extra: COLLECTOR_PAGE_EXTRA,
+            extra_zh: COLLECTOR_PAGE_EXTRA_ZH,
+        },
+    ];
+    let profile = profile_dir(&out_dir);
+    if profile.is_none() {
+        println!(
             "cargo:warning=unexpected OUT_DIR layout {}; man pages and completions stay there only",
             out_dir.display()
-        ),
+        );
+    }
+    for program in &programs {
+        let man_dir = out_dir.join(format!("{}man", program.assets));
+        let zh_dir = man_dir.join("zh_CN");
+        let completion_dir = out_dir.join(format!("{}completions", program.assets));
+        fs::create_dir_all(&zh_dir)?;
+        fs::create_dir_all(&completion_dir)?;
+        write_man_pages(&program.cmd, &man_dir, program.extra, ".SH \"SEE ALSO\"\n")?;
+        write_man_pages(
+            &args::help_zh::chinese_help(program.cmd.clone(), program.zh),
+            &zh_dir,
+            program.extra_zh,
+            ".SH \"另见\"\n",
+        )?;
+        write_completions(&program.cmd, &completion_dir)?;
+        if let Some(profile) = &profile {
+            let assets = profile.join("assets");
+            let man = assets.join(format!("{}man", program.assets));
+            copy_dir(&man_dir, &man)?;
+            copy_dir(&zh_dir, &man.join("zh_CN"))?;
+            copy_dir(
+                &completion_dir,
+                &assets.join(format!("{}completions", program.assets)),
+            )?;
+        }
     }
     Ok(())
+}
+
+/// One binary's command line and the roff sections clap knows nothing about.
+struct Program {
+    cmd: clap::Command,
+    zh: args::help_zh::Table,
+    /// Prefix of its folders under `assets/`.
+    assets: &'static str,
+    extra: &'static str,
+    extra_zh: &'static str,
 }
 
 /// `isoguard.1`, then `isoguard-scan.1`, `isoguard-policy-check.1`, ... one page per
@@ -73,11 +112,13 @@ fn write_man_pages(
     // Building names every subcommand like git does: display name `isoguard-policy-check`,
     // binary name `isoguard policy check` (used in the synopsis).
     cmd.build();
-    write_pages(&cmd, dir, Some(extra), see_also)
+    let program = cmd.get_name().to_string();
+    write_pages(&cmd, &program, dir, Some(extra), see_also)
 }
 
 fn write_pages(
     cmd: &clap::Command,
+    program: &str,
     dir: &Path,
     top: Option<&str>,
     see_also: &str,
@@ -102,14 +143,14 @@ fn write_pages(
         out.extend_from_slice(extra.as_bytes());
     } else {
         out.extend_from_slice(see_also.as_bytes());
-        out.extend_from_slice(b"\\fBisoguard\\fR(1)\n");
+        out.extend_from_slice(format!("\\fB{program}\\fR(1)\n").as_bytes());
     }
     if cmd.get_version().is_some() {
         man.render_version_section(&mut out)?;
     }
     fs::write(dir.join(format!("{name}.1")), out)?;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        write_pages(sub, dir, None, see_also)?;
+        write_pages(sub, program, dir, None, see_also)?;
     }
     Ok(())
 }
@@ -188,13 +229,76 @@ const TOP_PAGE_EXTRA_ZH: &str = r#".SH "退出状态"
 \fI/usr/share/doc/isoguard/operator-guide.en.md\fR（英文）。
 "#;
 
+/// The collector's own sections.
+const COLLECTOR_PAGE_EXTRA: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+all well
+.TP
+\fB1\fR
+a person must look: a file was rejected or a chain problem newly noticed (\fBcollect\fR), a stored finding failed (\fBreverify\fR)
+.TP
+\fB2\fR
+usage or configuration error (bad arguments, an unreadable trust folder, a database from a newer version, a run that would lock the service out of its own files)
+.TP
+\fB3\fR
+I/O error: the database, the inbox or the output could not be read or written
+.SH FILES
+.TP
+\fI/var/lib/isoguard-collector/inbox/\fR
+findings arrive here; \fIarchive/\fR and \fIrejected/\fR (with \fI.reason\fR files) are inside it
+.TP
+\fI/var/lib/isoguard-collector/findings.db\fR
+the findings database (SQLite)
+.TP
+\fI/etc/isoguard-collector/trust/\fR
+enrolled host keys, \fI<host>.pub\fR
+.SH "SEE ALSO"
+\fBisoguard-collector-collect\fR(1), \fBisoguard-collector-report\fR(1), \fBisoguard\fR(1), \fBsystemd.service\fR(5)
+.PP
+The operator guide: \fI/usr/share/doc/isoguard-collector/operator-guide.en.md\fR (English),
+\fI/usr/share/doc/isoguard-collector/operator-guide.zh.md\fR (Chinese).
+"#;
+
+/// The same sections in Chinese, for `man -L zh_CN isoguard-collector`.
+const COLLECTOR_PAGE_EXTRA_ZH: &str = r#".SH "退出状态"
+.TP
+\fB0\fR
+一切正常
+.TP
+\fB1\fR
+需要人工查看：有文件被拒收或新发现链问题（\fBcollect\fR），有已存检查结果未通过核验（\fBreverify\fR）
+.TP
+\fB2\fR
+用法或配置错误（参数错误、登记文件夹无法读取、数据库来自更新的版本、会让服务无法访问自身文件的运行方式）
+.TP
+\fB3\fR
+输入输出错误：数据库、收件箱或输出文件无法读写
+.SH "文件"
+.TP
+\fI/var/lib/isoguard-collector/inbox/\fR
+检查结果送达此处；其中有 \fIarchive/\fR 和 \fIrejected/\fR（附 \fI.reason\fR 文件）
+.TP
+\fI/var/lib/isoguard-collector/findings.db\fR
+检查结果数据库（SQLite）
+.TP
+\fI/etc/isoguard-collector/trust/\fR
+已登记的主机公钥，\fI<主机>.pub\fR
+.SH "另见"
+\fBisoguard-collector-collect\fR(1)、\fBisoguard-collector-report\fR(1)、\fBisoguard\fR(1)、\fBsystemd.service\fR(5)
+.PP
+操作手册：\fI/usr/share/doc/isoguard-collector/operator-guide.zh.md\fR（中文），
+\fI/usr/share/doc/isoguard-collector/operator-guide.en.md\fR（英文）。
+"#;
+
 /// Bash (named after the command, as bash-completion looks it up), zsh and fish.
 fn write_completions(cmd: &clap::Command, dir: &Path) -> Result<(), Box<dyn Error>> {
+    let program = cmd.get_name().to_string();
     for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
         let mut cmd = cmd.clone();
-        let written = clap_complete::generate_to(shell, &mut cmd, "isoguard", dir)?;
+        let written = clap_complete::generate_to(shell, &mut cmd, &program, dir)?;
         if shell == Shell::Bash {
-            fs::rename(&written, dir.join("isoguard"))?;
+            fs::rename(&written, dir.join(&program))?;
         }
     }
     Ok(())

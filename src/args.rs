@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[path = "help_zh.rs"]
+pub mod help_zh;
+
 #[derive(Parser)]
 #[command(
     name = "isoguard",
@@ -241,88 +244,5 @@ pub const HELP_ZH: &[(&str, &str)] = &[
 
 /// The command line with its help in Chinese, clap's own headings included.
 pub fn in_chinese(cmd: clap::Command) -> clap::Command {
-    let mut cmd = chinese_help(cmd);
-    // clap adds its `help` subcommands when the command is built; only then can they be
-    // described in Chinese too.
-    cmd.build();
-    help_subcommands_in_chinese(cmd)
-}
-
-fn help_subcommands_in_chinese(mut cmd: clap::Command) -> clap::Command {
-    let names: Vec<String> = cmd
-        .get_subcommands()
-        .map(|s| s.get_name().to_string())
-        .collect();
-    for name in names {
-        cmd = if name == "help" {
-            cmd.mut_subcommand(name, |s| s.about("显示本帮助或某个子命令的帮助"))
-        } else {
-            cmd.mut_subcommand(name, help_subcommands_in_chinese)
-        };
-    }
-    cmd
-}
-
-/// Every description in Chinese, before clap adds its `help` subcommands (the man pages
-/// are made from this).
-pub fn chinese_help(cmd: clap::Command) -> clap::Command {
-    localize(cmd, "")
-}
-
-fn localize(mut cmd: clap::Command, path: &str) -> clap::Command {
-    let zh = |key: &str| HELP_ZH.iter().find(|(k, _)| *k == key).map(|(_, t)| *t);
-    let join = |id: &str| {
-        if path.is_empty() {
-            id.to_string()
-        } else {
-            format!("{path} {id}")
-        }
-    };
-    if let Some(about) = zh(path) {
-        cmd = cmd.about(about).long_about(None);
-    }
-    let ids: Vec<String> = cmd
-        .get_arguments()
-        .map(|a| a.get_id().as_str().to_string())
-        .collect();
-    for id in ids {
-        // Global arguments are described once, at the top.
-        let text = zh(&join(&id)).or_else(|| zh(&id));
-        if let Some(text) = text {
-            cmd = cmd.mut_arg(id, |a| a.help(text).long_help(None));
-        }
-    }
-    let subcommands: Vec<String> = cmd
-        .get_subcommands()
-        .map(|s| s.get_name().to_string())
-        .collect();
-    for name in subcommands {
-        let sub_path = join(&name);
-        cmd = cmd.mut_subcommand(name, |s| localize(s, &sub_path));
-    }
-    let mut template = String::from("{before-help}{about-with-newline}\n用法：{usage}\n");
-    if cmd.has_subcommands() {
-        template.push_str("\n命令：\n{subcommands}\n");
-    }
-    if cmd.get_positionals().next().is_some() {
-        template.push_str("\n参数：\n{positionals}\n");
-    }
-    template.push_str("\n选项：\n{options}{after-help}");
-    cmd = cmd.help_template(template).disable_help_flag(true).arg(
-        clap::Arg::new("help")
-            .short('h')
-            .long("help")
-            .action(clap::ArgAction::Help)
-            .help("显示帮助"),
-    );
-    if path.is_empty() {
-        cmd = cmd.disable_version_flag(true).arg(
-            clap::Arg::new("version")
-                .short('V')
-                .long("version")
-                .action(clap::ArgAction::Version)
-                .help("显示版本"),
-        );
-    }
-    cmd
+    help_zh::in_chinese(cmd, HELP_ZH)
 }

@@ -229,6 +229,19 @@ impl std::fmt::Display for WriteFailure {
     }
 }
 
+impl WriteFailure {
+    /// The same in the reader's language.
+    pub fn phrase(&self) -> crate::i18n::Phrase {
+        use crate::i18n::Msg;
+        match self {
+            WriteFailure::Exists { path } => Msg::AlreadyExists.with("path", path.display()),
+            WriteFailure::Io { step, source } => Msg::StepFailed
+                .with("step", step)
+                .nest("error", crate::i18n::os_error(source)),
+        }
+    }
+}
+
 /// Numbers the temporary files of this process, so two writes of the same name never share one.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{agent, run, stdout, Scratch};
+use common::{agent, run, stderr, stdout, Scratch};
 mod synthetic;
 
 use std::collections::BTreeSet;
@@ -1011,6 +1011,88 @@ fn usage_and_io_errors_have_their_exit_codes() {
         .args(["report", "--format", "json", "--out", "-", "--db"])
         .arg(dir.path("missing.db")));
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+}
+
+/// What the collector tells a person is in Chinese when `--lang zh` or the locale asks for it:
+/// the pass, reverify, enrolment and errors alike.
+#[test]
+fn the_collector_speaks_chinese_when_asked() {
+    let dir = Scratch::new("zh");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = dir.path("collector.db");
+    let mut hosts = synthetic::hosts(1);
+    synthetic::enroll(&trust, &hosts);
+    synthetic::write_chains(&inbox, &mut hosts, 2);
+    fs::write(inbox.join("junk.finding.json"), "[]").unwrap();
+    let out = run(collector()
+        .args(["--lang", "zh", "collect", "--inbox"])
+        .arg(&inbox)
+        .arg("--trust")
+        .arg(&trust)
+        .arg("--db")
+        .arg(&db));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains("已拒收 junk.finding.json：不是格式正确的签名检查结果（"),
+        "{said}"
+    );
+    assert!(
+        said.ends_with("新存 2 份，重复 0 份，拒收 1 份（不是格式正确的签名检查结果 1 份）\n"),
+        "{said}"
+    );
+
+    // The locale alone is enough.
+    let out = run(collector()
+        .env("LANG", "zh_CN.UTF-8")
+        .args(["reverify", "--db"])
+        .arg(&db)
+        .arg("--trust")
+        .arg(&trust));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        stdout(&out),
+        "已重新核验 2 份检查结果：2 份通过，0 份未通过\n"
+    );
+    let key = keygen(&dir, "new.key");
+    let out = run(collector()
+        .args(["--lang", "zh", "enroll", "--trust"])
+        .arg(&trust)
+        .arg("ws-new")
+        .arg(public(&key)));
+    assert!(
+        stdout(&out).starts_with("已登记 ws-new：密钥 "),
+        "{}",
+        text(&out)
+    );
+
+    // Errors too, with the system's reason in Chinese.
+    let out = run(collector()
+        .args(["--lang", "zh", "report", "--out", "-", "--db"])
+        .arg(dir.path("missing.db")));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(stderr(&out).contains("数据库文件不存在"), "{}", text(&out));
+    let out = run(collector()
+        .args(["--lang", "zh", "collect", "--inbox"])
+        .arg(dir.path("no-inbox"))
+        .arg("--trust")
+        .arg(&trust)
+        .arg("--db")
+        .arg(&db));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("没有那个文件或目录（os error 2）"),
+        "{}",
+        text(&out)
+    );
+    // English stays as it was.
+    let out = collect(&inbox, &trust, &db);
+    assert!(
+        stdout(&out).ends_with("stored 0, duplicates 0, rejected 0\n"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// Kills the collector with SIGKILL while it works through 300 findings, then reruns it:

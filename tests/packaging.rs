@@ -293,6 +293,23 @@ fn deb_install_scan_collect_remove_purge() {
     let inbox = format!("{COLLECTOR_LIB}/inbox");
     assert_eq!(mode(&inbox), 0o2770);
     assert!(Path::new(COLLECTOR_TRUST).is_dir());
+    for page in [
+        "/usr/share/man/man1/isoguard-collector.1",
+        "/usr/share/man/man1/isoguard-collector-report.1",
+        "/usr/share/man/zh_CN/man1/isoguard-collector.1",
+        "/usr/share/bash-completion/completions/isoguard-collector",
+        "/usr/share/zsh/vendor-completions/_isoguard-collector",
+        "/usr/share/fish/vendor_completions.d/isoguard-collector.fish",
+    ] {
+        assert!(Path::new(page).is_file(), "{page} not installed");
+    }
+    // The agent's pages are the agent package's: the collector must not bring them along.
+    assert!(
+        !std::fs::read_to_string("/var/lib/dpkg/info/isoguard-collector.list")
+            .unwrap()
+            .lines()
+            .any(|l| l == "/usr/share/man/man1/isoguard-scan.1")
+    );
     assert!(
         !Path::new("/etc/systemd/system/multi-user.target.wants/isoguard-collector.service")
             .exists(),

@@ -470,7 +470,12 @@ fn check_packages(arch: &Arch) {
             )
         } else {
             (
-                &["usr/lib/systemd/system/isoguard-collector.service"],
+                &[
+                    "usr/lib/systemd/system/isoguard-collector.service",
+                    "usr/share/man/man1/isoguard-collector.1",
+                    "usr/share/man/zh_CN/man1/isoguard-collector-report.1",
+                    "usr/share/bash-completion/completions/isoguard-collector",
+                ],
                 COLLECTOR_RPM_FILES,
             )
         };
@@ -919,6 +924,18 @@ const COLLECTOR_RPM_FILES: &[(&str, u32)] = &[
     ("/usr/bin/isoguard-collector", 0o755),
     ("/usr/lib/systemd/system/isoguard-collector.service", 0o644),
     ("/usr/share/doc/isoguard-collector/README.md", 0o644),
+    ("/usr/share/man/man1/isoguard-collector.1", 0o644),
+    ("/usr/share/man/man1/isoguard-collector-collect.1", 0o644),
+    ("/usr/share/man/zh_CN/man1/isoguard-collector.1", 0o644),
+    (
+        "/usr/share/bash-completion/completions/isoguard-collector",
+        0o644,
+    ),
+    ("/usr/share/zsh/site-functions/_isoguard-collector", 0o644),
+    (
+        "/usr/share/fish/vendor_completions.d/isoguard-collector.fish",
+        0o644,
+    ),
 ];
 
 fn mode_of(tree: &Path, path: &str) -> u32 {

@@ -6,12 +6,12 @@
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches};
 
 use isoguard::collector::exit::Exit;
 use isoguard::collector::ingest::{self, Outcome};
@@ -20,111 +20,29 @@ use isoguard::collector::store::{DbSpec, Store, StoreError};
 use isoguard::collector::summary::{self, ProblemTracker};
 use isoguard::collector::{owner, trust, watch};
 use isoguard::finding::dsse::MAX_ENVELOPE_BYTES;
-use isoguard::i18n::Lang;
+use isoguard::i18n::{self, Lang, Msg, Phrase, Said};
 use isoguard::text::display_safe;
 
-#[derive(Parser)]
-#[command(
-    name = "isoguard-collector",
-    version,
-    about = "Collects signed isoguard findings, checks them, stores them and reports on them"
-)]
-struct Cli {
-    /// Language of the report page when it opens: zh or en (default: from the locale,
-    /// LC_ALL, LC_MESSAGES, LANG). The page carries both and remembers the reader's switch.
-    #[arg(long, global = true, value_parser = ["zh", "en"])]
-    lang: Option<String>,
-    #[command(subcommand)]
-    command: Command,
-}
+// The clap definition lives beside the agent's `src/args.rs`, where build.rs reads it too.
+#[path = "../collector_args.rs"]
+mod collector_args;
 
-#[derive(Subcommand)]
-enum Command {
-    /// Take in every finding in the inbox: verified ones are stored and moved to archive/,
-    /// the rest are moved to rejected/ with a .reason file. Nothing is deleted.
-    Collect {
-        /// Folder the findings arrive in (archive/ and rejected/ are created inside it).
-        #[arg(long, value_name = "DIR")]
-        inbox: PathBuf,
-        /// Folder of enrolled host keys (<host>.pub).
-        #[arg(long, value_name = "DIR")]
-        trust: PathBuf,
-        /// The findings database: an SQLite file (created if missing) or a PostgreSQL URL,
-        /// postgresql://USER@HOST/DB or postgresql:///DB?host=/SOCKET/DIR.
-        #[arg(long, value_name = "FILE|URL")]
-        db: DbSpec,
-        /// Keep taking new files in (inotify, plus a rescan every few seconds) until SIGTERM.
-        #[arg(long)]
-        watch: bool,
-        /// Largest file accepted, in bytes (at most 4194304).
-        #[arg(long, value_name = "BYTES", default_value_t = ingest::DEFAULT_MAX_SIZE)]
-        max_size: u64,
-        /// Files per database transaction.
-        #[arg(long, value_name = "N", default_value_t = ingest::DEFAULT_BATCH, hide = true)]
-        batch: usize,
-        /// Seconds between full rescans with --watch.
-        #[arg(long, value_name = "SECONDS", default_value_t = watch::DEFAULT_RESCAN.as_secs(), hide = true)]
-        rescan_secs: u64,
-    },
-    /// Enrol a host's public key under its identity (machine id or hostname).
-    Enroll {
-        /// Folder of enrolled host keys.
-        #[arg(long, value_name = "DIR")]
-        trust: PathBuf,
-        /// The host identity: its /etc/machine-id or its hostname.
-        host: String,
-        /// The host's public key (SPKI PEM, as `isoguard keygen` writes FILE.pub).
-        key: PathBuf,
-    },
-    /// Check every stored envelope again against the trust folder.
-    Reverify {
-        /// The findings database to check, a file or a PostgreSQL URL (only read, never
-        /// written).
-        #[arg(long, value_name = "FILE|URL")]
-        db: DbSpec,
-        /// Folder of enrolled host keys (<host>.pub) to check the stored envelopes against.
-        #[arg(long, value_name = "DIR")]
-        trust: PathBuf,
-    },
-    /// Write the central report.
-    Report {
-        /// The findings database, a file or a PostgreSQL URL (only read, never written: a
-        /// read-only copy will do).
-        #[arg(long, value_name = "FILE|URL")]
-        db: DbSpec,
-        /// html: one self-contained page for people; csv: one row per failed rule and
-        /// device, for spreadsheets; json: the whole report, for other tools.
-        #[arg(long, value_enum, default_value = "html")]
-        format: FormatArg,
-        /// Output file, or - for standard output.
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-        /// A host with no finding for this many days is stale.
-        #[arg(long, value_name = "N", default_value_t = 7)]
-        stale_days: u32,
-    },
-}
+use collector_args::{Cli, CollectArgs, Command, FormatArg};
 
-#[derive(Clone, Copy, ValueEnum)]
-enum FormatArg {
-    Html,
-    Csv,
-    Json,
-}
-
+/// Why a command failed, said in the reader's language when it is printed.
 struct Failure {
-    message: String,
+    message: Said,
     exit: Exit,
 }
 
 impl Failure {
-    fn usage(message: impl Into<String>) -> Failure {
+    fn usage(message: impl Into<Said>) -> Failure {
         Failure {
             message: message.into(),
             exit: Exit::Usage,
         }
     }
-    fn io(message: impl Into<String>) -> Failure {
+    fn io(message: impl Into<Said>) -> Failure {
         Failure {
             message: message.into(),
             exit: Exit::Io,
@@ -135,20 +53,39 @@ impl Failure {
 fn store_failure(err: StoreError) -> Failure {
     Failure {
         exit: Exit::for_store(&err),
-        message: err.to_string(),
+        message: err.phrase().into(),
     }
 }
 
 fn trust_failure(err: trust::TrustError) -> Failure {
     Failure {
         exit: Exit::for_trust(&err),
-        message: err.to_string(),
+        message: err.phrase().into(),
     }
+}
+
+/// `--inbox DIR: <why>`, and the like.
+fn path_failure(option: &str, path: &Path, error: Phrase) -> Failure {
+    Failure::io(
+        Phrase::new(Msg::CollectorPathError)
+            .arg("option", option)
+            .arg("path", path.display())
+            .nest("error", error),
+    )
 }
 
 fn main() -> ExitCode {
     isoguard::cli::init_logging(0);
-    let cli = match Cli::try_parse() {
+    let argv: Vec<String> = std::env::args().collect();
+    let mut command = Cli::command();
+    // --help itself is in the language asked for, before clap has parsed --lang.
+    if Lang::choose(collector_args::help_zh::asked_lang(&argv).as_deref()) == Lang::Zh {
+        command = collector_args::help_zh::in_chinese(command, collector_args::HELP_ZH);
+    }
+    let parsed = command
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
@@ -162,82 +99,80 @@ fn main() -> ExitCode {
     };
     let lang = Lang::choose(cli.lang.as_deref());
     let result = match cli.command {
-        Command::Collect {
-            inbox,
-            trust,
-            db,
-            watch,
-            max_size,
-            batch,
-            rescan_secs,
-        } => collect(&inbox, &trust, &db, watch, max_size, batch, rescan_secs),
-        Command::Enroll { trust, host, key } => enroll(&trust, &host, &key),
-        Command::Reverify { db, trust } => reverify(&db, &trust),
+        Command::Collect(args) => collect(&args, lang),
+        Command::Enroll { trust, host, key } => enroll(&trust, &host, &key, lang),
+        Command::Reverify { db, trust } => reverify(&DbSpec::parse(db.as_os_str()), &trust, lang),
         Command::Report {
             db,
             format,
             out,
             stale_days,
-        } => write_report(&db, format, &out, stale_days, lang),
+        } => write_report(
+            &DbSpec::parse(db.as_os_str()),
+            format,
+            &out,
+            stale_days,
+            lang,
+        ),
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(failure) => {
-            eprintln!("isoguard-collector: {}", failure.message);
+            eprintln!("isoguard-collector: {}", failure.message.get(lang));
             ExitCode::from(failure.exit.code())
         }
     }
 }
 
 fn print(text: &str) -> Result<(), Failure> {
-    isoguard::cli::print_stdout(text).map_err(|e| Failure::io(e.to_string()))
+    isoguard::cli::print_stdout(text).map_err(|e| Failure::io(e.message))
 }
 
 /// Report and reverify only read: they never write the database, nor anything beside it.
 fn open_existing_db(db: &DbSpec) -> Result<Store, Failure> {
     if let Some(file) = db.file().filter(|file| !file.is_file()) {
-        return Err(Failure::io(format!(
-            "--db {}: no such database file",
-            file.display()
-        )));
+        return Err(Failure::io(
+            Msg::CollectorNoDatabase.with("path", file.display()),
+        ));
     }
     Store::open_read_only(db).map_err(store_failure)
 }
 
-fn collect(
-    inbox: &Path,
-    trust_dir: &Path,
-    db: &DbSpec,
-    watch_mode: bool,
-    max_size: u64,
-    batch: usize,
-    rescan_secs: u64,
-) -> Result<Exit, Failure> {
+fn collect(args: &CollectArgs, lang: Lang) -> Result<Exit, Failure> {
+    let CollectArgs {
+        inbox,
+        trust: trust_dir,
+        db,
+        watch: watch_mode,
+        max_size,
+        batch,
+        rescan_secs,
+    } = args;
+    let (max_size, batch, rescan_secs) = (*max_size, *batch, *rescan_secs);
+    let db = &DbSpec::parse(db.as_os_str());
     if max_size > MAX_ENVELOPE_BYTES as u64 {
-        return Err(Failure::usage(format!(
-            "--max-size {max_size}: at most {MAX_ENVELOPE_BYTES} bytes (the largest envelope a \
-             finding may be)"
-        )));
+        return Err(Failure::usage(
+            Msg::CollectorMaxSize
+                .with("size", max_size)
+                .arg("limit", MAX_ENVELOPE_BYTES),
+        ));
     }
     if batch == 0 || rescan_secs == 0 {
-        return Err(Failure::usage(
-            "--batch and --rescan-secs must be at least 1",
-        ));
+        return Err(Failure::usage(Msg::CollectorAtLeastOne));
     }
     let trusted = trust::load(trust_dir).map_err(trust_failure)?;
     if trusted.is_empty() {
-        tracing::warn!(
-            "no keys enrolled in {}: every finding will be rejected as from an unknown key",
-            trust_dir.display()
-        );
+        let said = Msg::CollectNoKeys.with("dir", trust_dir.display());
+        tracing::warn!("{}", said.render(lang));
     }
-    let inbox_meta = std::fs::metadata(inbox)
-        .map_err(|e| Failure::io(format!("--inbox {}: {e}", inbox.display())))?;
+    let inbox_meta =
+        std::fs::metadata(inbox).map_err(|e| path_failure("--inbox", inbox, i18n::os_error(&e)))?;
     if !inbox_meta.is_dir() {
-        return Err(Failure::usage(format!(
-            "--inbox {}: not a folder",
-            inbox.display()
-        )));
+        return Err(Failure::usage(
+            Msg::CollectorNotFolder
+                .with("option", "--inbox")
+                .arg("path", inbox.display()),
+        ));
     }
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let (Some(first), Ok(exe)) = (argv.first_mut(), std::env::current_exe()) {
@@ -246,8 +181,12 @@ fn collect(
     let euid = rustix::process::geteuid().as_raw();
     match owner::check_collect(euid, inbox, db.file(), &argv) {
         Ok(None) => {}
-        Ok(Some(foreign)) => return Err(Failure::usage(foreign.to_string())),
-        Err(e) => return Err(Failure::io(format!("checking who owns the inbox: {e}"))),
+        Ok(Some(foreign)) => return Err(Failure::usage(foreign.phrase())),
+        Err(e) => {
+            return Err(Failure::io(
+                Msg::CollectorOwnerCheck.nest("error", i18n::os_error(&e)),
+            ))
+        }
     }
     let mut store = Store::open(db).map_err(store_failure)?;
     let now = isoguard::time::rfc3339_utc(SystemTime::now());
@@ -259,11 +198,11 @@ fn collect(
     options.batch = batch;
     options.progress = std::io::stderr().is_terminal();
 
-    if watch_mode {
+    if *watch_mode {
         let after_pass = |store: &mut Store, outcome: &Outcome| {
             let new = tracker.newly_revealed(store)?;
             if summary::worth_telling(outcome, &new) {
-                let _ = isoguard::cli::print_stdout(&summary::describe_pass(outcome, &new));
+                let _ = isoguard::cli::print_stdout(&summary::describe_pass(outcome, &new, lang));
             }
             Ok(())
         };
@@ -276,7 +215,7 @@ fn collect(
         )
         .map_err(|e| Failure {
             exit: Exit::for_watch(&e),
-            message: e.to_string(),
+            message: e.phrase().into(),
         })?;
         return Ok(Exit::Ok);
     }
@@ -286,35 +225,29 @@ fn collect(
         ingest::collect(&mut store, &trusted, &options, &HashSet::new(), &stop).map_err(|e| {
             Failure {
                 exit: Exit::for_ingest(&e),
-                message: e.to_string(),
+                message: e.phrase().into(),
             }
         })?;
     let new = tracker.newly_revealed(&store).map_err(store_failure)?;
-    print(&summary::describe_pass(&outcome, &new))?;
+    print(&summary::describe_pass(&outcome, &new, lang))?;
     Ok(Exit::after_pass(&outcome, new.len()))
 }
 
-fn enroll(trust_dir: &Path, host: &str, key: &Path) -> Result<Exit, Failure> {
-    match trust::enroll(trust_dir, host, key) {
-        Ok(trust::Enrolled::New { path, keyid }) => {
-            print(&format!(
-                "enrolled {host}: key {keyid} in {}\n",
-                path.display()
-            ))?;
-            Ok(Exit::Ok)
-        }
-        Ok(trust::Enrolled::AlreadyEnrolled { path, keyid }) => {
-            print(&format!(
-                "{host} is already enrolled with this key ({keyid}, {})\n",
-                path.display()
-            ))?;
-            Ok(Exit::Ok)
-        }
-        Err(err) => Err(trust_failure(err)),
-    }
+fn enroll(trust_dir: &Path, host: &str, key: &Path, lang: Lang) -> Result<Exit, Failure> {
+    let (msg, path, keyid) = match trust::enroll(trust_dir, host, key) {
+        Ok(trust::Enrolled::New { path, keyid }) => (Msg::EnrollNew, path, keyid),
+        Ok(trust::Enrolled::AlreadyEnrolled { path, keyid }) => (Msg::EnrollAlready, path, keyid),
+        Err(err) => return Err(trust_failure(err)),
+    };
+    let said = msg
+        .with("host", host)
+        .arg("keyid", keyid)
+        .arg("path", path.display());
+    print(&format!("{}\n", said.render(lang)))?;
+    Ok(Exit::Ok)
 }
 
-fn reverify(db: &DbSpec, trust_dir: &Path) -> Result<Exit, Failure> {
+fn reverify(db: &DbSpec, trust_dir: &Path, lang: Lang) -> Result<Exit, Failure> {
     let trusted = trust::load(trust_dir).map_err(trust_failure)?;
     let store = open_existing_db(db)?;
     let mut failed = 0u64;
@@ -322,19 +255,21 @@ fn reverify(db: &DbSpec, trust_dir: &Path) -> Result<Exit, Failure> {
     let checked = store
         .reverify(&trusted, |failure| {
             failed += 1;
-            out.push_str(&format!(
-                "FAIL finding {} host {} ({}): {}\n",
-                failure.id,
-                display_safe(&failure.host_id, 64),
-                display_safe(&failure.file, 120),
-                display_safe(&failure.reason, 400)
-            ));
+            let line = Msg::ReverifyFailed
+                .with("id", failure.id)
+                .arg("host", display_safe(&failure.host_id, 64))
+                .arg("file", display_safe(&failure.file, 120))
+                .arg("reason", display_safe(&failure.reason, 400));
+            out.push_str(&line.render(lang));
+            out.push('\n');
         })
         .map_err(store_failure)?;
-    out.push_str(&format!(
-        "reverified {checked} finding(s): {} ok, {failed} failed\n",
-        checked - failed
-    ));
+    let total = Msg::ReverifyTotal
+        .with("checked", checked)
+        .arg("ok", checked - failed)
+        .arg("failed", failed);
+    out.push_str(&total.render(lang));
+    out.push('\n');
     print(&out)?;
     Ok(Exit::after_reverify(failed))
 }
@@ -354,6 +289,7 @@ fn write_report(
         FormatArg::Html => report::Format::Html,
         FormatArg::Csv => report::Format::Csv,
         FormatArg::Json => report::Format::Json,
+        FormatArg::Ocsf => report::Format::Ocsf,
     };
     let text = report::render(&data, format, lang);
     if out == Path::new("-") {
@@ -361,6 +297,53 @@ fn write_report(
         return Ok(Exit::Ok);
     }
     isoguard::files::replace_file(out, text.as_bytes(), 0o644)
-        .map_err(|e| Failure::io(format!("--out {}: {e}", out.display())))?;
+        .map_err(|e| path_failure("--out", out, e.phrase()))?;
     Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// build.rs cannot link the library, so the command line repeats its defaults.
+    #[test]
+    fn every_argument_has_help_in_both_languages() {
+        let gaps =
+            collector_args::help_zh::gaps(&Cli::command(), collector_args::HELP_ZH, |_| false);
+        assert_eq!(gaps, Default::default());
+        let zh = collector_args::help_zh::in_chinese(Cli::command(), collector_args::HELP_ZH);
+        let matches = zh
+            .try_get_matches_from([
+                "isoguard-collector",
+                "--lang",
+                "zh",
+                "report",
+                "--db",
+                "x",
+                "--out",
+                "-",
+            ])
+            .unwrap();
+        assert!(Cli::from_arg_matches(&matches).is_ok());
+        let mut zh = collector_args::help_zh::in_chinese(Cli::command(), collector_args::HELP_ZH);
+        let help = zh
+            .find_subcommand_mut("report")
+            .unwrap()
+            .render_help()
+            .to_string();
+        assert!(
+            help.contains("用法：") && help.contains("只读副本即可"),
+            "{help}"
+        );
+    }
+
+    #[test]
+    fn the_command_line_defaults_are_the_librarys() {
+        assert_eq!(collector_args::DEFAULT_MAX_SIZE, ingest::DEFAULT_MAX_SIZE);
+        assert_eq!(collector_args::DEFAULT_BATCH, ingest::DEFAULT_BATCH);
+        assert_eq!(
+            Duration::from_secs(collector_args::DEFAULT_RESCAN_SECS),
+            watch::DEFAULT_RESCAN
+        );
+    }
 }

@@ -17,6 +17,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::collector::ingest::{ARCHIVE_DIR, REJECTED_DIR};
+use crate::i18n::{Msg, Phrase};
 
 /// A file a root run would write into (or beside) that another user owns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,20 +30,22 @@ pub struct ForeignOwner {
     pub command: String,
 }
 
-impl fmt::Display for ForeignOwner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ForeignOwner {
+    pub fn phrase(&self) -> Phrase {
         let who = match &self.name {
             Some(name) => format!("{name} (uid {})", self.uid),
             None => format!("uid {}", self.uid),
         };
-        write!(
-            f,
-            "refusing to run as root on '{}', which belongs to {who}: the files root would \
-             create (the database, archive/, rejected/) would lock that user's service out. \
-             Run it as that user:\n  {}",
-            self.path.display(),
-            self.command
-        )
+        Phrase::new(Msg::CollectorForeignOwner)
+            .arg("path", self.path.display())
+            .arg("who", who)
+            .arg("command", &self.command)
+    }
+}
+
+impl fmt::Display for ForeignOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.phrase().en())
     }
 }
 

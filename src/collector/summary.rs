@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use crate::collector::ingest::Outcome;
 use crate::collector::model::ChainProblem;
 use crate::collector::store::{problem_key, problem_keys, ProblemKey, Store, StoreError};
+use crate::i18n::{Lang, Msg, Phrase};
 use crate::text::display_safe;
 
 /// The chain problems known so far, to tell which ones a pass revealed.
@@ -53,33 +54,39 @@ pub fn worth_telling(outcome: &Outcome, new: &[ChainProblem]) -> bool {
 }
 
 /// The text printed after a pass, ending with the summary line and a newline.
-pub fn describe_pass(outcome: &Outcome, new: &[ChainProblem]) -> String {
+pub fn describe_pass(outcome: &Outcome, new: &[ChainProblem], lang: Lang) -> String {
     let mut text = String::new();
-    for (file, reason) in &outcome.rejected_files {
-        text.push_str(&format!(
-            "rejected {}: {}\n",
-            display_safe(file, 120),
-            display_safe(reason, 400)
-        ));
+    for refused in &outcome.rejected_files {
+        let line = Phrase::new(Msg::CollectRejectedFile)
+            .arg("file", display_safe(&refused.file, 120))
+            .both(
+                "kind",
+                refused.kind.as_str().to_string(),
+                refused.kind.said().text(Lang::Zh),
+            )
+            .arg("reason", display_safe(&refused.reason, 400));
+        text.push_str(&line.render(lang));
+        text.push('\n');
     }
     for p in new {
-        text.push_str(&format!(
-            "chain {} host {}{}: {}\n",
-            p.kind.as_str(),
-            display_safe(&p.host_id, 64),
-            p.sequence
-                .map(|s| format!(" sequence {s}"))
-                .unwrap_or_default(),
-            display_safe(&p.detail, 400)
-        ));
+        let detail_zh = if p.detail_zh.is_empty() {
+            &p.detail
+        } else {
+            &p.detail_zh
+        };
+        let line = Phrase::new(Msg::CollectChainProblem)
+            .arg("kind", p.kind.as_str())
+            .arg("host", display_safe(&p.host_id, 64))
+            .maybe("sequence", p.sequence)
+            .both(
+                "detail",
+                display_safe(&p.detail, 400).to_string(),
+                display_safe(detail_zh, 400).to_string(),
+            );
+        text.push_str(&line.render(lang));
+        text.push('\n');
     }
-    text.push_str(&outcome.summary_line());
-    if !new.is_empty() {
-        text.push_str(&format!(", new chain problems {}", new.len()));
-    }
-    if outcome.stopped {
-        text.push_str(" (stopped early)");
-    }
+    text.push_str(&outcome.summary(new.len()).render(lang));
     text.push('\n');
     text
 }
@@ -87,7 +94,7 @@ pub fn describe_pass(outcome: &Outcome, new: &[ChainProblem]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collector::ingest::RejectKind;
+    use crate::collector::ingest::{Refused, RejectKind};
     use crate::collector::model::ChainProblemKind;
 
     fn problem(kind: ChainProblemKind, sequence: u64, detail: &str) -> ChainProblem {
@@ -122,16 +129,23 @@ mod tests {
             ..Outcome::default()
         };
         outcome.rejected.insert(RejectKind::Malformed, 1);
-        outcome
-            .rejected_files
-            .push(("x\u{1b}[31m.json".into(), "malformed: eof".into()));
-        let new = [problem(
-            ChainProblemKind::Gap,
-            2,
-            "sequence 2 never arrived",
-        )];
+        outcome.rejected_files.push(Refused {
+            file: "x\u{1b}[31m.json".into(),
+            kind: RejectKind::Malformed,
+            reason: "eof".into(),
+        });
+        let mut gap = problem(ChainProblemKind::Gap, 2, "sequence 2 never arrived");
+        gap.detail_zh = "序号 2 未送达".into();
+        let new = [gap];
         assert_eq!(
-            describe_pass(&outcome, &new),
+            describe_pass(&outcome, &new, Lang::Zh),
+            "已拒收 x\\x1b[31m.json：不是格式正确的签名检查结果（eof）\n\
+             链问题：缺号，主机 ws-1，序号 2：序号 2 未送达\n\
+             新存 2 份，重复 0 份，拒收 1 份（不是格式正确的签名检查结果 1 份），新发现链问题 1 个\
+             （提前停止）\n"
+        );
+        assert_eq!(
+            describe_pass(&outcome, &new, Lang::En),
             "rejected x\\x1b[31m.json: malformed: eof\n\
              chain gap host ws-1 sequence 2: sequence 2 never arrived\n\
              stored 2, duplicates 0, rejected 1 (malformed 1), new chain problems 1 \

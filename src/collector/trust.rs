@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::files::{self, Placement, WriteFailure};
 use crate::finding::keys::{self, KeyError, PublicKey, TrustedKeys};
 use crate::finding::v1;
+use crate::i18n::{self, Msg, Phrase};
 
 /// Longest host identity accepted at enrolment; a machine id is 32 characters.
 pub const MAX_HOST_ID_CHARS: usize = 64;
@@ -44,32 +45,36 @@ pub enum TrustError {
     },
 }
 
+impl TrustError {
+    pub fn phrase(&self) -> Phrase {
+        match self {
+            TrustError::BadHostId { host, reason } => Phrase::new(Msg::TrustBadHostId)
+                .arg(
+                    "host",
+                    format!(
+                        "{:?}",
+                        crate::text::display_safe(host, MAX_HOST_ID_CHARS + 8)
+                    ),
+                )
+                .arg("reason", reason),
+            TrustError::Key(err) => err.phrase(),
+            TrustError::HostTaken { host, path } => Phrase::new(Msg::TrustHostTaken)
+                .arg("host", host)
+                .arg("path", path.display()),
+            TrustError::KeyTaken { keyid, host } => Phrase::new(Msg::TrustKeyTaken)
+                .arg("keyid", keyid)
+                .arg("host", host),
+            TrustError::Io { path, step, source } => Phrase::new(Msg::TrustFolderStep)
+                .arg("path", path.display())
+                .arg("step", step)
+                .nest("error", i18n::os_error(source)),
+        }
+    }
+}
+
 impl fmt::Display for TrustError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrustError::BadHostId { host, reason } => write!(
-                f,
-                "host identity {:?} refused: {reason}",
-                crate::text::display_safe(host, MAX_HOST_ID_CHARS + 8)
-            ),
-            TrustError::Key(err) => write!(f, "{err}"),
-            TrustError::HostTaken { host, path } => write!(
-                f,
-                "host {host} is already enrolled with a different key ('{}'); remove that file \
-                 first if the host really has a new key",
-                path.display()
-            ),
-            TrustError::KeyTaken { keyid, host } => write!(
-                f,
-                "key {keyid} is already enrolled for host {host}; one key speaks for one host"
-            ),
-            TrustError::Io { path, step, source } => write!(
-                f,
-                "trust folder '{}': {step}: {}",
-                path.display(),
-                files::os_reason(source)
-            ),
-        }
+        f.write_str(&self.phrase().en())
     }
 }
 

@@ -28,6 +28,7 @@ use signal_hook::iterator::Signals;
 use crate::collector::ingest::{self, IngestError, Outcome};
 use crate::collector::store::{Store, StoreError};
 use crate::finding::keys::TrustedKeys;
+use crate::i18n::{self, Msg, Phrase};
 
 /// How often the whole inbox is looked at even without events.
 pub const DEFAULT_RESCAN: Duration = Duration::from_secs(5);
@@ -49,12 +50,20 @@ pub enum WatchError {
     Ingest(IngestError),
 }
 
+impl WatchError {
+    pub fn phrase(&self) -> Phrase {
+        match self {
+            WatchError::Setup { step, source } => Phrase::new(Msg::CollectorWatchSetup)
+                .arg("step", step)
+                .nest("error", i18n::os_error(source)),
+            WatchError::Ingest(err) => err.phrase(),
+        }
+    }
+}
+
 impl fmt::Display for WatchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WatchError::Setup { step, source } => write!(f, "--watch: {step}: {source}"),
-            WatchError::Ingest(err) => write!(f, "{err}"),
-        }
+        f.write_str(&self.phrase().en())
     }
 }
 

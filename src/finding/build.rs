@@ -29,8 +29,20 @@ pub fn place_in_chain(finding: &mut v1::Finding, chain: &ChainPosition) {
         .map(|reason| v1::ChainReset { reason });
 }
 
+/// The length the finding's JSON will have, counted without building it.
 fn payload_len(finding: &v1::Finding) -> usize {
-    serde_json::to_vec(finding).map_or(usize::MAX, |bytes| bytes.len())
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, finding).map_or(usize::MAX, |()| count.0)
 }
 
 /// Keeps a finding under `limit` bytes so it always reaches the collector: results and their

@@ -306,6 +306,7 @@ catalogue! {
     NotRegular { en: "not a regular file: {what:filetype}", zh: "不是普通文件：{what:filetype}" }
     LargerThan { en: "larger than {limit} bytes", zh: "大于 {limit} 字节" }
     StepFailed { en: "{step:step}: {error}", zh: "{step:step}：{error}" }
+    AlreadyExists { en: "'{path}' already exists", zh: "“{path}”已存在" }
 
     // ----- Policies (src/policy/mod.rs) -----
     CannotRead { en: "cannot read {file}: {why}", zh: "无法读取 {file}：{why}" }
@@ -626,6 +627,65 @@ catalogue! {
     RejectUnknownKey { en: "signed by a key that is not enrolled", zh: "签名密钥未注册" }
     RejectBadSignature { en: "signature does not verify", zh: "签名验证失败" }
     RejectHostMismatch { en: "signed with another host's key", zh: "使用了其他主机的密钥签名" }
+    // ----- The collector's console: after a pass, enrol, reverify, errors -----
+    CollectRejectedFile { en: "rejected {file}: {kind}: {reason}", zh: "已拒收 {file}：{kind}（{reason}）" }
+    CollectChainProblem {
+        en: "chain {kind:chain} host {host}[ sequence {sequence}]: {detail}",
+        zh: "链问题：{kind:chain}，主机 {host}[，序号 {sequence}]：{detail}",
+    }
+    CollectSummary {
+        en: "stored {stored}, duplicates {duplicates}, rejected {rejected}[ ({kinds})][; {deferred} left for a later pass (still being written)][; {completed} already stored by an interrupted run, now archived][, new chain problems {problems}][ {stopped}]",
+        zh: "新存 {stored} 份，重复 {duplicates} 份，拒收 {rejected} 份[（{kinds}）][；{deferred} 个文件仍在写入，留待下一轮][；{completed} 份已由中断的运行存入，现已归档][，新发现链问题 {problems} 个][{stopped}]",
+    }
+    CollectKindCount { en: "{kind} {count}", zh: "{kind} {count} 份" }
+    CollectStoppedEarly { en: "(stopped early)", zh: "（提前停止）" }
+    CollectNoKeys {
+        en: "no keys enrolled in {dir}: every finding will be rejected as from an unknown key",
+        zh: "{dir} 中没有已登记的密钥：所有检查结果都将以“签名密钥未注册”拒收",
+    }
+    EnrollNew { en: "enrolled {host}: key {keyid} in {path}", zh: "已登记 {host}：密钥 {keyid}，保存在 {path}" }
+    EnrollAlready {
+        en: "{host} is already enrolled with this key ({keyid}, {path})",
+        zh: "{host} 已用此密钥登记（{keyid}，{path}）",
+    }
+    ReverifyFailed {
+        en: "FAIL finding {id} host {host} ({file}): {reason}",
+        zh: "未通过：检查结果 {id}，主机 {host}（{file}）：{reason}",
+    }
+    ReverifyTotal {
+        en: "reverified {checked} finding(s): {ok} ok, {failed} failed",
+        zh: "已重新核验 {checked} 份检查结果：{ok} 份通过，{failed} 份未通过",
+    }
+    CollectorMaxSize {
+        en: "--max-size {size}: at most {limit} bytes (the largest envelope a finding may be)",
+        zh: "--max-size {size}：最多 {limit} 字节（检查结果信封的上限）",
+    }
+    CollectorAtLeastOne { en: "--batch and --rescan-secs must be at least 1", zh: "--batch 和 --rescan-secs 至少为 1" }
+    CollectorNotFolder { en: "{option} {path}: not a folder", zh: "{option} {path}：不是文件夹" }
+    CollectorNoDatabase { en: "--db {path}: no such database file", zh: "--db {path}：数据库文件不存在" }
+    CollectorPathError { en: "{option} {path}: {error}", zh: "{option} {path}：{error}" }
+    CollectorOwnerCheck { en: "checking who owns the inbox: {error}", zh: "检查收件箱的属主时出错：{error}" }
+    CollectorForeignOwner {
+        en: "refusing to run as root on '{path}', which belongs to {who}: the files root would create (the database, archive/, rejected/) would lock that user's service out. Run it as that user:\n  {command}",
+        zh: "拒绝以 root 身份处理“{path}”，它属于 {who}：root 新建的文件（数据库、archive/、rejected/）会让该用户的服务无法访问。请以该用户身份运行：\n  {command}",
+    }
+    CollectorDatabase { en: "database: {step:step}: {error}", zh: "数据库：{step:step}：{error}" }
+    CollectorTooNew {
+        en: "database schema version {found} is newer than this collector knows ({known}); use a newer isoguard-collector",
+        zh: "数据库结构版本 {found} 比本收集器所知的（{known}）更新；请使用更新版本的 isoguard-collector",
+    }
+    CollectorFileStep { en: "'{path}': {step:step}: {error}", zh: "“{path}”：{step:step}：{error}" }
+    CollectorWatchSetup { en: "--watch: {step:step}: {error}", zh: "--watch：{step:step}：{error}" }
+    TrustBadHostId { en: "host identity {host} refused: {reason:hostid}", zh: "主机标识 {host} 被拒绝：{reason:hostid}" }
+    TrustHostTaken {
+        en: "host {host} is already enrolled with a different key ('{path}'); remove that file first if the host really has a new key",
+        zh: "主机 {host} 已用另一个密钥登记（“{path}”）；如果该主机确实换了新密钥，请先删除该文件",
+    }
+    TrustKeyTaken {
+        en: "key {keyid} is already enrolled for host {host}; one key speaks for one host",
+        zh: "密钥 {keyid} 已为主机 {host} 登记；一个密钥只代表一台主机",
+    }
+    TrustFolderStep { en: "trust folder '{path}': {step:step}: {error}", zh: "登记文件夹“{path}”：{step:step}：{error}" }
     // ----- Watching and enforcement -----
     WatchStarted {
         en: "isoguard watch: watching for device and network changes; verdict={verdict} fail={fail} error={error}",

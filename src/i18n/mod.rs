@@ -484,4 +484,44 @@ mod tests {
         assert_eq!(said.zh(), "权限不够（os error 13）");
         assert_eq!(said.en(), err.to_string());
     }
+
+    /// The collector's errors name the step that failed (`opening the inbox`, `storing a
+    /// finding`) and say it in Chinese through a `step.` term. Its steps are the literals of
+    /// its code (the report's aside) that open with an -ing word; each must have its term, or Chinese readers get
+    /// English.
+    #[test]
+    fn every_step_the_collector_names_has_its_chinese() {
+        fn literals_outside_tests(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                // The report's page names sort orders, not steps.
+                if path.is_dir() && !path.ends_with("report") {
+                    literals_outside_tests(&path, out);
+                }
+                if !path.is_file() {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                for piece in code.split('"').skip(1).step_by(2) {
+                    let first = piece.split(' ').next().unwrap_or_default();
+                    let gerund = first.len() > 4
+                        && first.ends_with("ing")
+                        && first.chars().all(|c| c.is_ascii_lowercase());
+                    if gerund && !piece.contains(['{', '}', ':', '\\']) {
+                        out.push(piece.to_string());
+                    }
+                }
+            }
+        }
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/collector");
+        let mut steps = Vec::new();
+        literals_outside_tests(&src, &mut steps);
+        assert!(steps.iter().any(|s| s == "storing a finding"), "{steps:?}");
+        let missing: Vec<&String> = steps
+            .iter()
+            .filter(|s| term_text(&format!("step.{s}"), Lang::Zh).is_none())
+            .collect();
+        assert!(missing.is_empty(), "no `step.` term for: {missing:?}");
+    }
 }

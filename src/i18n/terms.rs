@@ -106,6 +106,269 @@ pub const TERMS: &[(&str, &str, &str)] = &[
         "listing the trusted keys folder",
         "列出受信任密钥文件夹",
     ),
+    // The collector's steps (src/collector), named in its error messages.
+    (
+        "step.applying a schema migration",
+        "applying a schema migration",
+        "应用数据库结构迁移",
+    ),
+    (
+        "step.checking for an enrolled key",
+        "checking for an enrolled key",
+        "查找已登记的密钥",
+    ),
+    (
+        "step.checking foreign keys",
+        "checking foreign keys",
+        "检查外键",
+    ),
+    (
+        "step.checking whether a name is free",
+        "checking whether a name is free",
+        "检查名称是否可用",
+    ),
+    (
+        "step.checking it is a folder",
+        "checking it is a folder",
+        "确认是文件夹",
+    ),
+    (
+        "step.committing a batch",
+        "committing a batch",
+        "提交一批记录",
+    ),
+    (
+        "step.committing a migration",
+        "committing a migration",
+        "提交迁移",
+    ),
+    (
+        "step.copying an older database into memory",
+        "copying an older database into memory",
+        "把旧数据库复制到内存",
+    ),
+    ("step.creating", "creating", "创建"),
+    (
+        "step.creating the folder",
+        "creating the folder",
+        "创建文件夹",
+    ),
+    (
+        "step.finding a free name",
+        "finding a free name",
+        "寻找可用的名称",
+    ),
+    (
+        "step.finding findings stored twice",
+        "finding findings stored twice",
+        "查找重复存储的检查结果",
+    ),
+    (
+        "step.installing the SIGTERM/SIGINT handler",
+        "installing the SIGTERM/SIGINT handler",
+        "安装 SIGTERM/SIGINT 信号处理",
+    ),
+    ("step.listing the inbox", "listing the inbox", "列出收件箱"),
+    (
+        "step.looking up a digest",
+        "looking up a digest",
+        "查找摘要",
+    ),
+    (
+        "step.merging a finding stored twice",
+        "merging a finding stored twice",
+        "合并重复存储的检查结果",
+    ),
+    (
+        "step.migrating findings",
+        "migrating findings",
+        "迁移检查结果",
+    ),
+    ("step.moving a file", "moving a file", "移动文件"),
+    (
+        "step.moving a file (it disappeared)",
+        "moving a file (it disappeared)",
+        "移动文件（文件已消失）",
+    ),
+    (
+        "step.moving a file (the name is taken)",
+        "moving a file (the name is taken)",
+        "移动文件（名称已被占用）",
+    ),
+    ("step.opening a copy", "opening a copy", "打开副本"),
+    ("step.opening the inbox", "opening the inbox", "打开收件箱"),
+    (
+        "step.reading a finding",
+        "reading a finding",
+        "读取检查结果",
+    ),
+    (
+        "step.reading enrolled hosts",
+        "reading enrolled hosts",
+        "读取已登记主机",
+    ),
+    ("step.reading findings", "reading findings", "读取检查结果"),
+    (
+        "step.reading findings to migrate",
+        "reading findings to migrate",
+        "读取待迁移的检查结果",
+    ),
+    (
+        "step.reading host names",
+        "reading host names",
+        "读取主机名",
+    ),
+    (
+        "step.reading rejected files",
+        "reading rejected files",
+        "读取被拒文件",
+    ),
+    ("step.reading replays", "reading replays", "读取重放记录"),
+    ("step.reading the chains", "reading the chains", "读取链"),
+    (
+        "step.reading the schema version",
+        "reading the schema version",
+        "读取数据库结构版本",
+    ),
+    (
+        "step.recording a rejected file",
+        "recording a rejected file",
+        "记录被拒文件",
+    ),
+    ("step.recording a replay", "recording a replay", "记录重放"),
+    (
+        "step.recording enrolled keys",
+        "recording enrolled keys",
+        "记录已登记的密钥",
+    ),
+    (
+        "step.recording the schema version",
+        "recording the schema version",
+        "记录数据库结构版本",
+    ),
+    (
+        "step.removing a second link",
+        "removing a second link",
+        "删除多余的链接",
+    ),
+    (
+        "step.removing the inbox name after linking",
+        "removing the inbox name after linking",
+        "链接后删除收件箱中的名称",
+    ),
+    ("step.setting pragmas", "setting pragmas", "设置数据库参数"),
+    (
+        "step.setting the busy timeout",
+        "setting the busy timeout",
+        "设置忙等待超时",
+    ),
+    ("step.starting a batch", "starting a batch", "开始一批记录"),
+    (
+        "step.starting a migration",
+        "starting a migration",
+        "开始迁移",
+    ),
+    ("step.starting inotify", "starting inotify", "启动 inotify"),
+    (
+        "step.starting to record enrolled keys",
+        "starting to record enrolled keys",
+        "开始记录已登记的密钥",
+    ),
+    (
+        "step.storing a finding",
+        "storing a finding",
+        "存储检查结果",
+    ),
+    (
+        "step.checking the server encoding",
+        "checking the server encoding",
+        "检查服务器编码",
+    ),
+    (
+        "step.connecting to the database",
+        "connecting to the database",
+        "连接数据库",
+    ),
+    ("step.migrating", "migrating", "迁移数据库结构"),
+    (
+        "step.opening for reading",
+        "opening for reading",
+        "以只读方式打开",
+    ),
+    (
+        "step.preparing the statements",
+        "preparing the statements",
+        "准备 SQL 语句",
+    ),
+    (
+        "step.reading the database URL",
+        "reading the database URL",
+        "读取数据库 URL",
+    ),
+    (
+        "step.reading the server encoding",
+        "reading the server encoding",
+        "读取服务器编码",
+    ),
+    (
+        "step.setting synchronous_commit",
+        "setting synchronous_commit",
+        "设置 synchronous_commit",
+    ),
+    (
+        "step.starting a read-only transaction",
+        "starting a read-only transaction",
+        "开始只读事务",
+    ),
+    (
+        "step.waiting for another collector's batch",
+        "waiting for another collector's batch",
+        "等待另一个收集器的批次",
+    ),
+    (
+        "step.waiting for another collector's migration",
+        "waiting for another collector's migration",
+        "等待另一个收集器的结构迁移",
+    ),
+    ("step.writing", "writing", "写入"),
+    (
+        "step.switching to WAL",
+        "switching to WAL",
+        "切换到 WAL 模式",
+    ),
+    (
+        "step.watching the inbox",
+        "watching the inbox",
+        "监视收件箱",
+    ),
+    (
+        "step.writing the reason",
+        "writing the reason",
+        "写入原因文件",
+    ),
+    // Why the collector refuses a host identity (src/collector/trust.rs).
+    ("hostid.empty", "empty", "为空"),
+    (
+        "hostid.longer than 64 characters",
+        "longer than 64 characters",
+        "超过 64 个字符",
+    ),
+    (
+        "hostid.starts with a dot (the key file would be hidden and never loaded)",
+        "starts with a dot (the key file would be hidden and never loaded)",
+        "以点开头（密钥文件会被隐藏，永远不会被加载）",
+    ),
+    (
+        "hostid.only letters, digits, '.', '_' and '-' are allowed",
+        "only letters, digits, '.', '_' and '-' are allowed",
+        "只允许字母、数字、“.”、“_”和“-”",
+    ),
+    // Chain problems, as the collector and its report name them.
+    ("chain.gap", "gap", "缺号"),
+    ("chain.replay", "replay", "重放"),
+    ("chain.fork", "fork", "分叉"),
+    ("chain.broken-link", "broken link", "链接断裂"),
+    ("chain.reset", "reset", "链重置"),
     // Problems the Linux backend names in these words (src/platform/linux/root.rs).
     ("problem.permission denied", "permission denied", "权限不足"),
     (

@@ -13,7 +13,7 @@ use crate::time::rfc3339_utc;
 
 use super::examine::Examined;
 use super::folders::{Folder, InboxDirs, Kind, Names};
-use super::{IngestError, Outcome, REJECTED_DIR};
+use super::{IngestError, Outcome, Refused, REJECTED_DIR};
 
 /// What to do with an inbox file once its batch has committed.
 enum Action {
@@ -64,9 +64,11 @@ pub(super) fn run_batch(
                     rejected_at: &now,
                 })?;
                 *outcome.rejected.entry(kind).or_default() += 1;
-                outcome
-                    .rejected_files
-                    .push((shown.to_string(), format!("{}: {reason}", kind.as_str())));
+                outcome.rejected_files.push(Refused {
+                    file: shown.to_string(),
+                    kind,
+                    reason: reason.clone(),
+                });
                 actions.push(Action::Reject {
                     name: name.clone(),
                     to,

@@ -102,7 +102,7 @@ impl InboxDirs {
                 Ok(fd) => Ok(fd),
                 Err(Errno::LOOP | Errno::NOTDIR) => Err(IngestError::Io {
                     path,
-                    step: "expected a folder",
+                    step: "checking it is a folder",
                     source: io::Error::new(
                         io::ErrorKind::AlreadyExists,
                         "not a directory (a symbolic link or a file is never followed)",

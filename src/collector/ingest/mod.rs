@@ -33,13 +33,13 @@ use std::time::{Duration, SystemTime};
 use serde::Deserialize;
 
 use crate::collector::store::{Store, StoreError};
-use crate::files;
 use crate::finding::dsse::MAX_ENVELOPE_BYTES;
 use crate::finding::keys::TrustedKeys;
+use crate::i18n::{self, Msg, Phrase};
 
 pub use examine::{examine_bytes, TRUNCATED_GRACE};
 pub use folders::prepare_inbox;
-pub use outcome::Outcome;
+pub use outcome::{Outcome, Refused};
 
 use batch::run_batch;
 use examine::{examine_all, Examined, Examiner};
@@ -131,17 +131,21 @@ pub enum IngestError {
     Store(StoreError),
 }
 
+impl IngestError {
+    pub fn phrase(&self) -> Phrase {
+        match self {
+            IngestError::Io { path, step, source } => Phrase::new(Msg::CollectorFileStep)
+                .arg("path", path.display())
+                .arg("step", step)
+                .nest("error", i18n::os_error(source)),
+            IngestError::Store(err) => err.phrase(),
+        }
+    }
+}
+
 impl fmt::Display for IngestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IngestError::Io { path, step, source } => write!(
-                f,
-                "'{}': {step}: {}",
-                path.display(),
-                files::os_reason(source)
-            ),
-            IngestError::Store(err) => write!(f, "{err}"),
-        }
+        f.write_str(&self.phrase().en())
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::RejectKind;
+use crate::i18n::{Lang, Msg, Phrase};
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,11 +18,19 @@ pub struct Outcome {
     pub duplicates: u64,
     pub rejected: BTreeMap<RejectKind, u64>,
     /// Each refused file and why, in inbox order.
-    pub rejected_files: Vec<(String, String)>,
+    pub rejected_files: Vec<Refused>,
     /// Files left for a later pass (still settling).
     pub deferred: u64,
     /// The pass stopped early because a stop was requested.
     pub stopped: bool,
+}
+
+/// A refused file: its name as shown, the kind of refusal, the verifier's own words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub file: String,
+    pub kind: RejectKind,
+    pub reason: String,
 }
 
 impl Outcome {
@@ -29,35 +38,36 @@ impl Outcome {
         self.rejected.values().sum()
     }
 
-    /// `stored 3, duplicates 1, rejected 2 (bad-signature 1, host-mismatch 1)`.
-    pub fn summary_line(&self) -> String {
-        let mut line = format!(
-            "stored {}, duplicates {}, rejected {}",
-            self.stored,
-            self.duplicates,
-            self.rejected_total()
-        );
-        if !self.rejected.is_empty() {
-            let parts: Vec<String> = self
-                .rejected
-                .iter()
-                .map(|(kind, n)| format!("{} {n}", kind.as_str()))
-                .collect();
-            line.push_str(&format!(" ({})", parts.join(", ")));
+    /// `stored 3, duplicates 1, rejected 2 (bad-signature 1, host-mismatch 1)`, with what
+    /// was left for later or finished from an interrupted run; `new_problems` and the early
+    /// stop are added when there are any.
+    pub fn summary(&self, new_problems: usize) -> Phrase {
+        let kinds = self
+            .rejected
+            .iter()
+            .map(|(kind, n)| {
+                Phrase::new(Msg::CollectKindCount)
+                    .both(
+                        "kind",
+                        kind.as_str().to_string(),
+                        kind.said().text(Lang::Zh),
+                    )
+                    .arg("count", n)
+            })
+            .collect();
+        let positive = |n: u64| (n > 0).then_some(n);
+        let mut phrase = Phrase::new(Msg::CollectSummary)
+            .arg("stored", self.stored)
+            .arg("duplicates", self.duplicates)
+            .arg("rejected", self.rejected_total())
+            .list("kinds", kinds)
+            .maybe("deferred", positive(self.deferred))
+            .maybe("completed", positive(self.completed))
+            .maybe("problems", positive(new_problems as u64));
+        if self.stopped {
+            phrase = phrase.nest("stopped", Msg::CollectStoppedEarly);
         }
-        if self.deferred > 0 {
-            line.push_str(&format!(
-                "; {} left for a later pass (still being written)",
-                self.deferred
-            ));
-        }
-        if self.completed > 0 {
-            line.push_str(&format!(
-                "; {} already stored by an interrupted run, now archived",
-                self.completed
-            ));
-        }
-        line
+        phrase
     }
 
     /// Adds another pass's counts to this one.
@@ -88,8 +98,18 @@ mod tests {
         outcome.rejected.insert(RejectKind::HostMismatch, 1);
         outcome.rejected.insert(RejectKind::BadSignature, 2);
         assert_eq!(
-            outcome.summary_line(),
+            outcome.summary(0).en(),
             "stored 3, duplicates 1, rejected 3 (bad-signature 2, host-mismatch 1)"
+        );
+        assert_eq!(
+            outcome.summary(0).zh(),
+            "新存 3 份，重复 1 份，拒收 3 份（签名验证失败 2 份、使用了其他主机的密钥签名 1 份）"
+        );
+        outcome.deferred = 2;
+        assert_eq!(
+            outcome.summary(1).en(),
+            "stored 3, duplicates 1, rejected 3 (bad-signature 2, host-mismatch 1); 2 left for a \
+             later pass (still being written), new chain problems 1"
         );
     }
 }

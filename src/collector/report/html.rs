@@ -22,7 +22,7 @@ use crate::collector::model::{
 
 use super::clean;
 use crate::collector::ingest::RejectKind;
-use crate::i18n::{Lang, Msg};
+use crate::i18n::{term_text, Lang, Msg};
 
 const CSS: &str = include_str!("assets/report.css");
 const SCRIPT: &str = include_str!("assets/report.js");
@@ -716,17 +716,12 @@ fn stale(out: &mut String, data: &ReportData) {
 }
 
 fn chain_kind_cell(kind: ChainProblemKind) -> Cell {
-    let (zh, en) = match kind {
-        ChainProblemKind::Gap => ("缺号", "gap"),
-        ChainProblemKind::Replay => ("重放", "replay"),
-        ChainProblemKind::Fork => ("分叉", "fork"),
-        ChainProblemKind::BrokenLink => ("链接断裂", "broken link"),
-        ChainProblemKind::Reset => ("链重置", "reset"),
-    };
     let key = kind.as_str();
+    let term = format!("chain.{key}");
+    let said = |lang| term_text(&term, lang).unwrap_or(key);
     Cell::html(format!(
         "<span class=\"badge k-chain\">{}</span>",
-        label(zh, en)
+        label(said(Lang::Zh), said(Lang::En))
     ))
     .sort(key)
 }

@@ -12,6 +12,7 @@
 mod csv;
 mod html;
 mod json;
+mod ocsf;
 
 use crate::collector::model::ReportData;
 use crate::i18n::Lang;
@@ -22,6 +23,7 @@ pub enum Format {
     Html,
     Csv,
     Json,
+    Ocsf,
 }
 
 /// Renders the whole report in one format. Never fails: whatever the data holds is shown
@@ -33,6 +35,7 @@ pub fn render(data: &ReportData, format: Format, lang: Lang) -> String {
         Format::Html => html::render(data, lang),
         Format::Csv => csv::render(data),
         Format::Json => json::render(data),
+        Format::Ocsf => ocsf::render(data),
     }
 }
 

@@ -31,6 +31,7 @@ use std::time::SystemTime;
 
 use crate::collector::model::{ChainProblem, ReportData};
 use crate::finding::keys::TrustedKeys;
+use crate::i18n::{Msg, Phrase};
 
 pub use backend::{Batch, NewFinding, NewRejected, NewReplay, StoredRef};
 pub use chains::{problem_key, problem_keys, ProblemKey};
@@ -63,16 +64,23 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// The database's own words stay as they are: they come in English only.
+    pub fn phrase(&self) -> Phrase {
+        match self {
+            StoreError::Database { what, source } => Phrase::new(Msg::CollectorDatabase)
+                .arg("step", what)
+                .arg("error", source),
+            StoreError::TooNew { found, known } => Phrase::new(Msg::CollectorTooNew)
+                .arg("found", found)
+                .arg("known", known),
+        }
+    }
+}
+
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreError::Database { what, source } => write!(f, "database: {what}: {source}"),
-            StoreError::TooNew { found, known } => write!(
-                f,
-                "database schema version {found} is newer than this collector knows ({known}); \
-                 use a newer isoguard-collector"
-            ),
-        }
+        f.write_str(&self.phrase().en())
     }
 }
 

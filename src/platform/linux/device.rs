@@ -31,7 +31,7 @@ impl<'h> SysDevice<'h> {
     pub fn at(host: &'h HostRoot, path: &str) -> Self {
         SysDevice {
             host,
-            path: normalize(path),
+            path: normalize(path).into_owned(),
             uevent: OnceCell::new(),
             udev: OnceCell::new(),
         }

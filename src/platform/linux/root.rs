@@ -9,6 +9,7 @@
 //! did not create it, so there is nothing there), while a file that exists but cannot be read
 //! is recorded as a [`Problem`] so the rules that needed it report `error`, never `pass`.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io;
@@ -135,7 +136,7 @@ impl HostRoot {
             normalize(rel)
         } else {
             match self.resolve_in_root(rel) {
-                Resolved::Found(path) => path,
+                Resolved::Found(path) => Cow::Owned(path),
                 Resolved::Absent => return Ok(None),
                 Resolved::Unreadable(why) => return Err(why),
             }
@@ -267,22 +268,22 @@ impl HostRoot {
     /// root (`..` never climbs above it, absolute targets are taken as root-relative).
     /// Intermediate components are taken as the directories sysfs makes them.
     pub fn resolve(&self, rel: &str) -> Option<String> {
-        let mut current = normalize(rel);
+        let mut current = normalize(rel).into_owned();
         for _ in 0..MAX_LINK_HOPS {
             match std::fs::symlink_metadata(self.full(&current)) {
                 Ok(meta) if meta.file_type().is_symlink() => {
                     let target = self.read_link(&current)?;
                     current = if target.starts_with('/') {
-                        normalize(&target)
+                        normalize(&target).into_owned()
                     } else {
                         let parent = current.rsplit_once('/').map_or("", |(dir, _)| dir);
-                        normalize(&format!("{parent}/{target}"))
+                        normalize(&format!("{parent}/{target}")).into_owned()
                     };
                 }
                 Ok(_) => return Some(current),
                 // The entry itself missing is absence; a link whose target is missing is an
                 // entry that exists but cannot be read.
-                Err(err) if is_absent(&err) && current == normalize(rel) => return None,
+                Err(err) if is_absent(&err) && current == *normalize(rel) => return None,
                 Err(err) if is_absent(&err) => {
                     self.note(
                         rel,
@@ -393,18 +394,31 @@ fn describe(err: &io::Error) -> String {
 /// Lexically normalises a root-relative path: no leading slash, no `.`, `..` clamped at the
 /// root. Sysfs links are relative paths between real directories, so this equals what the
 /// kernel would resolve.
-pub fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
+pub fn normalize(path: &str) -> Cow<'_, str> {
+    // Nearly every path the backend builds is already normal (`sys/class/net/eth0/address`):
+    // checking it is one pass over the bytes, rebuilding it allocations per attribute read.
+    if is_normal(path.as_bytes()) {
+        return Cow::Borrowed(path);
+    }
+    let mut kept: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {
             "" | "." => {}
             ".." => {
-                parts.pop();
+                kept.pop();
             }
-            other => parts.push(other),
+            other => kept.push(other),
         }
     }
-    parts.join("/")
+    Cow::Owned(kept.join("/"))
+}
+
+/// Not empty, and no component empty, `.` or `..`.
+fn is_normal(path: &[u8]) -> bool {
+    !path.is_empty()
+        && !path
+            .split(|&b| b == b'/')
+            .any(|part| matches!(part, b"" | b"." | b".."))
 }
 
 /// How a root-relative path is shown to people: as it would be on the live system.
@@ -421,6 +435,10 @@ mod tests {
         assert_eq!(normalize("sys/class/net/../../devices/x"), "sys/devices/x");
         assert_eq!(normalize("../../../etc/shadow"), "etc/shadow");
         assert_eq!(normalize("/sys//./block/"), "sys/block");
+        assert_eq!(normalize("sys/block/sda"), "sys/block/sda");
+        assert_eq!(normalize("sys/..."), "sys/...");
+        assert_eq!(normalize("."), "");
+        assert_eq!(normalize(""), "");
     }
 
     #[test]
