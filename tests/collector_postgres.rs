@@ -368,6 +368,14 @@ fn the_same_inbox_gives_the_same_report_on_sqlite_and_postgresql() {
     assert_eq!(count(&pg, "same", "SELECT count(*) FROM findings"), 24);
     assert_eq!(count(&pg, "same", "SELECT count(*) FROM replays"), 1);
     assert_eq!(stored_digests(&pg, "same"), written_digests);
+    // Envelopes compressed with lz4, not the server's slower default (Debian's has lz4).
+    assert_eq!(
+        pg.psql(
+            "same",
+            "SELECT string_agg(DISTINCT pg_column_compression(envelope), ',') FROM findings"
+        ),
+        "lz4"
+    );
     let report = report_json(&url);
     let nul_host = report["hosts"]
         .as_array()

@@ -41,6 +41,19 @@ impl PostgresBackend {
         client
             .batch_execute("SET synchronous_commit = on")
             .map_err(StoreError::at("setting synchronous_commit"))?;
+        // Envelopes are JSON of tens of KiB, compressed as they are stored: with pglz, the
+        // server's default, that took more time than verifying them (934 against 2,706
+        // findings/s with lz4 for the same 10,000). lz4 where the server has it (14 and later,
+        // built with it, as Debian's is); a server without it keeps its default, and the
+        // schema is the same either way.
+        if client
+            .batch_execute("SET default_toast_compression = lz4")
+            .is_err()
+        {
+            tracing::debug!(
+                "the database server has no lz4; envelopes are stored with its default compression"
+            );
+        }
         schema::migrate(&mut client, schema::latest_version())?;
         let statements = writes::Statements::prepare(&mut client)?;
         Ok(PostgresBackend {
