@@ -3,12 +3,17 @@
 # synthetic ones): HOSTS hosts, each with its own key, identity and chain, FINDINGS_PER_HOST
 # signed scans of recorded machines (T61, HP EliteBook, T430s, USB headset in turn), then one
 # timed `isoguard-collector collect` into a fresh database and one timed HTML report.
-# Sends no network traffic (bundled classified policy, no probe targets).
+# BACKENDS="sqlite postgresql" times each on its own copy of the same inbox; postgresql is a
+# private server started here (Debian's postgresql package, unix socket only, fsync on, as
+# the postgres user when run as root) and stopped at the end.
+# Sends no network traffic (bundled classified policy, no probe targets, no TCP listener).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOSTS=${HOSTS:-1000}
 PER_HOST=${FINDINGS_PER_HOST:-10}
-cargo build --release --features collector --bins >/dev/null 2>&1
+BACKENDS=${BACKENDS:-sqlite}
+# fixture: `isoguard fixture build` makes the recorded machines' trees
+cargo build --release --features collector,fixture --bins >/dev/null 2>&1
 bin=$PWD/target/release
 work=$PWD/target/bench-ingest-real
 rm -rf "$work"
@@ -49,12 +54,42 @@ count=$(find "$work/inbox" -name '*.finding.json' | wc -l)
 bytes=$(du -sb "$work/inbox" | cut -f1)
 echo "generated $count findings from $HOSTS hosts, $((bytes / count)) bytes each on average, in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 
-sync
-start=$(date +%s%N)
-"$bin/isoguard-collector" collect --inbox "$work/inbox" --trust "$work/trust" --db "$work/findings.db"
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
-echo "collect: $count findings in $ms ms = $(( count * 1000 / ms )) findings/s"
+# A private PostgreSQL server in $work/pg, reached only through its socket there.
+# (pg_bindir and pg_user stay set for the stop at exit.)
+pg_start() {
+  pg_user=()
+  pg_bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -x "$pg_bindir/initdb" ] || { echo "no PostgreSQL server: apt-get install postgresql" >&2; exit 1; }
+  mkdir -p "$work/pg"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres: "$work/pg"
+    pg_user=(runuser -u postgres --)
+  fi
+  "${pg_user[@]}" "$pg_bindir/initdb" --auth=trust --encoding=UTF8 --locale=C --username=isoguard \
+    --pgdata "$work/pg/data" >/dev/null
+  "${pg_user[@]}" "$pg_bindir/pg_ctl" --wait --pgdata "$work/pg/data" --log "$work/pg/server.log" \
+    --options "-c listen_addresses='' -c unix_socket_directories='$work/pg'" start >/dev/null
+  pg_stop() { "${pg_user[@]}" "$pg_bindir/pg_ctl" --wait --pgdata "$work/pg/data" stop >/dev/null; }
+  trap pg_stop EXIT
+  "$pg_bindir/psql" -X -q -d "postgresql:///postgres?host=$work/pg&user=isoguard" \
+    -c "CREATE DATABASE isoguard ENCODING 'UTF8' TEMPLATE template0"
+}
 
-start=$(date +%s%N)
-"$bin/isoguard-collector" report --db "$work/findings.db" --format html --out "$work/report.html"
-echo "report html: $(( ($(date +%s%N) - start) / 1000000 )) ms, $(du -b "$work/report.html" | cut -f1) bytes"
+for backend in $BACKENDS; do
+  case $backend in
+    sqlite) db=$work/findings.db ;;
+    postgresql) pg_start; db="postgresql:///isoguard?host=$work/pg&user=isoguard" ;;
+    *) echo "unknown backend $backend (sqlite, postgresql)" >&2; exit 2 ;;
+  esac
+  inbox=$work/inbox-$backend
+  cp -a "$work/inbox" "$inbox"
+  sync
+  start=$(date +%s%N)
+  "$bin/isoguard-collector" collect --inbox "$inbox" --trust "$work/trust" --db "$db"
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  echo "collect ($backend): $count findings in $ms ms = $(( count * 1000 / ms )) findings/s"
+
+  start=$(date +%s%N)
+  "$bin/isoguard-collector" report --db "$db" --format html --out "$work/report-$backend.html"
+  echo "report html ($backend): $(( ($(date +%s%N) - start) / 1000000 )) ms, $(du -b "$work/report-$backend.html" | cut -f1) bytes"
+done

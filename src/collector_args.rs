@@ -53,8 +53,9 @@ pub enum Command {
     },
     /// Check every stored envelope again against the trust folder.
     Reverify {
-        /// The findings database to check (only read, never written).
-        #[arg(long, value_name = "FILE")]
+        /// The findings database to check, a file or a PostgreSQL URL (only read, never
+        /// written).
+        #[arg(long, value_name = "FILE|URL")]
         db: PathBuf,
         /// Folder of enrolled host keys (<host>.pub) to check the stored envelopes against.
         #[arg(long, value_name = "DIR")]
@@ -62,8 +63,9 @@ pub enum Command {
     },
     /// Write the central report.
     Report {
-        /// The findings database (only read, never written: a read-only copy will do).
-        #[arg(long, value_name = "FILE")]
+        /// The findings database, a file or a PostgreSQL URL (only read, never written: a
+        /// read-only copy will do).
+        #[arg(long, value_name = "FILE|URL")]
         db: PathBuf,
         /// html: one self-contained page for people; csv: one row per failed rule and
         /// device, for spreadsheets; json: the whole report, for other tools; ocsf: one OCSF
@@ -88,8 +90,9 @@ pub struct CollectArgs {
     /// Folder of enrolled host keys (<host>.pub).
     #[arg(long, value_name = "DIR")]
     pub trust: PathBuf,
-    /// The findings database (created if missing).
-    #[arg(long, value_name = "FILE")]
+    /// The findings database: an SQLite file (created if missing) or a PostgreSQL URL,
+    /// postgresql://USER@HOST/DB or postgresql:///DB?host=/SOCKET/DIR (a path holds either).
+    #[arg(long, value_name = "FILE|URL")]
     pub db: PathBuf,
     /// Keep taking new files in (inotify, plus a rescan every few seconds) until SIGTERM.
     #[arg(long)]
@@ -121,7 +124,7 @@ pub const HELP_ZH: help_zh::Table = &[
     ("collect", "收取收件箱中的全部检查结果：核验通过的存入数据库并移入 archive/，其余移入 rejected/ 并附 .reason 文件。不删除任何文件"),
     ("collect inbox", "检查结果送达的文件夹（其中会建立 archive/ 和 rejected/）"),
     ("collect trust", "已登记主机公钥（<主机>.pub）所在的文件夹"),
-    ("collect db", "检查结果数据库（不存在时新建）"),
+    ("collect db", "检查结果数据库：SQLite 文件（不存在时新建）或 PostgreSQL URL，postgresql://用户@主机/数据库 或 postgresql:///数据库?host=/套接字目录"),
     ("collect watch", "持续收取新文件（inotify，另每隔几秒全面重扫），直到收到 SIGTERM"),
     ("collect max_size", "接受的最大文件，单位字节（最多 4194304）"),
     ("collect batch", "每个数据库事务处理的文件数"),
@@ -131,10 +134,10 @@ pub const HELP_ZH: help_zh::Table = &[
     ("enroll host", "主机标识：其 /etc/machine-id 或主机名"),
     ("enroll key", "主机公钥（SPKI PEM，即 `isoguard keygen` 写出的 FILE.pub）"),
     ("reverify", "用登记文件夹中的公钥重新核验数据库中的每一份信封"),
-    ("reverify db", "要核验的检查结果数据库（只读，从不写入）"),
+    ("reverify db", "要核验的检查结果数据库，文件或 PostgreSQL URL（只读，从不写入）"),
     ("reverify trust", "用来核验已存信封的主机公钥（<主机>.pub）所在的文件夹"),
     ("report", "生成汇总报告"),
-    ("report db", "检查结果数据库（只读，从不写入：只读副本即可）"),
+    ("report db", "检查结果数据库，文件或 PostgreSQL URL（只读，从不写入：只读副本即可）"),
     ("report format", "html：给人看的单个自包含页面；csv：每条未通过的规则和设备一行，供电子表格使用；json：完整报告，供其他工具使用；ocsf：每台主机每条未通过的规则一条 OCSF 1.8 合规发现（Compliance Finding），JSON Lines 格式，供 SIEM 使用"),
     ("report out", "输出文件，- 表示标准输出"),
     ("report stale_days", "主机超过这么多天没有检查结果即视为过期"),

@@ -16,7 +16,7 @@ use clap::{CommandFactory, FromArgMatches};
 use isoguard::collector::exit::Exit;
 use isoguard::collector::ingest::{self, Outcome};
 use isoguard::collector::report;
-use isoguard::collector::store::{Store, StoreError};
+use isoguard::collector::store::{DbSpec, Store, StoreError};
 use isoguard::collector::summary::{self, ProblemTracker};
 use isoguard::collector::{owner, trust, watch};
 use isoguard::finding::dsse::MAX_ENVELOPE_BYTES;
@@ -101,13 +101,19 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Collect(args) => collect(&args, lang),
         Command::Enroll { trust, host, key } => enroll(&trust, &host, &key, lang),
-        Command::Reverify { db, trust } => reverify(&db, &trust, lang),
+        Command::Reverify { db, trust } => reverify(&DbSpec::parse(db.as_os_str()), &trust, lang),
         Command::Report {
             db,
             format,
             out,
             stale_days,
-        } => write_report(&db, format, &out, stale_days, lang),
+        } => write_report(
+            &DbSpec::parse(db.as_os_str()),
+            format,
+            &out,
+            stale_days,
+            lang,
+        ),
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),
@@ -123,10 +129,10 @@ fn print(text: &str) -> Result<(), Failure> {
 }
 
 /// Report and reverify only read: they never write the database, nor anything beside it.
-fn open_existing_db(db: &Path) -> Result<Store, Failure> {
-    if !db.is_file() {
+fn open_existing_db(db: &DbSpec) -> Result<Store, Failure> {
+    if let Some(file) = db.file().filter(|file| !file.is_file()) {
         return Err(Failure::io(
-            Msg::CollectorNoDatabase.with("path", db.display()),
+            Msg::CollectorNoDatabase.with("path", file.display()),
         ));
     }
     Store::open_read_only(db).map_err(store_failure)
@@ -143,6 +149,7 @@ fn collect(args: &CollectArgs, lang: Lang) -> Result<Exit, Failure> {
         rescan_secs,
     } = args;
     let (max_size, batch, rescan_secs) = (*max_size, *batch, *rescan_secs);
+    let db = &DbSpec::parse(db.as_os_str());
     if max_size > MAX_ENVELOPE_BYTES as u64 {
         return Err(Failure::usage(
             Msg::CollectorMaxSize
@@ -172,7 +179,7 @@ fn collect(args: &CollectArgs, lang: Lang) -> Result<Exit, Failure> {
         *first = exe.into_os_string();
     }
     let euid = rustix::process::geteuid().as_raw();
-    match owner::check_collect(euid, inbox, db, &argv) {
+    match owner::check_collect(euid, inbox, db.file(), &argv) {
         Ok(None) => {}
         Ok(Some(foreign)) => return Err(Failure::usage(foreign.phrase())),
         Err(e) => {
@@ -240,7 +247,7 @@ fn enroll(trust_dir: &Path, host: &str, key: &Path, lang: Lang) -> Result<Exit, 
     Ok(Exit::Ok)
 }
 
-fn reverify(db: &Path, trust_dir: &Path, lang: Lang) -> Result<Exit, Failure> {
+fn reverify(db: &DbSpec, trust_dir: &Path, lang: Lang) -> Result<Exit, Failure> {
     let trusted = trust::load(trust_dir).map_err(trust_failure)?;
     let store = open_existing_db(db)?;
     let mut failed = 0u64;
@@ -268,7 +275,7 @@ fn reverify(db: &Path, trust_dir: &Path, lang: Lang) -> Result<Exit, Failure> {
 }
 
 fn write_report(
-    db: &Path,
+    db: &DbSpec,
     format: FormatArg,
     out: &Path,
     stale_days: u32,

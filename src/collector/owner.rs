@@ -49,28 +49,30 @@ impl fmt::Display for ForeignOwner {
     }
 }
 
-/// For a `collect` by `euid` on `inbox` and `db`: the first file a root run must not touch,
-/// with the command to use instead (`argv` is the command line as given, program first).
+/// For a `collect` by `euid` on `inbox` and `db` (the database file; none for a database
+/// server, whose files are the server's): the first file a root run must not touch, with the
+/// command to use instead (`argv` is the command line as given, program first).
 pub fn check_collect(
     euid: u32,
     inbox: &Path,
-    db: &Path,
+    db: Option<&Path>,
     argv: &[OsString],
 ) -> io::Result<Option<ForeignOwner>> {
     if euid != 0 {
         return Ok(None);
     }
-    let db_parent = match db.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let candidates = [
+    let mut candidates = vec![
         inbox.to_path_buf(),
         inbox.join(ARCHIVE_DIR),
         inbox.join(REJECTED_DIR),
-        db.to_path_buf(),
-        db_parent,
     ];
+    if let Some(db) = db {
+        let db_parent = match db.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        candidates.extend([db.to_path_buf(), db_parent]);
+    }
     for path in candidates {
         let meta = match std::fs::symlink_metadata(&path) {
             Ok(meta) => meta,
@@ -177,7 +179,7 @@ mod tests {
         let here = Path::new(env!("CARGO_MANIFEST_DIR"));
         // Not root: never refused here (the OS decides what it may write).
         assert_eq!(
-            check_collect(1000, here, &here.join("x.db"), &argv).unwrap(),
+            check_collect(1000, here, Some(&here.join("x.db")), &argv).unwrap(),
             None
         );
     }

@@ -280,6 +280,58 @@ pub const TERMS: &[(&str, &str, &str)] = &[
         "存储检查结果",
     ),
     (
+        "step.checking the server encoding",
+        "checking the server encoding",
+        "检查服务器编码",
+    ),
+    (
+        "step.connecting to the database",
+        "connecting to the database",
+        "连接数据库",
+    ),
+    ("step.migrating", "migrating", "迁移数据库结构"),
+    (
+        "step.opening for reading",
+        "opening for reading",
+        "以只读方式打开",
+    ),
+    (
+        "step.preparing the statements",
+        "preparing the statements",
+        "准备 SQL 语句",
+    ),
+    (
+        "step.reading the database URL",
+        "reading the database URL",
+        "读取数据库 URL",
+    ),
+    (
+        "step.reading the server encoding",
+        "reading the server encoding",
+        "读取服务器编码",
+    ),
+    (
+        "step.setting synchronous_commit",
+        "setting synchronous_commit",
+        "设置 synchronous_commit",
+    ),
+    (
+        "step.starting a read-only transaction",
+        "starting a read-only transaction",
+        "开始只读事务",
+    ),
+    (
+        "step.waiting for another collector's batch",
+        "waiting for another collector's batch",
+        "等待另一个收集器的批次",
+    ),
+    (
+        "step.waiting for another collector's migration",
+        "waiting for another collector's migration",
+        "等待另一个收集器的结构迁移",
+    ),
+    ("step.writing", "writing", "写入"),
+    (
         "step.switching to WAL",
         "switching to WAL",
         "切换到 WAL 模式",

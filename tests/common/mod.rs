@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+pub mod pg_server;
+
 use isoguard::inventory::network::NetInterface;
 use isoguard::inventory::storage::BlockDevice;
 use isoguard::inventory::usb::UsbDevice;

@@ -1,9 +1,9 @@
 //! The contract between the collector and a database: the few operations ingest, the report
 //! and reverify need, and the guarantees every backend must keep.
 //!
-//! Ingest, the chain analysis, the report and reverify are written against these traits only,
-//! so a second database (PostgreSQL, with several collectors writing into one database at
-//! once) is a new folder beside `sqlite/` implementing them, not a change to any caller.
+//! Ingest, the chain analysis, the report and reverify are written against these traits only;
+//! `sqlite/` and `postgres/` (several collectors writing into one database at once) implement
+//! them, and neither is known to any caller.
 //!
 //! What every backend must guarantee:
 //! - **exactly once**: a finding's identity (see [`NewFinding::identity`]) is unique in the

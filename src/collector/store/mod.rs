@@ -8,22 +8,25 @@
 //! never the authority.
 //!
 //! How it is split: `backend.rs` is the contract a database implements (a batch of inserts,
-//! a handful of reads) and the guarantees it must keep; `sqlite/` is the one backend today
-//! (schema and migrations, writes, reads). `chains.rs`, `report_data.rs` and `reverify.rs`
-//! are the backend-neutral logic on top, so a PostgreSQL backend is a `postgres/` folder and
-//! one more way to open a [`Store`], nothing more.
+//! a handful of reads) and the guarantees it must keep; `sqlite/` (one file, the default)
+//! and `postgres/` (a server that several collectors may share) are the two backends, each
+//! with its schema and migrations, writes and reads, and both at the same schema version.
+//! `spec.rs` tells which one `--db` names. `chains.rs`, `report_data.rs` and `reverify.rs`
+//! are the backend-neutral logic on top: whichever database holds the rows, the chain
+//! problems and the report are computed by the same code.
 //!
 //! What it must not do: store a finding twice, change or drop a stored envelope, or let
 //! anything a workstation wrote reach SQL other than as a bound parameter.
 
 pub mod backend;
 mod chains;
+pub mod postgres;
 mod report_data;
 mod reverify;
+mod spec;
 pub mod sqlite;
 
 use std::fmt;
-use std::path::Path;
 use std::time::SystemTime;
 
 use crate::collector::model::{ChainProblem, ReportData};
@@ -34,6 +37,7 @@ pub use backend::{Batch, NewFinding, NewRejected, NewReplay, StoredRef};
 pub use chains::{problem_key, problem_keys, ProblemKey};
 pub use report_data::decode_payload;
 pub use reverify::ReverifyFailure;
+pub use spec::DbSpec;
 pub use sqlite::schema::latest_version;
 
 use backend::{Backend, EnrolledKey};
@@ -95,19 +99,24 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if missing) and migrates the SQLite database at `path`.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Ok(Store {
-            db: Box::new(sqlite::SqliteBackend::open(path)?),
-        })
+    /// Opens (creating if missing) and migrates the database `db` names: an SQLite file, or
+    /// a PostgreSQL database (whose schema is created on first use).
+    pub fn open(db: impl Into<DbSpec>) -> Result<Store, StoreError> {
+        let db: Box<dyn Backend> = match db.into() {
+            DbSpec::Sqlite(path) => Box::new(sqlite::SqliteBackend::open(&path)?),
+            DbSpec::Postgres(url) => Box::new(postgres::PostgresBackend::open(&url)?),
+        };
+        Ok(Store { db })
     }
 
-    /// Opens the SQLite database at `path` for reading only (report, reverify): nothing is
-    /// written, so read-only media and other users' databases can be read.
-    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
-        Ok(Store {
-            db: Box::new(sqlite::SqliteBackend::open_read_only(path)?),
-        })
+    /// Opens the database `db` names for reading only (report, reverify): nothing is
+    /// written, so read-only media, other users' databases and read-only database roles do.
+    pub fn open_read_only(db: impl Into<DbSpec>) -> Result<Store, StoreError> {
+        let db: Box<dyn Backend> = match db.into() {
+            DbSpec::Sqlite(path) => Box::new(sqlite::SqliteBackend::open_read_only(&path)?),
+            DbSpec::Postgres(url) => Box::new(postgres::PostgresBackend::open_read_only(&url)?),
+        };
+        Ok(Store { db })
     }
 
     /// Starts an ingest batch; nothing it writes is visible or durable before its commit.

@@ -1,0 +1,652 @@
+//! The collector on PostgreSQL, each test against a private server of its own (unix socket
+//! only): the schema created once and versioned as SQLite's, the same inbox giving the same
+//! report on both databases, two collectors ingesting into one database at once, a
+//! collector killed mid-batch, and two batches racing to store one finding.
+#![cfg(feature = "collector")]
+// Test helpers fail loudly by design: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod synthetic;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use common::pg_server::PgServer;
+use common::{stdout, Scratch};
+use isoguard::collector::model::ChainProblemKind;
+use isoguard::collector::store::{latest_version, DbSpec, NewFinding, Store, StoreError};
+
+fn collector() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isoguard-collector"));
+    cmd.stdin(Stdio::null())
+        .env("LANG", "C")
+        .env_remove("LC_ALL");
+    cmd
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn collect(inbox: &Path, trust: &Path, db: &str) -> Output {
+    collector()
+        .args(["collect", "--inbox"])
+        .arg(inbox)
+        .arg("--trust")
+        .arg(trust)
+        .arg("--db")
+        .arg(db)
+        .output()
+        .unwrap()
+}
+
+/// `report --format json` on standard output, parsed.
+fn report_json(db: &str) -> serde_json::Value {
+    let out = collector()
+        .args([
+            "report",
+            "--format",
+            "json",
+            "--out",
+            "-",
+            "--stale-days",
+            "36500",
+            "--db",
+        ])
+        .arg(db)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The report with the moments of this run (when it was written, when each file came in)
+/// blanked: everything else must be the same whichever database it came from.
+fn without_times(mut value: serde_json::Value) -> serde_json::Value {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, field) in map.iter_mut() {
+                    if ["generated_at", "received_at", "noticed_at", "rejected_at"]
+                        .contains(&key.as_str())
+                    {
+                        *field = serde_json::Value::Null;
+                    } else {
+                        walk(field);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut value);
+    value
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| !e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+fn copy_files(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for name in names(from) {
+        fs::copy(from.join(&name), to.join(&name)).unwrap();
+    }
+}
+
+fn count(pg: &PgServer, db: &str, sql: &str) -> i64 {
+    pg.psql(db, sql).parse().unwrap()
+}
+
+/// The digests of every file in `paths`.
+fn digests(paths: &[PathBuf]) -> BTreeSet<String> {
+    paths
+        .iter()
+        .map(|p| isoguard::finding::chain_state::digest_hex(&fs::read(p).unwrap()))
+        .collect()
+}
+
+fn stored_digests(pg: &PgServer, db: &str) -> BTreeSet<String> {
+    pg.psql(db, "SELECT digest FROM findings")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_schema_is_created_once_versioned_as_sqlites_and_a_newer_one_is_refused() {
+    let pg = PgServer::start();
+    let url = pg.create_database("isoguard");
+    // Collectors starting at once against an empty database: one creates the schema.
+    let opened: Vec<Result<i64, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    Store::open(DbSpec::Postgres(url.clone()))
+                        .and_then(|store| store.schema_version())
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let latest = i64::try_from(latest_version()).unwrap();
+    assert!(opened.iter().all(|v| v == &Ok(latest)), "{opened:?}");
+    assert_eq!(
+        pg.psql("isoguard", "SELECT version FROM isoguard_schema"),
+        latest.to_string(),
+        "one row, the latest version"
+    );
+    // Opening again changes nothing.
+    let spec = DbSpec::Postgres(url.clone());
+    assert_eq!(
+        Store::open(&spec).unwrap().schema_version().unwrap(),
+        latest
+    );
+    assert_eq!(
+        count(&pg, "isoguard", "SELECT count(*) FROM isoguard_schema"),
+        1
+    );
+    assert_eq!(
+        Store::open_read_only(&spec)
+            .unwrap()
+            .schema_version()
+            .unwrap(),
+        latest
+    );
+
+    // A reader never creates the schema: an empty database is refused, and left empty.
+    let empty = pg.create_database("empty");
+    let refused = Store::open_read_only(DbSpec::Postgres(empty));
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("schema version 0"), "{message}");
+    assert_eq!(
+        pg.psql("empty", "SELECT to_regclass('isoguard_schema') IS NULL"),
+        "t"
+    );
+
+    pg.psql("isoguard", "UPDATE isoguard_schema SET version = 999");
+    for opened in [Store::open(&spec), Store::open_read_only(&spec)] {
+        assert!(
+            matches!(opened, Err(StoreError::TooNew { found: 999, .. })),
+            "{:?}",
+            opened.err()
+        );
+    }
+    // The binary says the same, with the exit code of an I/O failure.
+    let dir = Scratch::new("pg-too-new");
+    let out = collector()
+        .args(["report", "--format", "json", "--out"])
+        .arg(dir.path("r.json"))
+        .arg("--db")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        common::stderr(&out).contains("newer than this collector knows"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_password_in_the_url_is_never_printed() {
+    let dir = Scratch::new("pg-password");
+    let no_server = format!(
+        "postgresql://isoguard:s3cret-pass@/isoguard?host={}",
+        dir.path("no-server-here").display()
+    );
+    let trust = dir.dir("trust");
+    let cases = [
+        (no_server.as_str(), "connecting to the database"),
+        (
+            "postgresql://isoguard:s3cret-pass@h:no-port/isoguard",
+            "invalid value for option `port`",
+        ),
+    ];
+    for (url, said) in cases {
+        for args in [
+            vec!["report", "--format", "json", "--out", "-"],
+            vec!["reverify", "--trust", trust.to_str().unwrap()],
+        ] {
+            let out = collector()
+                .args(&args)
+                .arg("--db")
+                .arg(url)
+                .output()
+                .unwrap();
+            assert!(!out.status.success(), "{}", text(&out));
+            assert!(!text(&out).contains("s3cret"), "{}", text(&out));
+            assert!(common::stderr(&out).contains(said), "{}", text(&out));
+        }
+    }
+}
+
+/// Two batches storing one finding at the same moment: one stores it, the other's insert
+/// reports it was already there, and the database holds it once.
+#[test]
+fn two_batches_racing_store_a_finding_once() {
+    let pg = PgServer::start();
+    let spec = DbSpec::Postgres(pg.create_database("race"));
+    drop(Store::open(&spec).unwrap());
+    let barrier = std::sync::Barrier::new(2);
+    let inserted: Vec<bool> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|i| {
+                let (spec, barrier) = (&spec, &barrier);
+                scope.spawn(move || {
+                    let mut store = Store::open(spec).unwrap();
+                    barrier.wait();
+                    let mut batch = store.batch().unwrap();
+                    let name = format!("copy-{i}.finding.json");
+                    let stored = batch
+                        .insert_finding(&NewFinding {
+                            identity: "payload-digest",
+                            digest: "envelope-digest",
+                            link_digest: "envelope-digest",
+                            host_id: "ws-1",
+                            keyid: "k1",
+                            hostname: Some("h\0with a nul"),
+                            machine_id: None,
+                            sequence: 1,
+                            previous: None,
+                            reset_reason: None,
+                            time: "2026-01-01T00:00:00Z",
+                            verdict: "compliant",
+                            inbox_name: name.as_bytes(),
+                            archived_as: name.as_bytes(),
+                            file_id: (u64::MAX, 7),
+                            received_at: "2026-01-02T00:00:00Z",
+                            envelope: b"{\"verbatim\": true}\n",
+                        })
+                        .unwrap();
+                    // Held open a while, so the other batch has to wait for this commit.
+                    std::thread::sleep(Duration::from_millis(200));
+                    batch.commit().unwrap();
+                    stored
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        inserted.iter().filter(|&&stored| stored).count(),
+        1,
+        "{inserted:?}"
+    );
+    assert_eq!(count(&pg, "race", "SELECT count(*) FROM findings"), 1);
+    let store = Store::open_read_only(&spec).unwrap();
+    let checked = store
+        .reverify(&isoguard::finding::keys::TrustedKeys::default(), |_| {})
+        .unwrap();
+    assert_eq!(checked, 1, "the one stored finding was read back");
+    assert_eq!(
+        pg.psql("race", "SELECT encode(hostname, 'escape') FROM findings"),
+        "h\\000with a nul"
+    );
+    assert_eq!(
+        pg.psql("race", "SELECT encode(envelope, 'escape') FROM findings"),
+        "{\"verbatim\": true}\n".trim_end(),
+    );
+    assert_eq!(
+        pg.psql("race", "SELECT file_dev FROM findings"),
+        "-1",
+        "device and inode kept bit for bit"
+    );
+}
+
+#[test]
+fn the_same_inbox_gives_the_same_report_on_sqlite_and_postgresql() {
+    let pg = PgServer::start();
+    let url = pg.create_database("same");
+    let dir = Scratch::new("pg-same");
+    let trust = dir.path("trust");
+    let mut hosts = synthetic::hosts(6);
+    // A host name no PostgreSQL text column could hold.
+    hosts[1].hostname = "nul\0name".to_string();
+    synthetic::enroll(&trust, &hosts);
+    let spool = dir.path("spool");
+    let written = synthetic::write_chains(&spool, &mut hosts, 4);
+    let written_digests = digests(&written);
+    // One finding held back (a gap until it arrives), one file that is no finding.
+    let held_back = dir.dir("held-back");
+    let late = written[2 * 6 + 3].file_name().unwrap().to_os_string();
+    fs::rename(spool.join(&late), held_back.join(&late)).unwrap();
+    fs::write(spool.join("garbage.finding.json"), b"not json\0at all").unwrap();
+    let sqlite = dir.path("collector.db");
+    let sqlite = sqlite.to_str().unwrap();
+    let (inbox_sqlite, inbox_pg) = (dir.path("inbox-sqlite"), dir.path("inbox-pg"));
+
+    // First pass: a gap and a rejected file; second: the late finding and a replay.
+    for (pass, exit) in [(1, 1), (2, 1)] {
+        if pass == 2 {
+            fs::rename(held_back.join(&late), spool.join(&late)).unwrap();
+            let replayed = written[0].file_name().unwrap();
+            let archived = inbox_sqlite.join("archive").join(replayed);
+            fs::copy(archived, spool.join(replayed)).unwrap();
+        }
+        copy_files(&spool, &inbox_sqlite);
+        copy_files(&spool, &inbox_pg);
+        for name in names(&spool) {
+            fs::remove_file(spool.join(name)).unwrap();
+        }
+        let on_sqlite = collect(&inbox_sqlite, &trust, sqlite);
+        let on_pg = collect(&inbox_pg, &trust, &url);
+        assert_eq!(on_sqlite.status.code(), Some(exit), "{}", text(&on_sqlite));
+        assert_eq!(on_pg.status.code(), Some(exit), "{}", text(&on_pg));
+        assert_eq!(stdout(&on_pg), stdout(&on_sqlite), "pass {pass}");
+        let (a, b) = (report_json(sqlite), report_json(&url));
+        assert_eq!(without_times(b.clone()), without_times(a), "pass {pass}");
+        let kinds: Vec<&str> = b["chain_problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["kind"].as_str().unwrap())
+            .collect();
+        let expected: &[&str] = if pass == 1 { &["gap"] } else { &["replay"] };
+        assert_eq!(kinds, expected, "pass {pass}");
+        assert_eq!(b["rejected"].as_array().unwrap().len(), 1);
+    }
+    assert_eq!(count(&pg, "same", "SELECT count(*) FROM findings"), 24);
+    assert_eq!(count(&pg, "same", "SELECT count(*) FROM replays"), 1);
+    assert_eq!(stored_digests(&pg, "same"), written_digests);
+    // Envelopes compressed with lz4, not the server's slower default (Debian's has lz4).
+    assert_eq!(
+        pg.psql(
+            "same",
+            "SELECT string_agg(DISTINCT pg_column_compression(envelope), ',') FROM findings"
+        ),
+        "lz4"
+    );
+    let report = report_json(&url);
+    let nul_host = report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["host_id"] == hosts[1].machine_id.as_str())
+        .unwrap();
+    assert_eq!(nul_host["hostname"], "nul\0name");
+
+    // Reverify reads every envelope back, byte for byte, and finds them all sound.
+    for db in [sqlite, url.as_str()] {
+        let out = collector()
+            .args(["reverify", "--trust"])
+            .arg(&trust)
+            .arg("--db")
+            .arg(db)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(stdout(&out).contains("24"), "{}", text(&out));
+    }
+}
+
+#[test]
+fn two_collectors_ingesting_at_once_store_each_finding_once() {
+    let pg = PgServer::start();
+    let url = pg.create_database("shared");
+    let dir = Scratch::new("pg-shared");
+    let trust = dir.path("trust");
+    let mut hosts = synthetic::hosts(12);
+    synthetic::enroll(&trust, &hosts);
+    let spool = dir.path("spool");
+    let written = synthetic::write_chains(&spool, &mut hosts, 20);
+    // Inbox a gets hosts 0-7, inbox b hosts 4-11: hosts 4-7 arrive at both collectors.
+    let (a, b) = (dir.dir("inbox-a"), dir.dir("inbox-b"));
+    let mut overlap = 0;
+    for path in &written {
+        let name = path.file_name().unwrap();
+        let host: usize = hosts
+            .iter()
+            .position(|h| name.to_string_lossy().contains(&h.hostname))
+            .unwrap();
+        if host < 8 {
+            fs::copy(path, a.join(name)).unwrap();
+        }
+        if host >= 4 {
+            fs::copy(path, b.join(name)).unwrap();
+        }
+        overlap += usize::from((4..8).contains(&host));
+    }
+    assert_eq!(overlap, 80);
+    // Small batches, so the two collectors' batches take turns many times.
+    let spawn = |inbox: &Path| {
+        collector()
+            .args(["collect", "--batch", "10", "--inbox"])
+            .arg(inbox)
+            .arg("--trust")
+            .arg(&trust)
+            .arg("--db")
+            .arg(&url)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (spawn(&a), spawn(&b));
+    let outs = [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ];
+    for out in &outs {
+        // 1: the copies the other collector stored first are replays.
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(out));
+    }
+    eprintln!(
+        "a: {}\nb: {}",
+        stdout(&outs[0]).trim(),
+        stdout(&outs[1]).trim()
+    );
+    assert_eq!(names(&a), Vec::<String>::new());
+    assert_eq!(names(&b), Vec::<String>::new());
+    assert_eq!(count(&pg, "shared", "SELECT count(*) FROM findings"), 240);
+    assert_eq!(stored_digests(&pg, "shared"), digests(&written));
+    assert_eq!(count(&pg, "shared", "SELECT count(*) FROM replays"), 80);
+    // Every chain is whole: each overlapping finding is stored once and seen once more.
+    let report = report_json(&url);
+    let problems = report["chain_problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 80, "{problems:?}");
+    assert!(
+        problems.iter().all(|p| p["kind"] == "replay"),
+        "{problems:?}"
+    );
+    let report_hosts = report["hosts"].as_array().unwrap();
+    assert_eq!(report_hosts.len(), 12);
+    assert!(
+        report_hosts.iter().all(|h| h["last_sequence"] == 20),
+        "{report_hosts:?}"
+    );
+    // The same data through the library: no gap, fork or reset anywhere.
+    let store = Store::open_read_only(DbSpec::Postgres(url)).unwrap();
+    let data = store.report_data(SystemTime::now(), 36_500).unwrap();
+    assert!(data
+        .chain_problems
+        .iter()
+        .all(|p| p.kind == ChainProblemKind::Replay));
+    assert_eq!(data.totals.findings, 240);
+}
+
+#[test]
+fn a_collector_killed_mid_batch_on_postgresql_loses_nothing_and_stores_nothing_twice() {
+    let pg = PgServer::start();
+    let url = pg.create_database("killed");
+    let dir = Scratch::new("pg-sigkill");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let mut hosts = synthetic::hosts(10);
+    synthetic::enroll(&trust, &hosts);
+    let written = synthetic::write_chains(&inbox, &mut hosts, 30);
+    assert_eq!(written.len(), 300);
+    let written_digests = digests(&written);
+    fs::write(inbox.join(".tmp-in-progress"), "agent still writing").unwrap();
+
+    let archive = inbox.join("archive");
+    let mut child = collector()
+        .args(["collect", "--batch", "100", "--inbox"])
+        .arg(&inbox)
+        .arg("--trust")
+        .arg(&trust)
+        .arg("--db")
+        .arg(&url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let archived_at_kill = loop {
+        let archived = fs::read_dir(&archive).map(|d| d.count()).unwrap_or(0);
+        if archived >= 1 {
+            child.kill().unwrap();
+            break archived;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the collector finished before it could be killed"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), None, "killed by a signal");
+    assert!(
+        archived_at_kill < 300,
+        "killed mid-batch: {archived_at_kill}"
+    );
+
+    let before_rerun = count(&pg, "killed", "SELECT count(*) FROM findings");
+    let out = collect(&inbox, &trust, &url);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    eprintln!(
+        "killed with {archived_at_kill} archive entries and {before_rerun} findings stored; \
+         rerun: {}",
+        stdout(&out).trim()
+    );
+    assert_eq!(count(&pg, "killed", "SELECT count(*) FROM findings"), 300);
+    assert_eq!(count(&pg, "killed", "SELECT count(*) FROM replays"), 0);
+    assert_eq!(count(&pg, "killed", "SELECT count(*) FROM rejected"), 0);
+    assert_eq!(stored_digests(&pg, "killed"), written_digests);
+    assert_eq!(names(&inbox), vec![".tmp-in-progress".to_string()]);
+    let mut expected: Vec<String> = written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(
+        names(&archive),
+        expected,
+        "every file archived under its own name"
+    );
+    let report = report_json(&url);
+    assert_eq!(report["chain_problems"], serde_json::json!([]));
+    assert_eq!(report["totals"]["hosts"], 10);
+}
+
+/// The two moments a crash can leave a stored finding in the inbox (after the commit, before
+/// the move; halfway through the move) are told from a replay by the (device, inode) stored
+/// with the finding: PostgreSQL must give it back bit for bit.
+#[test]
+fn both_crash_windows_are_finished_on_rerun_on_postgresql() {
+    let pg = PgServer::start();
+    let url = pg.create_database("windows");
+    let dir = Scratch::new("pg-windows");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let mut hosts = synthetic::hosts(1);
+    synthetic::enroll(&trust, &hosts);
+    synthetic::write_chains(&inbox, &mut hosts, 3);
+    assert_eq!(collect(&inbox, &trust, &url).status.code(), Some(0));
+    let archive = inbox.join("archive");
+    let files = names(&archive);
+    fs::rename(archive.join(&files[0]), inbox.join(&files[0])).unwrap();
+    fs::hard_link(archive.join(&files[1]), inbox.join(&files[1])).unwrap();
+
+    let out = collect(&inbox, &trust, &url);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stdout(&out)
+            .contains("stored 0, duplicates 0, rejected 0; 2 already stored by an interrupted run"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(names(&inbox), Vec::<String>::new());
+    assert_eq!(names(&archive), files);
+    assert_eq!(count(&pg, "windows", "SELECT count(*) FROM replays"), 0);
+
+    // A copy of an archived file (another inode, its archive name taken) is a replay.
+    fs::copy(archive.join(&files[0]), inbox.join(&files[0])).unwrap();
+    let out = collect(&inbox, &trust, &url);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("stored 0, duplicates 1"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(count(&pg, "windows", "SELECT count(*) FROM findings"), 3);
+}
+
+/// `--watch` keeps one connection for its whole life, and stops cleanly on SIGTERM.
+#[test]
+fn watch_on_postgresql_takes_new_files_in_and_stops_on_sigterm() {
+    let pg = PgServer::start();
+    let url = pg.create_database("watch");
+    let dir = Scratch::new("pg-watch");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let mut hosts = synthetic::hosts(1);
+    synthetic::enroll(&trust, &hosts);
+    let staging = dir.dir("staging");
+    let mut child = collector()
+        .args(["collect", "--watch", "--inbox"])
+        .arg(&inbox)
+        .arg("--trust")
+        .arg(&trust)
+        .arg("--db")
+        .arg(&url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for n in 1..=2 {
+        let written = synthetic::write_chains(&staging, &mut hosts, 1);
+        let name = written[0].file_name().unwrap();
+        fs::copy(&written[0], inbox.join(".incoming")).unwrap();
+        fs::rename(inbox.join(".incoming"), inbox.join(name)).unwrap();
+        let started = Instant::now();
+        while fs::read_dir(inbox.join("archive")).map_or(0, |d| d.count()) < n {
+            assert!(started.elapsed() < Duration::from_secs(30), "not archived");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(10), "still running");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(count(&pg, "watch", "SELECT count(*) FROM findings"), 2);
+    assert_eq!(report_json(&url)["chain_problems"], serde_json::json!([]));
+}
