@@ -264,9 +264,10 @@ fn check(trusted: &TrustedKeys, read: Read) -> Examined {
             format!("sequence {} is out of range", finding.sequence),
         );
     };
+    let digest = digest_hex(&envelope);
     Examined::Accepted(Box::new(Accepted {
-        identity: Identity::of_verified(&envelope, &verified.payload),
-        digest: digest_hex(&envelope),
+        identity: Identity::of_verified(&envelope, &verified.payload, &digest),
+        digest,
         envelope,
         label: verified.label,
         keyid: verified.keyid,

@@ -52,7 +52,7 @@ fn check_stored(stored: &StoredFinding, trusted: &TrustedKeys) -> Result<(), Str
         return Err("stored envelope does not match its recorded digest".to_string());
     }
     let verified = dsse::verify(&stored.envelope, trusted).map_err(|e| e.to_string())?;
-    let identity = Identity::of_verified(&stored.envelope, &verified.payload);
+    let identity = Identity::of_verified(&stored.envelope, &verified.payload, &stored.digest);
     if stored.payload_digest.as_deref() != Some(identity.payload.as_str())
         || stored.link_digest.as_deref() != Some(identity.link.as_str())
     {
