@@ -9,7 +9,9 @@
 
 mod common;
 
-use common::{agent, run, stderr, stdout, Scratch};
+use common::{
+    agent, collector, kill_after_first_archived, machine_id, run, stderr, stdout, text, Scratch,
+};
 mod synthetic;
 
 use std::collections::BTreeSet;
@@ -25,30 +27,6 @@ use isoguard::collector::store::Store;
 const HP: &str = "hp-elitebook-835-g10";
 const T61: &str = "thinkpad-t61";
 const T430S: &str = "lenovo-t430s";
-
-fn collector() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isoguard-collector"));
-    cmd.stdin(Stdio::null())
-        .env("LANG", "C")
-        .env_remove("LC_ALL");
-    cmd
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn machine_id(fixture: &str) -> String {
-    fs::read_to_string(common::fixture_dir(fixture).join("etc/machine-id"))
-        .unwrap()
-        .trim()
-        .to_string()
-}
 
 /// A host key pair made by `isoguard keygen`; returns the private key path.
 fn keygen(dir: &Scratch, name: &str) -> PathBuf {
@@ -1114,33 +1092,16 @@ fn a_collector_killed_mid_batch_loses_nothing_and_stores_nothing_twice() {
     fs::write(inbox.join(".tmp-in-progress"), "agent still writing").unwrap();
 
     let archive = inbox.join("archive");
-    let mut child = collector()
-        .args(["collect", "--batch", "100", "--inbox"])
-        .arg(&inbox)
-        .arg("--trust")
-        .arg(&trust)
-        .arg("--db")
-        .arg(&db)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let archived_at_kill = loop {
-        let archived = fs::read_dir(&archive).map(|d| d.count()).unwrap_or(0);
-        if archived >= 1 {
-            child.kill().unwrap();
-            break archived;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the collector finished before it could be killed"
-        );
-        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), None, "killed by a signal");
+    let archived_at_kill = kill_after_first_archived(
+        collector()
+            .args(["collect", "--batch", "100", "--inbox"])
+            .arg(&inbox)
+            .arg("--trust")
+            .arg(&trust)
+            .arg("--db")
+            .arg(&db),
+        &archive,
+    );
     assert!(
         archived_at_kill < 300,
         "killed mid-batch: {archived_at_kill}"

@@ -16,26 +16,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use common::pg_server::PgServer;
-use common::{stdout, Scratch};
+use common::{collector, kill_after_first_archived, stdout, text, Scratch};
 use isoguard::collector::model::ChainProblemKind;
 use isoguard::collector::store::{latest_version, DbSpec, NewFinding, Store, StoreError};
-
-fn collector() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isoguard-collector"));
-    cmd.stdin(Stdio::null())
-        .env("LANG", "C")
-        .env_remove("LC_ALL");
-    cmd
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 fn collect(inbox: &Path, trust: &Path, db: &str) -> Output {
     collector()
@@ -499,33 +482,16 @@ fn a_collector_killed_mid_batch_on_postgresql_loses_nothing_and_stores_nothing_t
     fs::write(inbox.join(".tmp-in-progress"), "agent still writing").unwrap();
 
     let archive = inbox.join("archive");
-    let mut child = collector()
-        .args(["collect", "--batch", "100", "--inbox"])
-        .arg(&inbox)
-        .arg("--trust")
-        .arg(&trust)
-        .arg("--db")
-        .arg(&url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let archived_at_kill = loop {
-        let archived = fs::read_dir(&archive).map(|d| d.count()).unwrap_or(0);
-        if archived >= 1 {
-            child.kill().unwrap();
-            break archived;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the collector finished before it could be killed"
-        );
-        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), None, "killed by a signal");
+    let archived_at_kill = kill_after_first_archived(
+        collector()
+            .args(["collect", "--batch", "100", "--inbox"])
+            .arg(&inbox)
+            .arg("--trust")
+            .arg(&trust)
+            .arg("--db")
+            .arg(&url),
+        &archive,
+    );
     assert!(
         archived_at_kill < 300,
         "killed mid-batch: {archived_at_kill}"

@@ -17,7 +17,7 @@ use std::process::{Command, Output, Stdio};
 use base64::Engine as _;
 use serde_json::Value;
 
-use common::{agent, run, Scratch};
+use common::{agent, collector, machine_id, run, text, Scratch};
 use isoguard::collector::model::{
     Evidence, EvidenceKind, HostRow, ReportData, RuleCount, Severity, Title, Totals, Verdict,
     Violation, REPORT_SCHEMA,
@@ -31,15 +31,6 @@ const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::
 
 /// The pip packages the checks need, as .ci/install-test-deps pins them.
 const PIP_PACKAGES: &str = "py-ocsf-models==0.10.0 'securesystemslib[crypto]==1.6.0'";
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// A python3 that can import `module`, or a failure that says how to get it.
 fn python_with(module: &str) -> String {
@@ -60,21 +51,6 @@ fn python_with(module: &str) -> String {
          `python3 -m pip install --break-system-packages {PIP_PACKAGES}` \
          (.ci/install-test-deps does)"
     );
-}
-
-fn collector() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_isoguard-collector"));
-    cmd.stdin(Stdio::null())
-        .env("LANG", "C")
-        .env_remove("LC_ALL");
-    cmd
-}
-
-fn machine_id(fixture: &str) -> String {
-    fs::read_to_string(common::fixture_dir(fixture).join("etc/machine-id"))
-        .unwrap()
-        .trim()
-        .to_string()
 }
 
 /// A key pair by `isoguard keygen`: (private key, public key).

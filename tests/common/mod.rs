@@ -189,6 +189,63 @@ pub fn agent() -> std::process::Command {
     cmd
 }
 
+/// The collector binary, like [`agent`].
+#[cfg(feature = "collector")]
+pub fn collector() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_isoguard-collector"));
+    cmd.stdin(std::process::Stdio::null())
+        .env("LANG", "C")
+        .env_remove("LC_ALL");
+    cmd
+}
+
+/// A finished command's exit status and both outputs, for assertion messages.
+pub fn text(out: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The machine id a recorded machine's `etc/machine-id` gives.
+pub fn machine_id(fixture: &str) -> String {
+    std::fs::read_to_string(fixture_dir(fixture).join("etc/machine-id"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// Starts `collect` and SIGKILLs it as soon as the first file reached `archive` (the first
+/// batch committed); returns how many files were archived then. Fails if the collector
+/// finished first or made no progress in two minutes.
+pub fn kill_after_first_archived(collect: &mut std::process::Command, archive: &Path) -> usize {
+    use std::time::{Duration, Instant};
+    let mut child = collect
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let archived_at_kill = loop {
+        let archived = std::fs::read_dir(archive).map(|d| d.count()).unwrap_or(0);
+        if archived >= 1 {
+            child.kill().unwrap();
+            break archived;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the collector finished before it could be killed"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), None, "killed by a signal");
+    archived_at_kill
+}
+
 /// Runs a prepared command to completion.
 pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
     cmd.output().expect("run a binary")
