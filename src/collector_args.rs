@@ -61,6 +61,20 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         trust: PathBuf,
     },
+    /// Write the findings stored here into one bundle file for the level above (by default
+    /// every finding no earlier bundle carried), signed with this unit's collector key.
+    Export(ExportArgs),
+    /// Take in bundles from units below: each envelope is verified against this collector's
+    /// own trust folder and stored as if it had come straight from its host; a bundle that
+    /// does not check out is refused whole.
+    Import(ImportArgs),
+    /// Make this collector's key pair (for signing the bundles it exports): FILE and
+    /// FILE.pub, which the level above enrols under the unit's name.
+    Keygen {
+        /// Where to write the private key (FILE.pub gets the public key).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Write the central report.
     Report {
         /// The findings database, a file or a PostgreSQL URL (only read, never written: a
@@ -108,6 +122,51 @@ pub struct CollectArgs {
     pub rescan_secs: u64,
 }
 
+/// `export`'s arguments.
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The findings database, a file or a PostgreSQL URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: PathBuf,
+    /// Folder of the host keys this collector trusts; their ids go into the bundle.
+    #[arg(long, value_name = "DIR")]
+    pub trust: PathBuf,
+    /// This collector's private key (from `isoguard-collector keygen`).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// This unit's name, as the level above enrolled its key.
+    #[arg(long, value_name = "NAME")]
+    pub unit: String,
+    /// The bundle file to write (never replaced).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Only findings stored here at or after this time (YYYY-MM-DD or RFC 3339, UTC);
+    /// with --from or --to the bundle is that period, else everything not exported before.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Only findings stored here before this time (YYYY-MM-DD or RFC 3339, UTC).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+}
+
+/// `import`'s arguments.
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The findings database: an SQLite file (created if missing) or a PostgreSQL URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: PathBuf,
+    /// Folder of the host keys this collector trusts (<host>.pub): every envelope is checked
+    /// against these.
+    #[arg(long, value_name = "DIR")]
+    pub trust: PathBuf,
+    /// Folder of the unit collectors' keys (<unit>.pub, enrolled with `enroll`).
+    #[arg(long, value_name = "DIR")]
+    pub units: PathBuf,
+    /// The bundle files, in any order.
+    #[arg(required = true, value_name = "BUNDLE")]
+    pub bundles: Vec<PathBuf>,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum FormatArg {
     Html,
@@ -136,6 +195,21 @@ pub const HELP_ZH: help_zh::Table = &[
     ("reverify", "用登记文件夹中的公钥重新核验数据库中的每一份信封"),
     ("reverify db", "要核验的检查结果数据库，文件或 PostgreSQL URL（只读，从不写入）"),
     ("reverify trust", "用来核验已存信封的主机公钥（<主机>.pub）所在的文件夹"),
+    ("export", "把本处存储的检查结果写入一个数据包文件，供上级使用（默认包含以往数据包未带走的全部检查结果），并用本单位收集器的密钥签名"),
+    ("export db", "检查结果数据库，文件或 PostgreSQL URL"),
+    ("export trust", "本收集器信任的主机公钥所在的文件夹；这些密钥的标识写入数据包"),
+    ("export key", "本收集器的私钥（由 `isoguard-collector keygen` 生成）"),
+    ("export unit", "本单位的名称，与上级登记其密钥时所用的名称相同"),
+    ("export out", "要写出的数据包文件（不会覆盖已有文件）"),
+    ("export from", "只导出在此时间及之后存入本处的检查结果（YYYY-MM-DD 或 RFC 3339，UTC）；给出 --from 或 --to 时数据包即为该时段，否则为以往未导出的全部内容"),
+    ("export to", "只导出在此时间之前存入本处的检查结果（YYYY-MM-DD 或 RFC 3339，UTC）"),
+    ("import", "导入下级单位的数据包：每份信封都用本收集器自己的登记文件夹核验，并如同直接来自主机一样存储；核验不通过的数据包整体拒收"),
+    ("import db", "检查结果数据库：SQLite 文件（不存在时新建）或 PostgreSQL URL"),
+    ("import trust", "本收集器信任的主机公钥（<主机>.pub）所在的文件夹：每份信封都用这些公钥核验"),
+    ("import units", "下级单位收集器公钥（<单位>.pub，用 `enroll` 登记）所在的文件夹"),
+    ("import bundles", "数据包文件，顺序不限"),
+    ("keygen", "生成本收集器的密钥对（用于签名导出的数据包）：FILE 和 FILE.pub，由上级以本单位名称登记"),
+    ("keygen out", "私钥的写入位置（公钥写入 FILE.pub）"),
     ("report", "生成汇总报告"),
     ("report db", "检查结果数据库，文件或 PostgreSQL URL（只读，从不写入：只读副本即可）"),
     ("report format", "html：给人看的单个自包含页面；csv：每条未通过的规则和设备一行，供电子表格使用；json：完整报告，供其他工具使用；ocsf：每台主机每条未通过的规则一条 OCSF 1.8 合规发现（Compliance Finding），JSON Lines 格式，供 SIEM 使用"),

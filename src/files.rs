@@ -258,6 +258,19 @@ pub fn write_durably(
     mode: u32,
     placement: Placement,
 ) -> Result<PathBuf, WriteFailure> {
+    write_durably_with(dir, name, mode, placement, |file| file.write_all(bytes))
+}
+
+/// [`write_durably`] for content written piece by piece (a bundle of many findings), which
+/// `fill` writes into the temporary file; an error from it is a failed write, and the
+/// temporary file is removed.
+pub fn write_durably_with(
+    dir: &Path,
+    name: &OsStr,
+    mode: u32,
+    placement: Placement,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> Result<PathBuf, WriteFailure> {
     let final_path = dir.join(name);
     let mut temp_name = OsString::from(".tmp-");
     temp_name.push(name);
@@ -284,7 +297,7 @@ pub fn write_durably(
         // The umask may have taken bits away from `mode`; the caller asked for exactly `mode`.
         file.set_permissions(Permissions::from_mode(mode))
             .map_err(io_failure("setting permissions"))?;
-        file.write_all(bytes).map_err(io_failure("writing"))?;
+        fill(&mut file).map_err(io_failure("writing"))?;
         file.sync_all().map_err(io_failure("syncing the file"))?;
         Ok(())
     })();
@@ -335,6 +348,12 @@ pub fn write_durably(
 
 /// Replaces the file at `path` whole (for reports): the folder is the path's parent.
 pub fn replace_file(path: &Path, bytes: &[u8], mode: u32) -> Result<PathBuf, WriteFailure> {
+    let (dir, name) = parent_and_name(path)?;
+    write_durably(&dir, name, bytes, mode, Placement::Replace)
+}
+
+/// The folder a file is written in (`.` for a bare name) and its name.
+pub fn parent_and_name(path: &Path) -> Result<(PathBuf, &OsStr), WriteFailure> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -343,7 +362,7 @@ pub fn replace_file(path: &Path, bytes: &[u8], mode: u32) -> Result<PathBuf, Wri
         step: "naming the file",
         source: io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
     })?;
-    write_durably(&dir, name, bytes, mode, Placement::Replace)
+    Ok((dir, name))
 }
 
 /// Makes a folder's entries durable: a renamed or linked file is not on disk until its folder is.

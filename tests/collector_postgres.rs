@@ -256,7 +256,7 @@ fn two_batches_racing_store_a_finding_once() {
                             verdict: "compliant",
                             inbox_name: name.as_bytes(),
                             archived_as: name.as_bytes(),
-                            file_id: (u64::MAX, 7),
+                            file_id: Some((u64::MAX, 7)),
                             received_at: "2026-01-02T00:00:00Z",
                             envelope: b"{\"verbatim\": true}\n",
                         })

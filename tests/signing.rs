@@ -233,9 +233,10 @@ fn one_byte_change_of_the_payload_type_is_refused() {
     envelope.payload_type = PAYLOAD_TYPE.replace("finding", "findinh");
     assert_eq!(
         dsse::verify(envelope.to_json().as_bytes(), &trusted),
-        Err(VerifyError::WrongPayloadType(
-            "application/vnd.isoguard.findinh+json".to_string()
-        ))
+        Err(VerifyError::WrongPayloadType {
+            found: "application/vnd.isoguard.findinh+json".to_string(),
+            expected: PAYLOAD_TYPE,
+        })
     );
 }
 

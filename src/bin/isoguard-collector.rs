@@ -13,10 +13,11 @@ use std::time::{Duration, SystemTime};
 
 use clap::{CommandFactory, FromArgMatches};
 
+use isoguard::collector::bundle::{self, BundleError};
 use isoguard::collector::exit::Exit;
 use isoguard::collector::ingest::{self, Outcome};
 use isoguard::collector::report;
-use isoguard::collector::store::{DbSpec, Store, StoreError};
+use isoguard::collector::store::{DbSpec, Selection, Store, StoreError};
 use isoguard::collector::summary::{self, ProblemTracker};
 use isoguard::collector::{owner, trust, watch};
 use isoguard::finding::dsse::MAX_ENVELOPE_BYTES;
@@ -27,7 +28,7 @@ use isoguard::text::display_safe;
 #[path = "../collector_args.rs"]
 mod collector_args;
 
-use collector_args::{Cli, CollectArgs, Command, FormatArg};
+use collector_args::{Cli, CollectArgs, Command, ExportArgs, FormatArg, ImportArgs};
 
 /// Why a command failed, said in the reader's language when it is printed.
 struct Failure {
@@ -102,6 +103,9 @@ fn main() -> ExitCode {
         Command::Collect(args) => collect(&args, lang),
         Command::Enroll { trust, host, key } => enroll(&trust, &host, &key, lang),
         Command::Reverify { db, trust } => reverify(&DbSpec::parse(db.as_os_str()), &trust, lang),
+        Command::Export(args) => export(&args, lang),
+        Command::Import(args) => import(&args, lang),
+        Command::Keygen { out } => keygen(&out, lang),
         Command::Report {
             db,
             format,
@@ -244,6 +248,128 @@ fn enroll(trust_dir: &Path, host: &str, key: &Path, lang: Lang) -> Result<Exit, 
         .arg("keyid", keyid)
         .arg("path", path.display());
     print(&format!("{}\n", said.render(lang)))?;
+    Ok(Exit::Ok)
+}
+
+fn bundle_failure(err: BundleError) -> Failure {
+    let exit = match &err {
+        BundleError::Store(err) => Exit::for_store(err),
+        BundleError::Refused { .. } => Exit::Attention,
+        BundleError::Open { .. } | BundleError::Read { .. } | BundleError::Write { .. } => Exit::Io,
+    };
+    Failure {
+        exit,
+        message: err.phrase().into(),
+    }
+}
+
+/// `--from`/`--to` as the store compares them: RFC 3339 UTC, as received times are kept.
+fn parse_time(option: &str, text: &str) -> Result<String, Failure> {
+    let full = if text.len() == 10 {
+        format!("{text}T00:00:00Z")
+    } else {
+        text.to_string()
+    };
+    isoguard::time::parse_rfc3339_utc(&full)
+        .map(|secs| isoguard::time::rfc3339_utc(isoguard::time::from_unix_seconds(secs)))
+        .ok_or_else(|| {
+            Failure::usage(
+                Msg::CollectorBadTime
+                    .with("option", option)
+                    .arg("value", display_safe(text, 64)),
+            )
+        })
+}
+
+fn export(args: &ExportArgs, lang: Lang) -> Result<Exit, Failure> {
+    trust::check_host_id(&args.unit).map_err(trust_failure)?;
+    let from = args
+        .from
+        .as_deref()
+        .map(|t| parse_time("--from", t))
+        .transpose()?;
+    let to = args
+        .to
+        .as_deref()
+        .map(|t| parse_time("--to", t))
+        .transpose()?;
+    let selection = if from.is_none() && to.is_none() {
+        Selection::SinceLast
+    } else {
+        Selection::Period { from, to }
+    };
+    let key = isoguard::finding::keys::load_private_key(&args.key)
+        .map_err(|e| Failure::usage(e.phrase()))?;
+    let trusted = trust::load(&args.trust).map_err(trust_failure)?;
+    let db = DbSpec::parse(args.db.as_os_str());
+    if let Some(file) = db.file().filter(|file| !file.is_file()) {
+        return Err(Failure::io(
+            Msg::CollectorNoDatabase.with("path", file.display()),
+        ));
+    }
+    let mut store = Store::open(&db).map_err(store_failure)?;
+    let done = bundle::export(
+        &mut store,
+        &bundle::ExportRequest {
+            unit: &args.unit,
+            key: &key,
+            trusted: &trusted,
+            selection,
+            out: &args.out,
+        },
+    )
+    .map_err(bundle_failure)?;
+    let said = Msg::ExportWrote
+        .with("sequence", done.sequence)
+        .arg("unit", &args.unit)
+        .arg("findings", done.findings)
+        .arg("keys", done.keys)
+        .arg("path", done.path.display())
+        .arg("digest", &done.digest);
+    print(&format!("{}\n", said.render(lang)))?;
+    Ok(Exit::Ok)
+}
+
+fn import(args: &ImportArgs, lang: Lang) -> Result<Exit, Failure> {
+    let hosts = trust::load(&args.trust).map_err(trust_failure)?;
+    let units = trust::load(&args.units).map_err(trust_failure)?;
+    let db = DbSpec::parse(args.db.as_os_str());
+    let mut store = Store::open(&db).map_err(store_failure)?;
+    let now = isoguard::time::rfc3339_utc(SystemTime::now());
+    store.sync_enrolled(&hosts, &now).map_err(store_failure)?;
+    let mut tracker = ProblemTracker::start(&store).map_err(store_failure)?;
+    let mut exit = Exit::Ok;
+    let mut refused_bundles = 0usize;
+    for path in &args.bundles {
+        let done = match bundle::import(&mut store, &hosts, &units, path) {
+            Ok(done) => done,
+            Err(err @ BundleError::Refused { .. }) => {
+                // One bad bundle does not stop the others; it is said and the exit says so.
+                eprintln!("isoguard-collector: {}", err.phrase().render(lang));
+                refused_bundles += 1;
+                continue;
+            }
+            Err(err) => return Err(bundle_failure(err)),
+        };
+        print(&summary::describe_import(&done, lang))?;
+        if !done.refused.is_empty() {
+            exit = Exit::Attention;
+        }
+    }
+    let new = tracker.newly_revealed(&store).map_err(store_failure)?;
+    print(&summary::describe_problems(&new, lang))?;
+    if refused_bundles > 0 || !new.is_empty() {
+        exit = Exit::Attention;
+    }
+    Ok(exit)
+}
+
+fn keygen(out: &Path, lang: Lang) -> Result<Exit, Failure> {
+    let public = isoguard::finding::keys::keygen(out).map_err(|e| Failure::usage(e.phrase()))?;
+    let wrote = Msg::KeygenWrote
+        .with("path", out.display())
+        .arg("keyid", public.keyid());
+    print(&format!("{}\n", wrote.render(lang)))?;
     Ok(Exit::Ok)
 }
 

@@ -8,9 +8,10 @@
 //! What it must not do: print (the binary does), or show anything a workstation wrote without
 //! `display_safe` (control characters made visible, length bounded).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::collector::ingest::Outcome;
+use crate::collector::bundle::Imported;
+use crate::collector::ingest::{kind_counts, Outcome, Refused};
 use crate::collector::model::ChainProblem;
 use crate::collector::store::{problem_key, problem_keys, ProblemKey, Store, StoreError};
 use crate::i18n::{Lang, Msg, Phrase};
@@ -56,7 +57,53 @@ pub fn worth_telling(outcome: &Outcome, new: &[ChainProblem]) -> bool {
 /// The text printed after a pass, ending with the summary line and a newline.
 pub fn describe_pass(outcome: &Outcome, new: &[ChainProblem], lang: Lang) -> String {
     let mut text = String::new();
-    for refused in &outcome.rejected_files {
+    refused_lines(&outcome.rejected_files, lang, &mut text);
+    text.push_str(&describe_problems(new, lang));
+    text.push_str(&outcome.summary(new.len()).render(lang));
+    text.push('\n');
+    text
+}
+
+/// The text printed after one bundle's import: each refused envelope, the summary line,
+/// and what the unit trusts that this collector does not.
+pub fn describe_import(done: &Imported, lang: Lang) -> String {
+    let short = done.digest.get(..16).unwrap_or(&done.digest);
+    if let Some(at) = &done.imported_before {
+        let line = Msg::ImportBefore
+            .with("sequence", done.sequence)
+            .arg("unit", &done.unit)
+            .arg("digest", short)
+            .arg("at", at);
+        return format!("{}\n", line.render(lang));
+    }
+    let mut text = String::new();
+    refused_lines(&done.refused, lang, &mut text);
+    let mut kinds = BTreeMap::new();
+    for refused in &done.refused {
+        *kinds.entry(refused.kind).or_insert(0u64) += 1;
+    }
+    let line = Phrase::new(Msg::ImportStored)
+        .arg("sequence", done.sequence)
+        .arg("unit", &done.unit)
+        .arg("stored", done.stored)
+        .arg("already", done.already)
+        .arg("refused", done.refused.len())
+        .list("kinds", kind_counts(&kinds));
+    text.push_str(&line.render(lang));
+    text.push('\n');
+    if done.keys_not_enrolled + done.keys_other_host > 0 {
+        let line = Msg::ImportKeys
+            .with("absent", done.keys_not_enrolled)
+            .arg("other", done.keys_other_host);
+        text.push_str(&line.render(lang));
+        text.push('\n');
+    }
+    text
+}
+
+/// One line per refused file or envelope.
+fn refused_lines(refused: &[Refused], lang: Lang, text: &mut String) {
+    for refused in refused {
         let line = Phrase::new(Msg::CollectRejectedFile)
             .arg("file", display_safe(&refused.file, 120))
             .both(
@@ -68,6 +115,11 @@ pub fn describe_pass(outcome: &Outcome, new: &[ChainProblem], lang: Lang) -> Str
         text.push_str(&line.render(lang));
         text.push('\n');
     }
+}
+
+/// One line per newly revealed chain problem.
+pub fn describe_problems(new: &[ChainProblem], lang: Lang) -> String {
+    let mut text = String::new();
     for p in new {
         let detail_zh = if p.detail_zh.is_empty() {
             &p.detail
@@ -86,15 +138,13 @@ pub fn describe_pass(outcome: &Outcome, new: &[ChainProblem], lang: Lang) -> Str
         text.push_str(&line.render(lang));
         text.push('\n');
     }
-    text.push_str(&outcome.summary(new.len()).render(lang));
-    text.push('\n');
     text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collector::ingest::{Refused, RejectKind};
+    use crate::collector::ingest::RejectKind;
     use crate::collector::model::ChainProblemKind;
 
     fn problem(kind: ChainProblemKind, sequence: u64, detail: &str) -> ChainProblem {

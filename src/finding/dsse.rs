@@ -88,8 +88,11 @@ pub enum VerifyError {
     TooLarge(usize),
     /// Not JSON, or not an envelope (missing, unknown, duplicate or mistyped fields).
     MalformedEnvelope(String),
-    /// The payload type is not [`PAYLOAD_TYPE`].
-    WrongPayloadType(String),
+    /// The payload type is not the one expected ([`PAYLOAD_TYPE`] for a finding).
+    WrongPayloadType {
+        found: String,
+        expected: &'static str,
+    },
     /// The signature list is empty.
     NoSignatures,
     /// More than one signature: a finding is signed by exactly one host, and a second signature
@@ -113,9 +116,9 @@ impl VerifyError {
                 .with("size", size)
                 .arg("limit", MAX_ENVELOPE_BYTES),
             VerifyError::MalformedEnvelope(detail) => Msg::EnvelopeMalformed.with("detail", detail),
-            VerifyError::WrongPayloadType(found) => Msg::EnvelopeWrongType
+            VerifyError::WrongPayloadType { found, expected } => Msg::EnvelopeWrongType
                 .with("found", format!("{found:?}"))
-                .arg("expected", format!("{PAYLOAD_TYPE:?}")),
+                .arg("expected", format!("{expected:?}")),
             VerifyError::NoSignatures => Msg::EnvelopeNoSignatures.into(),
             VerifyError::MultipleSignatures(count) => {
                 Msg::EnvelopeManySignatures.with("count", count)
@@ -166,9 +169,15 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 
 /// Signs `payload` (the finding's JSON bytes) as an isoguard finding.
 pub fn sign(payload: &[u8], key: &PrivateKey) -> Envelope {
-    let signature = key.sign_bytes(&pae(PAYLOAD_TYPE, payload));
+    sign_as(PAYLOAD_TYPE, payload, key)
+}
+
+/// Signs `payload` under another payload type (a collector's bundle manifest), so a
+/// signature made for one kind of statement can never be taken for another.
+pub fn sign_as(payload_type: &str, payload: &[u8], key: &PrivateKey) -> Envelope {
+    let signature = key.sign_bytes(&pae(payload_type, payload));
     Envelope {
-        payload_type: PAYLOAD_TYPE.to_string(),
+        payload_type: payload_type.to_string(),
         payload: BASE64.encode(payload),
         signatures: vec![Signature {
             keyid: key.public_key().keyid(),
@@ -181,13 +190,25 @@ pub fn sign(payload: &[u8], key: &PrivateKey) -> Envelope {
 ///
 /// The key is chosen by the signature's key id alone and only that key is tried.
 pub fn verify(envelope_bytes: &[u8], trusted: &TrustedKeys) -> Result<Verified, VerifyError> {
+    verify_as(PAYLOAD_TYPE, envelope_bytes, trusted)
+}
+
+/// [`verify`] for envelopes of another payload type (a collector's bundle manifest).
+pub fn verify_as(
+    payload_type: &'static str,
+    envelope_bytes: &[u8],
+    trusted: &TrustedKeys,
+) -> Result<Verified, VerifyError> {
     if envelope_bytes.len() > MAX_ENVELOPE_BYTES {
         return Err(VerifyError::TooLarge(envelope_bytes.len()));
     }
     let envelope: Envelope = serde_json::from_slice(envelope_bytes)
         .map_err(|err| VerifyError::MalformedEnvelope(err.to_string()))?;
-    if envelope.payload_type != PAYLOAD_TYPE {
-        return Err(VerifyError::WrongPayloadType(echo(&envelope.payload_type)));
+    if envelope.payload_type != payload_type {
+        return Err(VerifyError::WrongPayloadType {
+            found: echo(&envelope.payload_type),
+            expected: payload_type,
+        });
     }
     let signature = match envelope.signatures.as_slice() {
         [] => return Err(VerifyError::NoSignatures),

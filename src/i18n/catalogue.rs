@@ -661,6 +661,10 @@ catalogue! {
         zh: "--max-size {size}：最多 {limit} 字节（检查结果信封的上限）",
     }
     CollectorAtLeastOne { en: "--batch and --rescan-secs must be at least 1", zh: "--batch 和 --rescan-secs 至少为 1" }
+    CollectorBadTime {
+        en: "{option} {value}: not a time (YYYY-MM-DD or RFC 3339, e.g. 2026-11-01T08:00:00Z)",
+        zh: "{option} {value}：不是时间（YYYY-MM-DD 或 RFC 3339，例如 2026-11-01T08:00:00Z）",
+    }
     CollectorNotFolder { en: "{option} {path}: not a folder", zh: "{option} {path}：不是文件夹" }
     CollectorNoDatabase { en: "--db {path}: no such database file", zh: "--db {path}：数据库文件不存在" }
     CollectorPathError { en: "{option} {path}: {error}", zh: "{option} {path}：{error}" }
@@ -686,6 +690,53 @@ catalogue! {
         zh: "密钥 {keyid} 已为主机 {host} 登记；一个密钥只代表一台主机",
     }
     TrustFolderStep { en: "trust folder '{path}': {step:step}: {error}", zh: "登记文件夹“{path}”：{step:step}：{error}" }
+    // ----- Bundles: export and import up the hierarchy -----
+    BundleRefused {
+        en: "bundle '{path}' refused, nothing of it stored: {reason}",
+        zh: "数据包“{path}”被拒收，未存入任何内容：{reason}",
+    }
+    BundleNotABundle { en: "not an isoguard bundle: {detail}", zh: "不是 isoguard 数据包：{detail}" }
+    BundleManifest {
+        en: "its manifest is not signed by an enrolled unit: {detail}",
+        zh: "其清单未经已登记单位的密钥签名：{detail}",
+    }
+    BundleUnitMismatch {
+        en: "signed by unit {signer}'s key but claims to come from {claimed}",
+        zh: "由单位 {signer} 的密钥签名，却声称来自 {claimed}",
+    }
+    BundleBodyAltered {
+        en: "its contents are not what its manifest signed (altered, cut short or added to on the way)",
+        zh: "内容与清单签名的不一致（途中被修改、截断或添加）",
+    }
+    BundleBadLine { en: "line {line}: {detail}", zh: "第 {line} 行：{detail}" }
+    BundleKeyCount {
+        en: "the manifest says {said} key line(s), the bundle holds {found}",
+        zh: "清单写明密钥 {said} 行，数据包实有 {found} 行",
+    }
+    BundleFindingCount {
+        en: "the manifest says {said} finding line(s), the bundle holds {found}",
+        zh: "清单写明检查结果 {said} 行，数据包实有 {found} 行",
+    }
+    BundleChangedWhileRead {
+        en: "the file changed while it was being imported; nothing was stored, import it again from a copy",
+        zh: "导入过程中文件发生了变化；未存入任何内容，请从副本重新导入",
+    }
+    ExportWrote {
+        en: "wrote bundle {sequence} of unit {unit}: {findings} finding(s), {keys} key id(s), {path} (sha256 {digest})",
+        zh: "已写出单位 {unit} 的第 {sequence} 个数据包：检查结果 {findings} 份，密钥标识 {keys} 个，{path}（sha256 {digest}）",
+    }
+    ImportStored {
+        en: "imported bundle {sequence} of unit {unit}: stored {stored}, already held {already}, refused {refused}[ ({kinds})]",
+        zh: "已导入单位 {unit} 的第 {sequence} 个数据包：新存 {stored} 份，已有 {already} 份，拒收 {refused} 份[（{kinds}）]",
+    }
+    ImportBefore {
+        en: "bundle {sequence} of unit {unit} (sha256 {digest}) was already imported at {at}; nothing stored",
+        zh: "单位 {unit} 的第 {sequence} 个数据包（sha256 {digest}）已于 {at} 导入；未重复存储",
+    }
+    ImportKeys {
+        en: "the unit trusts {absent} key(s) not enrolled here and {other} enrolled here for another host; their findings are refused until they are enrolled",
+        zh: "该单位信任的密钥中有 {absent} 个未在此登记，{other} 个在此登记为其他主机；在登记之前，相应的检查结果将被拒收",
+    }
     // ----- Watching and enforcement -----
     WatchStarted {
         en: "isoguard watch: watching for device and network changes; verdict={verdict} fail={fail} error={error}",

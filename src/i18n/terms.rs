@@ -77,6 +77,71 @@ pub const TERMS: &[(&str, &str, &str)] = &[
         "not a regular file",
         "非普通文件",
     ),
+    (
+        "step.looking up a bundle",
+        "looking up a bundle",
+        "查找数据包",
+    ),
+    (
+        "step.recording a bundle",
+        "recording a bundle",
+        "记录数据包",
+    ),
+    (
+        "step.recording where a finding came from",
+        "recording where a finding came from",
+        "记录检查结果的来源",
+    ),
+    (
+        "step.reading the last export",
+        "reading the last export",
+        "读取上一次导出",
+    ),
+    (
+        "step.choosing the findings to export",
+        "choosing the findings to export",
+        "选择要导出的检查结果",
+    ),
+    (
+        "step.reading findings to export",
+        "reading findings to export",
+        "读取要导出的检查结果",
+    ),
+    (
+        "step.recording an export",
+        "recording an export",
+        "记录导出",
+    ),
+    (
+        "step.reading imported bundles",
+        "reading imported bundles",
+        "读取已导入的数据包",
+    ),
+    (
+        "step.reading where findings came from",
+        "reading where findings came from",
+        "读取检查结果的来源",
+    ),
+    (
+        "step.reading the bundle",
+        "reading the bundle",
+        "读取数据包",
+    ),
+    (
+        "step.verifying the envelopes",
+        "verifying the envelopes",
+        "核验信封",
+    ),
+    (
+        "step.opening the bundle",
+        "opening the bundle",
+        "打开数据包",
+    ),
+    (
+        "step.reading the findings to export",
+        "reading the findings to export",
+        "读取要导出的检查结果",
+    ),
     ("step.inspecting", "inspecting", "检查文件"),
     ("step.opening", "opening", "打开"),
     ("step.reading", "reading", "读取"),

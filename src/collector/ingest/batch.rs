@@ -137,7 +137,7 @@ pub(super) fn run_batch(
                     verdict: &found.verdict,
                     inbox_name: name.as_bytes(),
                     archived_as: to.as_bytes(),
-                    file_id: found.file_id,
+                    file_id: Some(found.file_id),
                     received_at: &now,
                     envelope: &found.envelope,
                 })?;

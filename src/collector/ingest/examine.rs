@@ -25,22 +25,22 @@ use super::RejectKind;
 
 /// A file that passed every check.
 #[derive(Debug)]
-pub(super) struct Accepted {
-    pub(super) identity: Identity,
+pub(crate) struct Accepted {
+    pub(crate) identity: Identity,
     /// Hex SHA-256 of the envelope as it arrived.
-    pub(super) digest: String,
-    pub(super) envelope: Vec<u8>,
-    pub(super) label: String,
-    pub(super) keyid: String,
-    pub(super) hostname: Option<String>,
-    pub(super) machine_id: Option<String>,
-    pub(super) sequence: i64,
-    pub(super) previous: Option<String>,
-    pub(super) reset_reason: Option<String>,
-    pub(super) time: String,
-    pub(super) verdict: String,
+    pub(crate) digest: String,
+    pub(crate) envelope: Vec<u8>,
+    pub(crate) label: String,
+    pub(crate) keyid: String,
+    pub(crate) hostname: Option<String>,
+    pub(crate) machine_id: Option<String>,
+    pub(crate) sequence: i64,
+    pub(crate) previous: Option<String>,
+    pub(crate) reset_reason: Option<String>,
+    pub(crate) time: String,
+    pub(crate) verdict: String,
     /// (device, inode) of the inbox file as read.
-    pub(super) file_id: (u64, u64),
+    pub(crate) file_id: (u64, u64),
 }
 
 #[derive(Debug)]
@@ -201,15 +201,23 @@ pub fn examine_bytes(
     bytes: &[u8],
     trusted: &TrustedKeys,
 ) -> Result<Identity, (RejectKind, String)> {
+    check_arrival(bytes.to_vec(), trusted).map(|found| found.identity)
+}
+
+/// The checks of a pass for an envelope that arrived another way than through the inbox (a
+/// bundle from a unit below): the finding as it would be stored, or why it would be refused.
+pub(crate) fn check_arrival(
+    envelope: Vec<u8>,
+    trusted: &TrustedKeys,
+) -> Result<Box<Accepted>, (RejectKind, String)> {
     let read = Read {
-        bytes: bytes.to_vec(),
+        bytes: envelope,
         file_id: (0, 0),
         may_be_growing: false,
     };
     match check(trusted, read) {
-        Examined::Accepted(found) => Ok(found.identity),
+        Examined::Accepted(found) => Ok(found),
         Examined::Rejected(kind, reason) => Err((kind, reason)),
-        // Neither comes out of `check`; named so a change there is seen here.
         Examined::Deferred | Examined::Gone => Err((RejectKind::Malformed, "not examined".into())),
     }
 }
@@ -335,7 +343,7 @@ fn verify_kind(err: &VerifyError) -> RejectKind {
         VerifyError::UnknownKey(_) => RejectKind::UnknownKey,
         VerifyError::BadSignature(_) => RejectKind::BadSignature,
         VerifyError::MalformedEnvelope(_)
-        | VerifyError::WrongPayloadType(_)
+        | VerifyError::WrongPayloadType { .. }
         | VerifyError::NoSignatures
         | VerifyError::MultipleSignatures(_)
         | VerifyError::PayloadNotBase64

@@ -37,9 +37,10 @@ use crate::finding::dsse::MAX_ENVELOPE_BYTES;
 use crate::finding::keys::TrustedKeys;
 use crate::i18n::{self, Msg, Phrase};
 
+pub(crate) use examine::{check_arrival, Accepted};
 pub use examine::{examine_bytes, TRUNCATED_GRACE};
 pub use folders::prepare_inbox;
-pub use outcome::{Outcome, Refused};
+pub use outcome::{kind_counts, Outcome, Refused};
 
 use batch::run_batch;
 use examine::{examine_all, Examined, Examiner};

@@ -42,19 +42,7 @@ impl Outcome {
     /// was left for later or finished from an interrupted run; `new_problems` and the early
     /// stop are added when there are any.
     pub fn summary(&self, new_problems: usize) -> Phrase {
-        let kinds = self
-            .rejected
-            .iter()
-            .map(|(kind, n)| {
-                Phrase::new(Msg::CollectKindCount)
-                    .both(
-                        "kind",
-                        kind.as_str().to_string(),
-                        kind.said().text(Lang::Zh),
-                    )
-                    .arg("count", n)
-            })
-            .collect();
+        let kinds = kind_counts(&self.rejected);
         let positive = |n: u64| (n > 0).then_some(n);
         let mut phrase = Phrase::new(Msg::CollectSummary)
             .arg("stored", self.stored)
@@ -82,6 +70,22 @@ impl Outcome {
         self.deferred += other.deferred;
         self.stopped |= other.stopped;
     }
+}
+
+/// `bad-signature 2, host-mismatch 1`, each kind in the reader's language.
+pub fn kind_counts(rejected: &BTreeMap<RejectKind, u64>) -> Vec<Phrase> {
+    rejected
+        .iter()
+        .map(|(kind, n)| {
+            Phrase::new(Msg::CollectKindCount)
+                .both(
+                    "kind",
+                    kind.as_str().to_string(),
+                    kind.said().text(Lang::Zh),
+                )
+                .arg("count", n)
+        })
+        .collect()
 }
 
 #[cfg(test)]

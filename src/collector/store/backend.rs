@@ -47,8 +47,9 @@ pub struct NewFinding<'a> {
     /// File names as bytes: the file system's names need not be UTF-8.
     pub inbox_name: &'a [u8],
     pub archived_as: &'a [u8],
-    /// (device, inode) of the inbox file that was read.
-    pub file_id: (u64, u64),
+    /// (device, inode) of the inbox file that was read; none for a finding imported from a
+    /// bundle.
+    pub file_id: Option<(u64, u64)>,
     pub received_at: &'a str,
     pub envelope: &'a [u8],
 }
@@ -87,6 +88,76 @@ pub struct NewRejected<'a> {
     pub kind: &'a str,
     pub reason: &'a str,
     pub rejected_at: &'a str,
+}
+
+/// A bundle from a unit below, as it is recorded when its import starts.
+#[derive(Debug, Clone)]
+pub struct NewImport<'a> {
+    pub unit: &'a str,
+    pub sequence: i64,
+    /// Hex SHA-256 of the bundle file.
+    pub digest: &'a str,
+    /// The digest of the unit's bundle before it, as its manifest names it.
+    pub previous: Option<&'a str>,
+    pub created_at: &'a str,
+    /// How many findings the manifest says the bundle carries.
+    pub findings: i64,
+    /// The bundle's file name, for people.
+    pub file: &'a str,
+    pub imported_at: &'a str,
+    /// The signed manifest, verbatim: the unit's own statement of what it sent.
+    pub manifest: &'a [u8],
+}
+
+/// A bundle this collector wrote, recorded with the findings it carried.
+#[derive(Debug, Clone)]
+pub struct NewExport<'a> {
+    pub unit: &'a str,
+    pub sequence: i64,
+    pub digest: &'a str,
+    pub previous: Option<&'a str>,
+    pub created_at: &'a str,
+    /// What was asked for, in words (`since-last`, or the period).
+    pub selection: &'a str,
+    pub file: &'a str,
+    pub manifest: &'a [u8],
+}
+
+/// Which stored findings an export carries, by when this collector stored them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Every finding no earlier bundle carried.
+    SinceLast,
+    /// Stored at or after `from` and before `to` (RFC 3339 UTC; either end open).
+    Period {
+        from: Option<String>,
+        to: Option<String>,
+    },
+}
+
+/// A stored finding as an export carries it.
+#[derive(Debug, Clone)]
+pub struct ExportItem {
+    pub id: i64,
+    pub host_id: String,
+    pub inbox_name: String,
+    pub received_at: String,
+    pub envelope: Vec<u8>,
+}
+
+/// A recorded import, as the report lists a unit's bundles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRow {
+    pub unit: String,
+    pub sequence: i64,
+    pub digest: String,
+    pub previous: Option<String>,
+    pub created_at: String,
+    pub findings: i64,
+    pub stored: i64,
+    pub refused: i64,
+    pub file: String,
+    pub imported_at: String,
 }
 
 /// A recorded replay, with the host and sequence of the finding it repeats.
@@ -136,6 +207,31 @@ pub trait Batch {
     fn insert_replay(&mut self, replay: &NewReplay<'_>) -> Result<(), StoreError>;
     /// Records a refused file; recording the same `stored_as` twice is a no-op.
     fn insert_rejected(&mut self, rejected: &NewRejected<'_>) -> Result<(), StoreError>;
+    /// When the bundle with this digest was imported, if it was.
+    fn imported_at(&mut self, digest: &str) -> Result<Option<String>, StoreError>;
+    /// Records an import about to be stored; its id, or `None` when a bundle with this
+    /// digest is already recorded (another import of it committed first).
+    fn insert_import(&mut self, import: &NewImport<'_>) -> Result<Option<i64>, StoreError>;
+    /// Notes that the stored finding with this identity arrived in this import, unless an
+    /// earlier import already brought it.
+    fn attach_to_import(&mut self, identity: &str, import_id: i64) -> Result<(), StoreError>;
+    /// An import's final counts.
+    fn finish_import(
+        &mut self,
+        import_id: i64,
+        stored: i64,
+        refused: i64,
+    ) -> Result<(), StoreError>;
+    /// The last bundle this collector wrote: its sequence and digest.
+    fn last_export(&mut self) -> Result<Option<(i64, String)>, StoreError>;
+    /// Ids of the findings `selection` picks, in storage order.
+    fn export_candidates(&mut self, selection: &Selection) -> Result<Vec<i64>, StoreError>;
+    /// The findings with these ids, in the same order.
+    fn export_items(&mut self, ids: &[i64]) -> Result<Vec<ExportItem>, StoreError>;
+    /// Records a written bundle and the findings it carried (a finding keeps the first
+    /// bundle that carried it).
+    fn insert_export(&mut self, export: &NewExport<'_>, findings: &[i64])
+        -> Result<(), StoreError>;
     /// Makes the batch durable and visible.
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
@@ -160,6 +256,10 @@ pub trait Backend {
     fn enrolled_hosts(&self) -> Result<Vec<String>, StoreError>;
     /// Refused files, in the order they were refused.
     fn rejected(&self) -> Result<Vec<RejectedFile>, StoreError>;
+    /// Imported bundles, by unit, then sequence, then import order.
+    fn imports(&self) -> Result<Vec<ImportRow>, StoreError>;
+    /// The unit each imported finding first came through, by finding id.
+    fn units_by_finding(&self) -> Result<BTreeMap<i64, String>, StoreError>;
     /// Calls `each` for every stored finding in storage order; returns how many.
     fn for_each_finding(
         &self,

@@ -33,7 +33,10 @@ use crate::collector::model::{ChainProblem, ReportData};
 use crate::finding::keys::TrustedKeys;
 use crate::i18n::{Msg, Phrase};
 
-pub use backend::{Batch, NewFinding, NewRejected, NewReplay, StoredRef};
+pub use backend::{
+    Batch, ExportItem, ImportRow, NewExport, NewFinding, NewImport, NewRejected, NewReplay,
+    Selection, StoredRef,
+};
 pub use chains::{problem_key, problem_keys, ProblemKey};
 pub use report_data::decode_payload;
 pub use reverify::ReverifyFailure;

@@ -9,6 +9,7 @@
 //! What it must not do: hold any logic beyond storing and reading rows (see `backend.rs`),
 //! or name the password of the URL it was given in any message.
 
+mod bundles;
 mod reads;
 pub mod schema;
 mod writes;
@@ -22,7 +23,7 @@ use postgres::{Client, Config, NoTls};
 use crate::collector::chain::Link;
 use crate::collector::model::RejectedFile;
 
-use super::backend::{Backend, Batch, EnrolledKey, ReplayRow, StoredFinding};
+use super::backend::{Backend, Batch, EnrolledKey, ImportRow, ReplayRow, StoredFinding};
 use super::StoreError;
 
 pub struct PostgresBackend {
@@ -167,6 +168,14 @@ impl Backend for PostgresBackend {
 
     fn rejected(&self) -> Result<Vec<RejectedFile>, StoreError> {
         reads::rejected(&mut self.client.borrow_mut())
+    }
+
+    fn imports(&self) -> Result<Vec<ImportRow>, StoreError> {
+        bundles::imports(&mut self.client.borrow_mut())
+    }
+
+    fn units_by_finding(&self) -> Result<BTreeMap<i64, String>, StoreError> {
+        bundles::units_by_finding(&mut self.client.borrow_mut())
     }
 
     fn for_each_finding(

@@ -86,6 +86,43 @@ const STEPS: &[&str] = &[
          first_seen TEXT NOT NULL,
          last_seen TEXT NOT NULL
      );",
+    // 5: bundles carried up the hierarchy, as SQLite's migration 5: the bundles written
+    // (`exports`, `export_items`) and taken in (`imports`, `finding_units`).
+    "CREATE TABLE exports (
+         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         unit TEXT NOT NULL,
+         sequence BIGINT NOT NULL UNIQUE,
+         digest TEXT NOT NULL UNIQUE,
+         previous TEXT,
+         created_at TEXT NOT NULL,
+         selection TEXT NOT NULL,
+         findings BIGINT NOT NULL,
+         file TEXT NOT NULL,
+         manifest BYTEA NOT NULL
+     );
+     CREATE TABLE export_items (
+         finding_id BIGINT PRIMARY KEY REFERENCES findings (id),
+         export_id BIGINT NOT NULL REFERENCES exports (id)
+     );
+     CREATE TABLE imports (
+         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         unit TEXT NOT NULL,
+         sequence BIGINT NOT NULL,
+         digest TEXT NOT NULL UNIQUE,
+         previous TEXT,
+         created_at TEXT NOT NULL,
+         findings BIGINT NOT NULL,
+         stored BIGINT NOT NULL,
+         refused BIGINT NOT NULL,
+         file TEXT NOT NULL,
+         imported_at TEXT NOT NULL,
+         manifest BYTEA NOT NULL
+     );
+     CREATE INDEX imports_by_unit ON imports (unit, sequence);
+     CREATE TABLE finding_units (
+         finding_id BIGINT PRIMARY KEY REFERENCES findings (id),
+         import_id BIGINT NOT NULL REFERENCES imports (id)
+     );",
 ];
 
 /// The schema version this program writes; the same as SQLite's.

@@ -16,8 +16,11 @@
 use postgres::{Client, Statement, Transaction};
 
 use crate::collector::store::backend::{
-    Batch, EnrolledKey, NewFinding, NewRejected, NewReplay, StoredRef,
+    Batch, EnrolledKey, ExportItem, NewExport, NewFinding, NewImport, NewRejected, NewReplay,
+    Selection, StoredRef,
 };
+
+use super::bundles;
 use crate::collector::store::StoreError;
 
 /// Key of the advisory lock each batch holds until it commits or rolls back ("isoguard"
@@ -131,8 +134,8 @@ impl Batch for PostgresBatch<'_> {
                     &f.envelope,
                     &f.inbox_name,
                     &f.archived_as,
-                    &to_sql(f.file_id.0),
-                    &to_sql(f.file_id.1),
+                    &f.file_id.map(|id| to_sql(id.0)),
+                    &f.file_id.map(|id| to_sql(id.1)),
                 ],
             )
             .map_err(StoreError::at("storing a finding"))?;
@@ -173,6 +176,47 @@ impl Batch for PostgresBatch<'_> {
             )
             .map_err(StoreError::at("recording a rejected file"))?;
         Ok(())
+    }
+
+    fn imported_at(&mut self, digest: &str) -> Result<Option<String>, StoreError> {
+        bundles::imported_at(&mut self.tx, digest)
+    }
+
+    fn insert_import(&mut self, import: &NewImport<'_>) -> Result<Option<i64>, StoreError> {
+        bundles::insert_import(&mut self.tx, import)
+    }
+
+    fn attach_to_import(&mut self, identity: &str, import_id: i64) -> Result<(), StoreError> {
+        bundles::attach_to_import(&mut self.tx, identity, import_id)
+    }
+
+    fn finish_import(
+        &mut self,
+        import_id: i64,
+        stored: i64,
+        refused: i64,
+    ) -> Result<(), StoreError> {
+        bundles::finish_import(&mut self.tx, import_id, stored, refused)
+    }
+
+    fn last_export(&mut self) -> Result<Option<(i64, String)>, StoreError> {
+        bundles::last_export(&mut self.tx)
+    }
+
+    fn export_candidates(&mut self, selection: &Selection) -> Result<Vec<i64>, StoreError> {
+        bundles::export_candidates(&mut self.tx, selection)
+    }
+
+    fn export_items(&mut self, ids: &[i64]) -> Result<Vec<ExportItem>, StoreError> {
+        bundles::export_items(&mut self.tx, ids)
+    }
+
+    fn insert_export(
+        &mut self,
+        export: &NewExport<'_>,
+        findings: &[i64],
+    ) -> Result<(), StoreError> {
+        bundles::insert_export(&mut self.tx, export, findings)
     }
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {

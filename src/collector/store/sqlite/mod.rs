@@ -3,6 +3,7 @@
 //!
 //! What it must not do: hold any logic beyond storing and reading rows (see `backend.rs`).
 
+mod bundles;
 mod reads;
 pub mod schema;
 mod writes;
@@ -16,7 +17,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::collector::chain::Link;
 use crate::collector::model::RejectedFile;
 
-use super::backend::{Backend, Batch, EnrolledKey, ReplayRow, StoredFinding};
+use super::backend::{Backend, Batch, EnrolledKey, ImportRow, ReplayRow, StoredFinding};
 use super::StoreError;
 
 pub struct SqliteBackend {
@@ -152,6 +153,14 @@ impl Backend for SqliteBackend {
 
     fn rejected(&self) -> Result<Vec<RejectedFile>, StoreError> {
         reads::rejected(&self.conn)
+    }
+
+    fn imports(&self) -> Result<Vec<ImportRow>, StoreError> {
+        bundles::imports(&self.conn)
+    }
+
+    fn units_by_finding(&self) -> Result<BTreeMap<i64, String>, StoreError> {
+        bundles::units_by_finding(&self.conn)
     }
 
     fn for_each_finding(

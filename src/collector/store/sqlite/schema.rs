@@ -169,7 +169,51 @@ pub const MIGRATIONS: &[&[Step]] = &[
          DROP TABLE rejected;
          ALTER TABLE rejected_v4 RENAME TO rejected;",
     )],
+    // 5: bundles carried up the hierarchy. `exports` are the bundles this collector wrote
+    // (numbered, each naming the one before) and `export_items` which findings went into
+    // which bundle first, so "since the last export" is exact however ids were committed;
+    // `imports` are the bundles taken in from units below, and `finding_units` the bundle
+    // each imported finding first arrived in. Kept beside `findings` rather than as new
+    // columns: a column after the envelope would slow every chain query (see 4).
+    &[Step::Sql(SQL_V5)],
 ];
+
+/// Migration 5 (PostgreSQL's step 5 creates the same tables with its own types).
+const SQL_V5: &str = "CREATE TABLE exports (
+         id INTEGER PRIMARY KEY,
+         unit TEXT NOT NULL,
+         sequence INTEGER NOT NULL UNIQUE,
+         digest TEXT NOT NULL UNIQUE,
+         previous TEXT,
+         created_at TEXT NOT NULL,
+         selection TEXT NOT NULL,
+         findings INTEGER NOT NULL,
+         file TEXT NOT NULL,
+         manifest BLOB NOT NULL
+     );
+     CREATE TABLE export_items (
+         finding_id INTEGER PRIMARY KEY REFERENCES findings (id),
+         export_id INTEGER NOT NULL REFERENCES exports (id)
+     );
+     CREATE TABLE imports (
+         id INTEGER PRIMARY KEY,
+         unit TEXT NOT NULL,
+         sequence INTEGER NOT NULL,
+         digest TEXT NOT NULL UNIQUE,
+         previous TEXT,
+         created_at TEXT NOT NULL,
+         findings INTEGER NOT NULL,
+         stored INTEGER NOT NULL,
+         refused INTEGER NOT NULL,
+         file TEXT NOT NULL,
+         imported_at TEXT NOT NULL,
+         manifest BLOB NOT NULL
+     );
+     CREATE INDEX imports_by_unit ON imports (unit, sequence);
+     CREATE TABLE finding_units (
+         finding_id INTEGER PRIMARY KEY REFERENCES findings (id),
+         import_id INTEGER NOT NULL REFERENCES imports (id)
+     );";
 
 /// Migration 3: the payload and link digests of every stored finding. An envelope that no
 /// longer decodes keeps no payload digest (reverify names it) and links by its own digest.

@@ -10,8 +10,11 @@
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::collector::store::backend::{
-    Batch, EnrolledKey, NewFinding, NewRejected, NewReplay, StoredRef,
+    Batch, EnrolledKey, ExportItem, NewExport, NewFinding, NewImport, NewRejected, NewReplay,
+    Selection, StoredRef,
 };
+
+use super::bundles;
 use crate::collector::store::StoreError;
 
 /// An ingest batch: one SQLite transaction.
@@ -73,8 +76,8 @@ impl Batch for SqliteBatch<'_> {
                     f.envelope,
                     f.inbox_name,
                     f.archived_as,
-                    to_sql(f.file_id.0),
-                    to_sql(f.file_id.1)
+                    f.file_id.map(|id| to_sql(id.0)),
+                    f.file_id.map(|id| to_sql(id.1))
                 ])
             })
             .map_err(StoreError::at("storing a finding"))?;
@@ -124,6 +127,47 @@ impl Batch for SqliteBatch<'_> {
             })
             .map_err(StoreError::at("recording a rejected file"))?;
         Ok(())
+    }
+
+    fn imported_at(&mut self, digest: &str) -> Result<Option<String>, StoreError> {
+        bundles::imported_at(&self.tx, digest)
+    }
+
+    fn insert_import(&mut self, import: &NewImport<'_>) -> Result<Option<i64>, StoreError> {
+        bundles::insert_import(&self.tx, import)
+    }
+
+    fn attach_to_import(&mut self, identity: &str, import_id: i64) -> Result<(), StoreError> {
+        bundles::attach_to_import(&self.tx, identity, import_id)
+    }
+
+    fn finish_import(
+        &mut self,
+        import_id: i64,
+        stored: i64,
+        refused: i64,
+    ) -> Result<(), StoreError> {
+        bundles::finish_import(&self.tx, import_id, stored, refused)
+    }
+
+    fn last_export(&mut self) -> Result<Option<(i64, String)>, StoreError> {
+        bundles::last_export(&self.tx)
+    }
+
+    fn export_candidates(&mut self, selection: &Selection) -> Result<Vec<i64>, StoreError> {
+        bundles::export_candidates(&self.tx, selection)
+    }
+
+    fn export_items(&mut self, ids: &[i64]) -> Result<Vec<ExportItem>, StoreError> {
+        bundles::export_items(&self.tx, ids)
+    }
+
+    fn insert_export(
+        &mut self,
+        export: &NewExport<'_>,
+        findings: &[i64],
+    ) -> Result<(), StoreError> {
+        bundles::insert_export(&self.tx, export, findings)
     }
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {

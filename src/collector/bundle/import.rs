@@ -1,0 +1,494 @@
+//! Taking a bundle in: check the unit's manifest against the enrolled unit keys and the body
+//! against the manifest, then verify and store every envelope as ingest would, all in one
+//! transaction, so a bundle is stored whole or not at all.
+//!
+//! The file is read twice: once to check the manifest and the body digest before anything
+//! is written, once to store; the second reading is hashed again and the transaction rolled
+//! back if the file changed in between. A bundle already imported (by its digest) stores
+//! nothing and is said so. A finding already stored, by an earlier bundle or straight from
+//! its host, is counted as already held, not as a replay: overlapping exports are normal,
+//! and the unit's own collector already judged replays where the files arrived.
+//!
+//! What it must not do: store anything from a bundle whose manifest or body does not check
+//! out, take any host's envelope on the unit's word, or panic on any byte of the file.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek};
+use std::path::Path;
+use std::time::SystemTime;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use crate::collector::ingest::{check_arrival, Accepted, Refused, RejectKind};
+use crate::collector::store::{Batch, NewFinding, NewImport, NewRejected, Store};
+use crate::files::{self, Links};
+use crate::finding::dsse;
+use crate::finding::keys::{hex, TrustedKeys};
+use crate::time::{parse_rfc3339_utc, rfc3339_utc};
+
+use super::format::{
+    FindingLine, Header, KeyLine, Line, Manifest, MANIFEST_TYPE, MAX_LINE_BYTES, SCHEMA,
+};
+use super::{BundleError, Counted, Refusal};
+
+/// Envelopes verified together, across the cores, before they are stored in order.
+const CHUNK: usize = 256;
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub unit: String,
+    pub sequence: u64,
+    /// Hex SHA-256 of the bundle file.
+    pub digest: String,
+    /// When this very bundle was imported before; then nothing was done now.
+    pub imported_before: Option<String>,
+    pub findings: u64,
+    pub stored: u64,
+    /// Findings this store already held.
+    pub already: u64,
+    /// Envelopes refused one by one (kept in the bundle file; recorded as rejected).
+    pub refused: Vec<Refused>,
+    /// Keys the unit trusts that are not enrolled here.
+    pub keys_not_enrolled: u64,
+    /// Keys the unit trusts for another host than they are enrolled for here.
+    pub keys_other_host: u64,
+}
+
+/// What the first reading learnt.
+struct Checked {
+    manifest: Manifest,
+    manifest_bytes: Vec<u8>,
+    unit: String,
+    digest: String,
+    body_digest: String,
+    body_lines: u64,
+}
+
+pub fn import(
+    store: &mut Store,
+    hosts: &TrustedKeys,
+    units: &TrustedKeys,
+    path: &Path,
+) -> Result<Imported, BundleError> {
+    let read_error = |step: &'static str| {
+        move |source: io::Error| BundleError::Read {
+            path: path.to_path_buf(),
+            step,
+            source,
+        }
+    };
+    let refused = |refusal: Refusal| BundleError::Refused {
+        path: path.to_path_buf(),
+        refusal,
+    };
+    let mut file = open(path)?;
+    let checked = check(&mut file, units)
+        .map_err(read_error("reading the bundle"))?
+        .map_err(refused)?;
+    file.rewind().map_err(read_error("reading the bundle"))?;
+
+    let mut outcome = Imported {
+        unit: checked.unit.clone(),
+        sequence: checked.manifest.sequence,
+        digest: checked.digest.clone(),
+        findings: checked.manifest.findings,
+        ..Imported::default()
+    };
+    let now = rfc3339_utc(SystemTime::now());
+    let shown_name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut batch = store.batch()?;
+    if let Some(at) = batch.imported_at(&checked.digest)? {
+        outcome.imported_before = Some(at);
+        return Ok(outcome);
+    }
+    let new_import = NewImport {
+        unit: &checked.unit,
+        sequence: i64::try_from(checked.manifest.sequence).unwrap_or(i64::MAX),
+        digest: &checked.digest,
+        previous: checked.manifest.previous.as_deref(),
+        created_at: &checked.manifest.created_at,
+        findings: i64::try_from(checked.manifest.findings).unwrap_or(i64::MAX),
+        file: &shown_name,
+        imported_at: &now,
+        manifest: &checked.manifest_bytes,
+    };
+    let Some(import_id) = batch.insert_import(&new_import)? else {
+        // Another import of this very bundle committed while this one read it.
+        outcome.imported_before = batch.imported_at(&checked.digest)?;
+        return Ok(outcome);
+    };
+    let mut storing = Storing {
+        path,
+        batch: batch.as_mut(),
+        hosts,
+        import_id,
+        unit: &checked.unit,
+        bundle: &shown_name,
+        digest: &checked.digest,
+        now: &now,
+        outcome: &mut outcome,
+    };
+    store_body(&mut file, &checked, &mut storing).map_err(read_error("reading the bundle"))??;
+    let stored = i64::try_from(outcome.stored).unwrap_or(i64::MAX);
+    let refused_count = i64::try_from(outcome.refused.len()).unwrap_or(i64::MAX);
+    batch.finish_import(import_id, stored, refused_count)?;
+    batch.commit()?;
+    Ok(outcome)
+}
+
+fn open(path: &Path) -> Result<File, BundleError> {
+    files::open_regular(path, Links::Follow)
+        .map(|(file, _)| file)
+        .map_err(|error| BundleError::Open {
+            path: path.to_path_buf(),
+            error,
+        })
+}
+
+/// Reads lines of at most [`MAX_LINE_BYTES`], each with its newline.
+struct Lines<R> {
+    reader: BufReader<R>,
+}
+
+enum Next {
+    Line,
+    End,
+    TooLong,
+}
+
+impl<R: Read> Lines<R> {
+    fn new(inner: R) -> Self {
+        Lines {
+            reader: BufReader::with_capacity(1 << 20, inner),
+        }
+    }
+
+    fn next(&mut self, line: &mut Vec<u8>) -> io::Result<Next> {
+        line.clear();
+        let limit = u64::try_from(MAX_LINE_BYTES).unwrap_or(u64::MAX) + 1;
+        let n = (&mut self.reader).take(limit).read_until(b'\n', line)?;
+        Ok(if n == 0 {
+            Next::End
+        } else if line.len() > MAX_LINE_BYTES {
+            Next::TooLong
+        } else {
+            Next::Line
+        })
+    }
+}
+
+/// The first reading: the header, the manifest (the last line) and its signature, the body's
+/// digest against the manifest's.
+fn check(file: &mut File, units: &TrustedKeys) -> io::Result<Result<Checked, Refusal>> {
+    let mut lines = Lines::new(&mut *file);
+    let mut whole = Sha256::new();
+    let mut body = Sha256::new();
+    let (mut line, mut last) = (Vec::new(), Vec::new());
+    let mut count = 0u64;
+    loop {
+        match lines.next(&mut line)? {
+            Next::End => break,
+            Next::TooLong => {
+                return Ok(Err(Refusal::BadLine {
+                    line: count + 1,
+                    detail: format!("longer than {MAX_LINE_BYTES} bytes"),
+                }))
+            }
+            Next::Line => {}
+        }
+        count += 1;
+        whole.update(&line);
+        if count == 1 && !is_header(&line) {
+            return Ok(Err(Refusal::NotABundle(format!(
+                "its first line is not {{\"schema\":\"{SCHEMA}\"}}"
+            ))));
+        }
+        body.update(&last);
+        std::mem::swap(&mut line, &mut last);
+    }
+    if count < 2 {
+        return Ok(Err(Refusal::NotABundle(
+            "it ends before its manifest".to_string(),
+        )));
+    }
+    let Some(manifest_bytes) = last.strip_suffix(b"\n") else {
+        return Ok(Err(Refusal::NotABundle(
+            "its last line is cut short (no newline at the end)".to_string(),
+        )));
+    };
+    let verified = match dsse::verify_as(MANIFEST_TYPE, manifest_bytes, units) {
+        Ok(verified) => verified,
+        Err(err) => return Ok(Err(Refusal::Manifest(err))),
+    };
+    let manifest: Manifest = match serde_json::from_slice(&verified.payload) {
+        Ok(manifest) => manifest,
+        Err(err) => return Ok(Err(Refusal::NotABundle(format!("its manifest: {err}")))),
+    };
+    if manifest.schema != SCHEMA {
+        return Ok(Err(Refusal::NotABundle(format!(
+            "its manifest is {:?}; this collector reads {SCHEMA}",
+            crate::text::display_safe(&manifest.schema, 64)
+        ))));
+    }
+    if manifest.unit != verified.label {
+        return Ok(Err(Refusal::UnitMismatch {
+            signer: verified.label,
+            claimed: manifest.unit,
+        }));
+    }
+    let body_digest = hex(&body.finalize());
+    if body_digest != manifest.body_sha256 {
+        return Ok(Err(Refusal::BodyAltered));
+    }
+    Ok(Ok(Checked {
+        unit: verified.label,
+        manifest_bytes: manifest_bytes.to_vec(),
+        manifest,
+        digest: hex(&whole.finalize()),
+        body_digest,
+        body_lines: count - 1,
+    }))
+}
+
+fn is_header(line: &[u8]) -> bool {
+    serde_json::from_slice::<Header>(line).is_ok_and(|h| h.schema == SCHEMA)
+}
+
+/// Where the second reading stores what it verifies.
+struct Storing<'a, 'b> {
+    path: &'a Path,
+    batch: &'a mut (dyn Batch + 'b),
+    hosts: &'a TrustedKeys,
+    import_id: i64,
+    unit: &'a str,
+    bundle: &'a str,
+    digest: &'a str,
+    now: &'a str,
+    outcome: &'a mut Imported,
+}
+
+/// The second reading: every body line again, hashed again, each key compared with this
+/// collector's enrolment, each envelope verified and stored.
+fn store_body(
+    file: &mut File,
+    checked: &Checked,
+    storing: &mut Storing<'_, '_>,
+) -> io::Result<Result<(), BundleError>> {
+    let mut lines = Lines::new(&mut *file);
+    let mut body = Sha256::new();
+    let mut line = Vec::new();
+    let (mut keys, mut findings) = (0u64, 0u64);
+    let mut pending: Vec<(u64, FindingLine)> = Vec::with_capacity(CHUNK);
+    for number in 1..=checked.body_lines {
+        if !matches!(lines.next(&mut line)?, Next::Line) {
+            return Ok(Err(changed(storing)));
+        }
+        body.update(&line);
+        if number == 1 {
+            continue;
+        }
+        match serde_json::from_slice::<Line>(&line) {
+            Ok(Line::Key(key)) => {
+                keys += 1;
+                compare_key(&key, storing);
+            }
+            Ok(Line::Finding(found)) => {
+                findings += 1;
+                pending.push((number, found));
+                if pending.len() == CHUNK {
+                    if let Err(err) = store_chunk(std::mem::take(&mut pending), storing) {
+                        return Ok(Err(err));
+                    }
+                }
+            }
+            Err(err) => {
+                return Ok(Err(bad_line(storing, number, err.to_string())));
+            }
+        }
+    }
+    if let Err(err) = store_chunk(pending, storing) {
+        return Ok(Err(err));
+    }
+    if hex(&body.finalize()) != checked.body_digest {
+        return Ok(Err(changed(storing)));
+    }
+    for (lines, said, found) in [
+        (Counted::Keys, checked.manifest.keys, keys),
+        (Counted::Findings, checked.manifest.findings, findings),
+    ] {
+        if said != found {
+            return Ok(Err(refuse(storing, Refusal::Counts { lines, said, found })));
+        }
+    }
+    Ok(Ok(()))
+}
+
+fn refuse(storing: &Storing<'_, '_>, refusal: Refusal) -> BundleError {
+    BundleError::Refused {
+        path: storing.path.to_path_buf(),
+        refusal,
+    }
+}
+
+fn changed(storing: &Storing<'_, '_>) -> BundleError {
+    refuse(storing, Refusal::ChangedWhileRead)
+}
+
+fn bad_line(storing: &Storing<'_, '_>, line: u64, detail: String) -> BundleError {
+    refuse(storing, Refusal::BadLine { line, detail })
+}
+
+fn compare_key(key: &KeyLine, storing: &mut Storing<'_, '_>) {
+    match storing.hosts.get(&key.keyid) {
+        None => storing.outcome.keys_not_enrolled += 1,
+        Some(here) if here.label != key.host_id => storing.outcome.keys_other_host += 1,
+        Some(_) => {}
+    }
+}
+
+type Verdict = Result<Box<Accepted>, (RejectKind, String)>;
+
+fn store_chunk(
+    chunk: Vec<(u64, FindingLine)>,
+    storing: &mut Storing<'_, '_>,
+) -> Result<(), BundleError> {
+    let mut lines = Vec::with_capacity(chunk.len());
+    let mut envelopes = Vec::with_capacity(chunk.len());
+    for (number, found) in chunk {
+        // The unit signed this line with its manifest: a line that does not decode is the
+        // bundle's fault, not a host's.
+        match BASE64.decode(found.envelope.as_bytes()) {
+            Ok(envelope) => envelopes.push(envelope),
+            Err(err) => {
+                return Err(bad_line(
+                    storing,
+                    number,
+                    format!("envelope is not base64: {err}"),
+                ))
+            }
+        }
+        lines.push((number, found));
+    }
+    let verdicts = verify_all(envelopes, storing.hosts).ok_or_else(|| BundleError::Read {
+        path: storing.path.to_path_buf(),
+        step: "verifying the envelopes",
+        source: io::Error::other("a verifying thread stopped"),
+    })?;
+    for ((number, found), verdict) in lines.into_iter().zip(verdicts) {
+        store_one(number, &found, verdict, storing)?;
+    }
+    Ok(())
+}
+
+fn store_one(
+    number: u64,
+    found: &FindingLine,
+    verdict: Verdict,
+    storing: &mut Storing<'_, '_>,
+) -> Result<(), BundleError> {
+    let place = format!("{}#{number}", storing.bundle);
+    let accepted = match verdict {
+        Ok(accepted) => accepted,
+        Err((kind, reason)) => {
+            let stored_as = format!("bundle {} line {number}", storing.digest);
+            storing.batch.insert_rejected(&NewRejected {
+                file: place.as_bytes(),
+                stored_as: stored_as.as_bytes(),
+                kind: kind.as_str(),
+                reason: &reason,
+                rejected_at: storing.now,
+            })?;
+            storing.outcome.refused.push(Refused {
+                file: place,
+                kind,
+                reason,
+            });
+            return Ok(());
+        }
+    };
+    if storing.batch.find(&accepted.identity.payload)?.is_some() {
+        storing.outcome.already += 1;
+        return Ok(());
+    }
+    // Where the unit had it from: a name no inbox file can have (it holds a `/`), so a copy
+    // arriving here straight from the host is never taken for this row's own file.
+    let inbox_name = format!("{}/{}", storing.unit, found.inbox_name);
+    let received_at = if parse_rfc3339_utc(&found.received_at).is_some() {
+        found.received_at.as_str()
+    } else {
+        storing.now
+    };
+    let inserted = storing.batch.insert_finding(&NewFinding {
+        identity: &accepted.identity.payload,
+        digest: &accepted.digest,
+        link_digest: &accepted.identity.link,
+        host_id: &accepted.label,
+        keyid: &accepted.keyid,
+        hostname: accepted.hostname.as_deref(),
+        machine_id: accepted.machine_id.as_deref(),
+        sequence: accepted.sequence,
+        previous: accepted.previous.as_deref(),
+        reset_reason: accepted.reset_reason.as_deref(),
+        time: &accepted.time,
+        verdict: &accepted.verdict,
+        inbox_name: inbox_name.as_bytes(),
+        archived_as: place.as_bytes(),
+        file_id: None,
+        received_at,
+        envelope: &accepted.envelope,
+    })?;
+    if inserted {
+        storing
+            .batch
+            .attach_to_import(&accepted.identity.payload, storing.import_id)?;
+        storing.outcome.stored += 1;
+    } else {
+        storing.outcome.already += 1;
+    }
+    Ok(())
+}
+
+/// Verifies envelopes on every core; the verdicts come back in order, or not at all if a
+/// verifying thread panicked.
+fn verify_all(envelopes: Vec<Vec<u8>>, hosts: &TrustedKeys) -> Option<Vec<Verdict>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 4);
+    if threads == 1 || envelopes.len() < 16 {
+        return Some(
+            envelopes
+                .into_iter()
+                .map(|e| check_arrival(e, hosts))
+                .collect(),
+        );
+    }
+    let per_thread = envelopes.len().div_ceil(threads);
+    let mut parts: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut rest = envelopes.into_iter().peekable();
+    while rest.peek().is_some() {
+        parts.push(rest.by_ref().take(per_thread).collect());
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    part.into_iter()
+                        .map(|e| check_arrival(e, hosts))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for handle in handles {
+            all.extend(handle.join().ok()?);
+        }
+        Some(all)
+    })
+}
