@@ -616,3 +616,91 @@ fn watch_on_postgresql_takes_new_files_in_and_stops_on_sigterm() {
     assert_eq!(count(&pg, "watch", "SELECT count(*) FROM findings"), 2);
     assert_eq!(report_json(&url)["chain_problems"], serde_json::json!([]));
 }
+
+/// `export` and `import` on PostgreSQL: a unit whose store is a server exports what it
+/// stored since its last bundle; a province on a server and one on SQLite import the same
+/// bundles, twice and out of order, and show the same report, each finding stored once.
+#[test]
+fn bundles_travel_between_postgresql_and_sqlite_alike() {
+    let pg = PgServer::start();
+    let unit_db = pg.create_database("unit");
+    let province_pg = pg.create_database("province");
+    let dir = Scratch::new("pg-bundles");
+    let trust = dir.path("trust");
+    let mut hosts = synthetic::hosts(4);
+    synthetic::enroll(&trust, &hosts);
+    let inbox = dir.path("inbox");
+    synthetic::write_chains(&inbox, &mut hosts, 3);
+    let unit_key = dir.path("unit.key");
+    let units = dir.path("units");
+    let keygen = collector()
+        .args(["keygen", "--out"])
+        .arg(&unit_key)
+        .output()
+        .unwrap();
+    assert!(keygen.status.success(), "{}", text(&keygen));
+    let enroll = collector()
+        .args(["enroll", "--trust"])
+        .arg(&units)
+        .arg("unit-a")
+        .arg(dir.path("unit.key.pub"))
+        .output()
+        .unwrap();
+    assert!(enroll.status.success(), "{}", text(&enroll));
+    let export = |out: &Path| {
+        let done = collector()
+            .args(["export", "--db", &unit_db, "--trust"])
+            .arg(&trust)
+            .arg("--key")
+            .arg(&unit_key)
+            .args(["--unit", "unit-a", "--out"])
+            .arg(out)
+            .output()
+            .unwrap();
+        assert_eq!(done.status.code(), Some(0), "{}", text(&done));
+        stdout(&done)
+    };
+
+    assert_eq!(collect(&inbox, &trust, &unit_db).status.code(), Some(0));
+    let b1 = dir.path("b1.bundle");
+    assert!(export(&b1).contains("bundle 1 of unit unit-a: 12 finding(s)"));
+    synthetic::write_chains(&inbox, &mut hosts, 1);
+    assert_eq!(collect(&inbox, &trust, &unit_db).status.code(), Some(0));
+    let b2 = dir.path("b2.bundle");
+    assert!(export(&b2).contains("bundle 2 of unit unit-a: 4 finding(s)"));
+    assert_eq!(
+        pg.psql("unit", "SELECT count(*) FROM export_items"),
+        "16",
+        "every finding recorded as carried once"
+    );
+
+    let sqlite = dir.path("province.db");
+    let sqlite = sqlite.to_str().unwrap();
+    for db in [province_pg.as_str(), sqlite] {
+        for (bundles, said) in [
+            (vec![&b2, &b1], "stored 12, already held 0"),
+            (vec![&b1], "was already imported"),
+        ] {
+            let done = collector()
+                .args(["import", "--db", db, "--trust"])
+                .arg(&trust)
+                .arg("--units")
+                .arg(&units)
+                .args(bundles)
+                .output()
+                .unwrap();
+            // b2 first: its hosts' earlier findings are a gap until b1 arrives.
+            assert!(stdout(&done).contains(said), "{db}: {}", text(&done));
+        }
+    }
+    assert_eq!(pg.psql("province", "SELECT count(*) FROM findings"), "16");
+    assert_eq!(pg.psql("province", "SELECT count(*) FROM imports"), "2");
+    assert_eq!(
+        pg.psql("province", "SELECT count(*) FROM finding_units"),
+        "16"
+    );
+    let on_pg = without_times(report_json(&province_pg));
+    assert_eq!(on_pg, without_times(report_json(sqlite)));
+    assert_eq!(on_pg["totals"]["findings"], 16);
+    assert_eq!(on_pg["chain_problems"], serde_json::json!([]));
+}
