@@ -274,7 +274,9 @@ struct Storing<'a, 'b> {
 }
 
 /// The second reading: every body line again, hashed again, each key compared with this
-/// collector's enrolment, each envelope verified and stored.
+/// collector's enrolment, each envelope verified and stored. Lines are read and hashed here;
+/// a chunk of them is parsed, decoded and verified on other threads while the chunk before
+/// it is stored.
 fn store_body(
     file: &mut File,
     checked: &Checked,
@@ -282,42 +284,53 @@ fn store_body(
 ) -> io::Result<Result<(), BundleError>> {
     let mut lines = Lines::new(&mut *file);
     let mut body = Sha256::new();
-    let mut line = Vec::new();
-    let (mut keys, mut findings) = (0u64, 0u64);
-    let mut pending: Vec<(u64, FindingLine)> = Vec::with_capacity(CHUNK);
-    for number in 1..=checked.body_lines {
-        if !matches!(lines.next(&mut line)?, Next::Line) {
-            return Ok(Err(changed(storing)));
-        }
-        body.update(&line);
-        if number == 1 {
-            continue;
-        }
-        match serde_json::from_slice::<Line>(&line) {
-            Ok(Line::Key(key)) => {
-                keys += 1;
-                compare_key(&key, storing);
-            }
-            Ok(Line::Finding(found)) => {
-                findings += 1;
-                pending.push((number, found));
-                if pending.len() == CHUNK {
-                    if let Err(err) = store_chunk(std::mem::take(&mut pending), storing) {
-                        return Ok(Err(err));
-                    }
+    let mut counts = (0u64, 0u64);
+    let hosts = storing.hosts;
+    let stored = std::thread::scope(|scope| -> io::Result<Result<(), BundleError>> {
+        let mut examining: Option<std::thread::ScopedJoinHandle<'_, Option<Vec<Parsed>>>> = None;
+        let mut pending: Vec<(u64, Vec<u8>)> = Vec::with_capacity(CHUNK);
+        let mut number = 0u64;
+        loop {
+            let more = number < checked.body_lines;
+            if more {
+                number += 1;
+                let mut line = Vec::new();
+                if !matches!(lines.next(&mut line)?, Next::Line) {
+                    return Ok(Err(changed(storing)));
+                }
+                body.update(&line);
+                if number > 1 {
+                    pending.push((number, line));
                 }
             }
-            Err(err) => {
-                return Ok(Err(bad_line(storing, number, err.to_string())));
+            if pending.len() < CHUNK && more {
+                continue;
+            }
+            let chunk = std::mem::take(&mut pending);
+            let next = scope.spawn(move || examine_chunk(chunk, hosts));
+            if let Some(done) = examining.replace(next) {
+                if let Err(err) = store_parsed(done.join().ok().flatten(), storing, &mut counts) {
+                    return Ok(Err(err));
+                }
+            }
+            if !more {
+                break;
             }
         }
-    }
-    if let Err(err) = store_chunk(pending, storing) {
+        if let Some(done) = examining {
+            if let Err(err) = store_parsed(done.join().ok().flatten(), storing, &mut counts) {
+                return Ok(Err(err));
+            }
+        }
+        Ok(Ok(()))
+    })?;
+    if let Err(err) = stored {
         return Ok(Err(err));
     }
     if hex(&body.finalize()) != checked.body_digest {
         return Ok(Err(changed(storing)));
     }
+    let (keys, findings) = counts;
     for (lines, said, found) in [
         (Counted::Keys, checked.manifest.keys, keys),
         (Counted::Findings, checked.manifest.findings, findings),
@@ -327,6 +340,86 @@ fn store_body(
         }
     }
     Ok(Ok(()))
+}
+
+/// One body line as the examining threads leave it.
+struct Parsed {
+    number: u64,
+    item: Item,
+}
+
+enum Item {
+    Key(KeyLine),
+    Finding(Box<FindingLine>, Verdict),
+    /// Not a key or finding line, or an envelope that is not base64: the bundle's fault.
+    Bad(String),
+}
+
+/// Parses a chunk of body lines and verifies their envelopes; `None` if a verifying thread
+/// panicked.
+fn examine_chunk(chunk: Vec<(u64, Vec<u8>)>, hosts: &TrustedKeys) -> Option<Vec<Parsed>> {
+    enum Read {
+        Key(KeyLine),
+        Finding(Box<FindingLine>),
+        Bad(String),
+    }
+    let mut read = Vec::with_capacity(chunk.len());
+    let mut envelopes = Vec::with_capacity(chunk.len());
+    for (number, line) in chunk {
+        let item = match serde_json::from_slice::<Line>(&line) {
+            Ok(Line::Key(key)) => Read::Key(key),
+            // The unit signed this line with its manifest: a line that does not decode is
+            // the bundle's fault, not a host's.
+            Ok(Line::Finding(mut found)) => match BASE64.decode(found.envelope.as_bytes()) {
+                Ok(envelope) => {
+                    envelopes.push(envelope);
+                    found.envelope = String::new();
+                    Read::Finding(Box::new(found))
+                }
+                Err(err) => Read::Bad(format!("envelope is not base64: {err}")),
+            },
+            Err(err) => Read::Bad(err.to_string()),
+        };
+        read.push((number, item));
+    }
+    let mut verdicts = verify_all(envelopes, hosts)?.into_iter();
+    let mut parsed = Vec::with_capacity(read.len());
+    for (number, item) in read {
+        let item = match item {
+            Read::Key(key) => Item::Key(key),
+            Read::Finding(found) => Item::Finding(found, verdicts.next()?),
+            Read::Bad(detail) => Item::Bad(detail),
+        };
+        parsed.push(Parsed { number, item });
+    }
+    Some(parsed)
+}
+
+/// Stores a chunk in line order.
+fn store_parsed(
+    parsed: Option<Vec<Parsed>>,
+    storing: &mut Storing<'_, '_>,
+    (keys, findings): &mut (u64, u64),
+) -> Result<(), BundleError> {
+    let parsed = parsed.ok_or_else(|| BundleError::Read {
+        path: storing.path.to_path_buf(),
+        step: "verifying the envelopes",
+        source: io::Error::other("a verifying thread stopped"),
+    })?;
+    for Parsed { number, item } in parsed {
+        match item {
+            Item::Key(key) => {
+                *keys += 1;
+                compare_key(&key, storing);
+            }
+            Item::Finding(found, verdict) => {
+                *findings += 1;
+                store_one(number, &found, verdict, storing)?;
+            }
+            Item::Bad(detail) => return Err(bad_line(storing, number, detail)),
+        }
+    }
+    Ok(())
 }
 
 fn refuse(storing: &Storing<'_, '_>, refusal: Refusal) -> BundleError {
@@ -353,38 +446,6 @@ fn compare_key(key: &KeyLine, storing: &mut Storing<'_, '_>) {
 }
 
 type Verdict = Result<Box<Accepted>, (RejectKind, String)>;
-
-fn store_chunk(
-    chunk: Vec<(u64, FindingLine)>,
-    storing: &mut Storing<'_, '_>,
-) -> Result<(), BundleError> {
-    let mut lines = Vec::with_capacity(chunk.len());
-    let mut envelopes = Vec::with_capacity(chunk.len());
-    for (number, found) in chunk {
-        // The unit signed this line with its manifest: a line that does not decode is the
-        // bundle's fault, not a host's.
-        match BASE64.decode(found.envelope.as_bytes()) {
-            Ok(envelope) => envelopes.push(envelope),
-            Err(err) => {
-                return Err(bad_line(
-                    storing,
-                    number,
-                    format!("envelope is not base64: {err}"),
-                ))
-            }
-        }
-        lines.push((number, found));
-    }
-    let verdicts = verify_all(envelopes, storing.hosts).ok_or_else(|| BundleError::Read {
-        path: storing.path.to_path_buf(),
-        step: "verifying the envelopes",
-        source: io::Error::other("a verifying thread stopped"),
-    })?;
-    for ((number, found), verdict) in lines.into_iter().zip(verdicts) {
-        store_one(number, &found, verdict, storing)?;
-    }
-    Ok(())
-}
 
 fn store_one(
     number: u64,
