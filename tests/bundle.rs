@@ -267,10 +267,14 @@ fn a_bundle_carries_every_finding_up_and_nothing_is_stored_twice() {
     assert_exit(&s.unit.export(&s.unit_key, &b3, &[]), 0);
     assert_eq!(manifest_of(&b3).findings, 10);
 
-    // Out of order, and a period bundle overlapping everything: all held once.
-    let out = s.province.import(&[&b3, &b2]);
+    // Out of order: bundle 2 is missing until it arrives. Then a period bundle overlapping
+    // everything: all held once.
+    let out = s.province.import(&[&b3]);
     assert_exit(&out, 0);
     assert!(stdout(&out).contains("bundle 3 of unit unit-a: stored 10, already held 0"));
+    assert_eq!(s.province.report().units[0].missing_bundles, vec![2]);
+    let out = s.province.import(&[&b2]);
+    assert_exit(&out, 0);
     assert!(stdout(&out).contains("bundle 2 of unit unit-a: stored 0, already held 0"));
     let b4 = s.dir.path("b4.bundle");
     assert_exit(
@@ -289,6 +293,24 @@ fn a_bundle_carries_every_finding_up_and_nothing_is_stored_twice() {
     assert_eq!(view(&last), view(&s.unit.report()));
     assert_eq!(last.totals.findings, 25);
     assert!(last.chain_problems.is_empty(), "{:?}", last.chain_problems);
+    // Every host's latest finding came through the unit; its four bundles are all here.
+    assert!(last.hosts.iter().all(|h| h.unit.as_deref() == Some(UNIT)));
+    let unit = &last.units[..];
+    assert_eq!(unit.len(), 1, "{unit:?}");
+    assert_eq!(
+        (
+            unit[0].bundles,
+            unit[0].last_sequence,
+            unit[0].hosts,
+            unit[0].findings_stored
+        ),
+        (4, Some(4), 5, 25)
+    );
+    assert!(unit[0].missing_bundles.is_empty() && unit[0].unlinked_bundles.is_empty());
+    assert!(unit[0].duplicated_bundles.is_empty());
+    // The unit's own report: its hosts came straight to it.
+    assert!(s.unit.report().hosts.iter().all(|h| h.unit.is_none()));
+    assert!(s.unit.report().units.is_empty());
 
     // An existing file is never replaced.
     let out = s.unit.export(&s.unit_key, &b1, &[]);

@@ -41,6 +41,7 @@ fn host(id: &str, hostname: &str) -> HostRow {
         findings: 7,
         stale: false,
         failed_rules: Vec::new(),
+        unit: None,
     }
 }
 
@@ -62,6 +63,7 @@ fn data() -> ReportData {
         findings: 0,
         stale: true,
         failed_rules: Vec::new(),
+        unit: None,
     };
 
     let hostile_stick = Evidence {
@@ -160,6 +162,7 @@ fn data() -> ReportData {
             problem(ChainProblemKind::BrokenLink, Some(7)),
             problem(ChainProblemKind::Reset, None),
         ],
+        units: Vec::new(),
         rejected: vec![RejectedFile {
             file: "evil<img src=x>.json".to_string(),
             stored_as: "rejected/evil<img src=x>.json".to_string(),
@@ -361,6 +364,7 @@ fn html_of_an_empty_report_says_none() {
         violations: Vec::new(),
         by_rule: Vec::new(),
         chain_problems: Vec::new(),
+        units: Vec::new(),
         rejected: Vec::new(),
         totals: Totals::default(),
         ..data()

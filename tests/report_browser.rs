@@ -56,6 +56,7 @@ fn host(name: &str, verdict: Option<&str>, failed: &[&str]) -> HostRow {
         findings: if reported { 12 } else { 0 },
         stale: !reported,
         failed_rules: failed.iter().map(|r| r.to_string()).collect(),
+        unit: None,
     }
 }
 
@@ -205,6 +206,7 @@ fn data() -> ReportData {
                 "state file lost 状态丢失",
             ),
         ],
+        units: Vec::new(),
         rejected: vec![RejectedFile {
             file: "finding-<img src=x>.json".to_string(),
             stored_as: "rejected/finding-<img src=x>.json".to_string(),

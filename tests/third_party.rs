@@ -331,6 +331,7 @@ fn hostile_data() -> ReportData {
         findings: 7,
         stale: false,
         failed_rules: vec!["removable-storage".to_string(), "odd-rule".to_string()],
+        unit: None,
     };
     let title = |zh: &str, en: &str| Title {
         zh: zh.to_string(),
@@ -374,6 +375,7 @@ fn hostile_data() -> ReportData {
             remediation: Some(title("拔除未登记的介质", "Remove the unregistered medium")),
         }],
         chain_problems: Vec::new(),
+        units: Vec::new(),
         rejected: Vec::new(),
     }
 }

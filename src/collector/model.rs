@@ -35,6 +35,10 @@ pub struct ReportData {
     pub by_rule: Vec<RuleCount>,
     pub chain_problems: Vec<ChainProblem>,
     pub rejected: Vec<RejectedFile>,
+    /// The units whose bundles were imported here, by name (absent from reports written
+    /// before bundles existed).
+    #[serde(default)]
+    pub units: Vec<UnitRow>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +72,10 @@ pub struct HostRow {
     pub stale: bool,
     /// Rule ids failed in the latest finding.
     pub failed_rules: Vec<String>,
+    /// The unit the latest finding came through (imported in its bundle); none when it came
+    /// straight into this collector's inbox.
+    #[serde(default)]
+    pub unit: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,4 +159,31 @@ pub struct RejectedFile {
     /// the particulars, in English.
     #[serde(default)]
     pub kind: String,
+}
+
+/// A unit whose bundles were imported: how many, the latest, and what is wrong with their
+/// numbering.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitRow {
+    /// The name the unit's collector key is enrolled under here.
+    pub unit: String,
+    /// Bundles imported.
+    pub bundles: u64,
+    /// Findings stored from its bundles (not counting ones already held).
+    pub findings_stored: u64,
+    /// Envelopes refused from its bundles.
+    pub refused: u64,
+    /// Hosts whose latest finding came through this unit.
+    pub hosts: u64,
+    pub last_sequence: Option<u64>,
+    /// When the unit wrote its latest bundle (its clock).
+    pub last_created_at: Option<String>,
+    /// When a bundle of it was last imported here.
+    pub last_imported_at: Option<String>,
+    /// Bundle numbers below the latest that never arrived.
+    pub missing_bundles: Vec<u64>,
+    /// Numbers under which two different bundles arrived.
+    pub duplicated_bundles: Vec<u64>,
+    /// Bundles that do not name the bundle before them.
+    pub unlinked_bundles: Vec<u64>,
 }

@@ -25,6 +25,7 @@ mod report_data;
 mod reverify;
 mod spec;
 pub mod sqlite;
+mod units;
 
 use std::fmt;
 use std::time::SystemTime;

@@ -52,6 +52,8 @@ pub(super) fn report_data(
     stale_days: u32,
 ) -> Result<ReportData, StoreError> {
     let links = db.links_by_host()?;
+    let unit_of = db.units_by_finding()?;
+    let mut units = super::units::unit_rows(&db.imports()?);
     let mut host_ids: BTreeSet<String> = links.keys().cloned().collect();
     host_ids.extend(db.enrolled_hosts()?);
 
@@ -91,8 +93,10 @@ pub(super) fn report_data(
             findings: u64::try_from(host_links.len()).unwrap_or(u64::MAX),
             stale: true,
             failed_rules: Vec::new(),
+            unit: None,
         };
         if let Some((link, finding)) = &latest {
+            row.unit = unit_of.get(&link.id).cloned();
             let when =
                 parse_rfc3339_utc(&finding.time).or_else(|| parse_rfc3339_utc(&link.received_at));
             row.stale = when.is_none_or(|t| now_secs.saturating_sub(t) > stale_after);
@@ -157,6 +161,14 @@ pub(super) fn report_data(
     let rejected = db.rejected()?;
 
     let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    for unit in &mut units {
+        unit.hosts = count(
+            hosts
+                .iter()
+                .filter(|h| h.unit.as_deref() == Some(unit.unit.as_str()))
+                .count(),
+        );
+    }
     totals.hosts = count(hosts.len());
     totals.findings = count(links.values().map(Vec::len).sum());
     totals.rejected = count(rejected.len());
@@ -186,5 +198,6 @@ pub(super) fn report_data(
         by_rule,
         chain_problems,
         rejected,
+        units,
     })
 }
