@@ -4,7 +4,8 @@
 //! from the hosts (the same findings, the same chain problems), store nothing twice however
 //! often or in whatever order bundles arrive, refuse a tampered bundle whole with its reason,
 //! refuse a forged envelope inside a genuine bundle on its own, and store all of a bundle or
-//! nothing when killed midway.
+//! nothing when killed midway. Every scenario runs on SQLite and on PostgreSQL (a private
+//! server per test, unix socket only).
 #![cfg(feature = "collector")]
 // Test helpers fail loudly by design: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -18,31 +19,41 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
+use common::pg_server::PgServer;
 use common::{collector, run, stderr, stdout, text, Scratch};
 use isoguard::collector::bundle::format::{Manifest, MANIFEST_TYPE};
 use isoguard::collector::model::{ChainProblemKind, ReportData};
-use isoguard::collector::store::Store;
+use isoguard::collector::store::{DbSpec, Store};
 use isoguard::finding::chain_state::digest_hex;
 use isoguard::finding::dsse;
 use isoguard::finding::keys::{load_private_key, PrivateKey};
 
 const UNIT: &str = "unit-a";
 
-/// One collector: its inbox, trust folder and database.
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgresql,
+}
+
+/// One collector: its inbox, trust folder and database (a file or a URL).
 struct Level {
     inbox: PathBuf,
     trust: PathBuf,
     units: PathBuf,
-    db: PathBuf,
+    db: String,
 }
 
 impl Level {
-    fn new(dir: &Scratch, name: &str) -> Level {
+    fn new(dir: &Scratch, name: &str, pg: Option<&PgServer>) -> Level {
         Level {
             inbox: dir.dir(&format!("{name}-inbox")),
             trust: dir.dir(&format!("{name}-trust")),
             units: dir.dir(&format!("{name}-units")),
-            db: dir.path(&format!("{name}.db")),
+            db: match pg {
+                Some(pg) => pg.create_database(name),
+                None => dir.path(&format!("{name}.db")).display().to_string(),
+            },
         }
     }
 
@@ -86,16 +97,20 @@ impl Level {
     }
 
     fn report(&self) -> ReportData {
-        Store::open_read_only(self.db.as_path())
-            .unwrap()
+        self.try_report().unwrap()
+    }
+
+    fn try_report(&self) -> Result<ReportData, isoguard::collector::store::StoreError> {
+        Store::open_read_only(DbSpec::parse(self.db.as_ref()))?
             .report_data(std::time::SystemTime::now(), 100_000)
-            .unwrap()
     }
 }
 
 /// A unit with `hosts` hosts, each `per_host` findings written into its inbox (not yet
 /// collected), its collector key, and a province that trusts the same hosts and the unit.
 struct Setup {
+    // Dropped last: the server outlives the collectors' use of it.
+    _pg: Option<PgServer>,
     dir: Scratch,
     unit: Level,
     province: Level,
@@ -103,10 +118,11 @@ struct Setup {
     unit_key: PathBuf,
 }
 
-fn setup(name: &str, hosts: usize, per_host: u64) -> Setup {
+fn setup(name: &str, backend: Backend, hosts: usize, per_host: u64) -> Setup {
+    let pg = matches!(backend, Backend::Postgresql).then(PgServer::start);
     let dir = Scratch::new(name);
-    let unit = Level::new(&dir, "unit");
-    let province = Level::new(&dir, "province");
+    let unit = Level::new(&dir, "unit", pg.as_ref());
+    let province = Level::new(&dir, "province", pg.as_ref());
     let mut hosts = synthetic::hosts(hosts);
     synthetic::enroll(&unit.trust, &hosts);
     synthetic::enroll(&province.trust, &hosts);
@@ -123,6 +139,7 @@ fn setup(name: &str, hosts: usize, per_host: u64) -> Setup {
         .arg(&public));
     assert!(out.status.success(), "{}", text(&out));
     Setup {
+        _pg: pg,
         dir,
         unit,
         province,
@@ -202,9 +219,8 @@ fn assert_exit(out: &Output, code: i32) {
     assert_eq!(out.status.code(), Some(code), "{}", text(out));
 }
 
-#[test]
-fn a_bundle_carries_every_finding_up_and_nothing_is_stored_twice() {
-    let s = setup("bundle-up", 5, 3);
+fn a_bundle_carries_every_finding_up_and_nothing_is_stored_twice(backend: Backend) {
+    let s = setup("bundle-up", backend, 5, 3);
     assert_exit(&s.unit.collect(), 0);
     let b1 = s.dir.path("b1.bundle");
     let out = s.unit.export(&s.unit_key, &b1, &[]);
@@ -318,9 +334,8 @@ fn a_bundle_carries_every_finding_up_and_nothing_is_stored_twice() {
     assert!(stderr(&out).contains("already exists"), "{}", text(&out));
 }
 
-#[test]
-fn a_tampered_bundle_is_refused_whole_with_its_reason() {
-    let s = setup("bundle-tamper", 3, 2);
+fn a_tampered_bundle_is_refused_whole_with_its_reason(backend: Backend) {
+    let s = setup("bundle-tamper", backend, 3, 2);
     assert_exit(&s.unit.collect(), 0);
     let genuine = s.dir.path("genuine.bundle");
     assert_exit(&s.unit.export(&s.unit_key, &genuine, &[]), 0);
@@ -402,9 +417,8 @@ fn a_tampered_bundle_is_refused_whole_with_its_reason() {
     );
 }
 
-#[test]
-fn a_forged_envelope_in_a_signed_bundle_is_refused_alone() {
-    let s = setup("bundle-forged", 3, 2);
+fn a_forged_envelope_in_a_signed_bundle_is_refused_alone(backend: Backend) {
+    let s = setup("bundle-forged", backend, 3, 2);
     // The province has not enrolled the third host.
     let third = &s.hosts[2];
     fs::remove_file(s.province.trust.join(format!("{}.pub", third.machine_id))).unwrap();
@@ -462,9 +476,8 @@ fn a_forged_envelope_in_a_signed_bundle_is_refused_alone() {
         .all(|r| r.file.starts_with("forged.bundle#") && r.kind == "unknown-key"));
 }
 
-#[test]
-fn gaps_show_above_as_if_the_files_had_come_straight_from_the_hosts() {
-    let s = setup("bundle-gaps", 3, 4);
+fn gaps_show_above_as_if_the_files_had_come_straight_from_the_hosts(backend: Backend) {
+    let s = setup("bundle-gaps", backend, 3, 4);
     // The second finding of the first host reaches the unit late.
     let late: PathBuf = {
         let mut names: Vec<PathBuf> = fs::read_dir(&s.unit.inbox)
@@ -513,9 +526,8 @@ fn gaps_show_above_as_if_the_files_had_come_straight_from_the_hosts() {
     assert_eq!(view(&closed), view(&s.unit.report()));
 }
 
-#[test]
-fn an_import_killed_midway_stores_all_of_the_bundle_or_nothing() {
-    let s = setup("bundle-kill", 40, 5);
+fn an_import_killed_midway_stores_all_of_the_bundle_or_nothing(backend: Backend) {
+    let s = setup("bundle-kill", backend, 40, 5);
     assert_exit(&s.unit.collect(), 0);
     let bundle = s.dir.path("big.bundle");
     assert_exit(&s.unit.export(&s.unit_key, &bundle, &[]), 0);
@@ -531,14 +543,7 @@ fn an_import_killed_midway_stores_all_of_the_bundle_or_nothing() {
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill();
         let status = child.wait().unwrap();
-        if !s.province.db.exists() {
-            outcomes.insert(0);
-            continue;
-        }
-        let stored = Store::open_read_only(s.province.db.as_path())
-            .and_then(|store| store.report_data(std::time::SystemTime::now(), 1))
-            .map(|r| r.totals.findings);
-        match stored {
+        match s.province.try_report().map(|r| r.totals.findings) {
             Ok(n) => {
                 assert!(
                     n == 0 || n == 200,
@@ -549,8 +554,11 @@ fn an_import_killed_midway_stores_all_of_the_bundle_or_nothing() {
                     break;
                 }
             }
-            // Killed while creating the database: not even the schema is there.
-            Err(err) => assert!(status.code().is_none(), "{err}"),
+            // Killed before the schema was there: nothing stored either.
+            Err(err) => {
+                assert!(status.code().is_none(), "{err}");
+                outcomes.insert(0);
+            }
         }
     }
     let out = s.province.import(&[&bundle]);
@@ -567,3 +575,29 @@ fn an_import_killed_midway_stores_all_of_the_bundle_or_nothing() {
         "no kill landed mid-import: {outcomes:?}"
     );
 }
+
+/// Each scenario once per backend: `sqlite::name` and `postgresql::name`.
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $scenario() {
+                super::$scenario(super::Backend::Sqlite)
+            })*
+        }
+        mod postgresql {
+            $(#[test]
+            fn $scenario() {
+                super::$scenario(super::Backend::Postgresql)
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    a_bundle_carries_every_finding_up_and_nothing_is_stored_twice,
+    a_tampered_bundle_is_refused_whole_with_its_reason,
+    a_forged_envelope_in_a_signed_bundle_is_refused_alone,
+    gaps_show_above_as_if_the_files_had_come_straight_from_the_hosts,
+    an_import_killed_midway_stores_all_of_the_bundle_or_nothing,
+);
