@@ -185,8 +185,8 @@ impl<R: Read> Lines<R> {
 
 /// The first reading: the header, the manifest (the last line) and its signature, the body's
 /// digest against the manifest's.
-fn check(file: &mut File, units: &TrustedKeys) -> io::Result<Result<Checked, Refusal>> {
-    let mut lines = Lines::new(&mut *file);
+fn check(file: impl Read, units: &TrustedKeys) -> io::Result<Result<Checked, Refusal>> {
+    let mut lines = Lines::new(file);
     let mut whole = Sha256::new();
     let mut body = Sha256::new();
     let (mut line, mut last) = (Vec::new(), Vec::new());
@@ -254,6 +254,62 @@ fn check(file: &mut File, units: &TrustedKeys) -> io::Result<Result<Checked, Ref
         body_digest,
         body_lines: count - 1,
     }))
+}
+
+/// What an import would make of a bundle's bytes, storing nothing: the manifest if the
+/// bundle would be taken in, with each finding line's verdict against `hosts` in order, or
+/// why it would be refused whole (for fuzzing and for tools).
+pub fn dry_run(
+    bytes: &[u8],
+    hosts: &TrustedKeys,
+    units: &TrustedKeys,
+) -> Result<(Manifest, Vec<Result<String, RejectKind>>), Refusal> {
+    let checked = match check(bytes, units) {
+        Ok(checked) => checked?,
+        Err(err) => return Err(Refusal::NotABundle(err.to_string())),
+    };
+    let body = bytes.split_inclusive(|b| *b == b'\n').skip(1);
+    let lines: Vec<(u64, Vec<u8>)> = (2..)
+        .zip(body.map(<[u8]>::to_vec))
+        .take(usize::try_from(checked.body_lines.saturating_sub(1)).unwrap_or(usize::MAX))
+        .collect();
+    let parsed = examine_chunk(lines, hosts).ok_or(Refusal::ChangedWhileRead)?;
+    let mut verdicts = Vec::new();
+    let mut counts = (0u64, 0u64);
+    for Parsed { number, item } in parsed {
+        match item {
+            Item::Key(_) => counts.0 += 1,
+            Item::Finding(_, verdict) => {
+                counts.1 += 1;
+                verdicts.push(
+                    verdict
+                        .map(|found| found.identity.payload)
+                        .map_err(|(k, _)| k),
+                );
+            }
+            Item::Bad(detail) => {
+                return Err(Refusal::BadLine {
+                    line: number,
+                    detail,
+                })
+            }
+        }
+    }
+    check_counts(&checked.manifest, counts)?;
+    Ok((checked.manifest, verdicts))
+}
+
+/// The body holds as many key and finding lines as the manifest says.
+fn check_counts(manifest: &Manifest, (keys, findings): (u64, u64)) -> Result<(), Refusal> {
+    for (lines, said, found) in [
+        (Counted::Keys, manifest.keys, keys),
+        (Counted::Findings, manifest.findings, findings),
+    ] {
+        if said != found {
+            return Err(Refusal::Counts { lines, said, found });
+        }
+    }
+    Ok(())
 }
 
 fn is_header(line: &[u8]) -> bool {
@@ -330,16 +386,7 @@ fn store_body(
     if hex(&body.finalize()) != checked.body_digest {
         return Ok(Err(changed(storing)));
     }
-    let (keys, findings) = counts;
-    for (lines, said, found) in [
-        (Counted::Keys, checked.manifest.keys, keys),
-        (Counted::Findings, checked.manifest.findings, findings),
-    ] {
-        if said != found {
-            return Ok(Err(refuse(storing, Refusal::Counts { lines, said, found })));
-        }
-    }
-    Ok(Ok(()))
+    Ok(check_counts(&checked.manifest, counts).map_err(|refusal| refuse(storing, refusal)))
 }
 
 /// One body line as the examining threads leave it.
@@ -552,4 +599,79 @@ fn verify_all(envelopes: Vec<Vec<u8>>, hosts: &TrustedKeys) -> Option<Vec<Verdic
         }
         Some(all)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collector::bundle::format::{self, FindingLine, Header, Line};
+    use crate::finding::keys::PrivateKey;
+
+    fn bundle(body: &[u8], unit_key: &PrivateKey, findings: u64) -> Vec<u8> {
+        let manifest = Manifest {
+            schema: SCHEMA.into(),
+            unit: "u".into(),
+            sequence: 1,
+            previous: None,
+            created_at: "2026-12-01T00:00:00Z".into(),
+            selection: "since-last".into(),
+            keys: 0,
+            findings,
+            body_sha256: hex(&Sha256::digest(body)),
+            collector_version: "0".into(),
+        };
+        let payload = serde_json::to_vec(&manifest).unwrap();
+        let mut out = body.to_vec();
+        out.extend_from_slice(
+            dsse::sign_as(MANIFEST_TYPE, &payload, unit_key)
+                .to_json()
+                .as_bytes(),
+        );
+        out.push(b'\n');
+        out
+    }
+
+    #[test]
+    fn a_dry_run_judges_like_an_import() {
+        let unit_key = PrivateKey::generate().unwrap();
+        let units = TrustedKeys::from_keys(vec![("u".into(), unit_key.public_key())]).unwrap();
+        let hosts = TrustedKeys::from_keys(vec![]).unwrap();
+        let finding = |envelope: &[u8]| {
+            format::line(&Line::Finding(FindingLine {
+                host_id: "h".into(),
+                received_at: "2026-12-01T00:00:00Z".into(),
+                inbox_name: "x.finding.json".into(),
+                envelope: BASE64.encode(envelope),
+            }))
+        };
+        let header = format::line(&Header {
+            schema: SCHEMA.into(),
+        });
+        let body = [header.clone(), finding(b"{}")].concat();
+        let (manifest, verdicts) = dry_run(&bundle(&body, &unit_key, 1), &hosts, &units).unwrap();
+        assert_eq!(manifest.findings, 1);
+        assert_eq!(verdicts, vec![Err(RejectKind::Malformed)]);
+        assert_eq!(
+            dry_run(&bundle(&body, &unit_key, 2), &hosts, &units).unwrap_err(),
+            Refusal::Counts {
+                lines: Counted::Findings,
+                said: 2,
+                found: 1
+            }
+        );
+        let stranger = PrivateKey::generate().unwrap();
+        assert!(matches!(
+            dry_run(&bundle(&body, &stranger, 1), &hosts, &units),
+            Err(Refusal::Manifest(_))
+        ));
+        let bad = [header, b"{\"finding\":{\"envelope\":1}}\n".to_vec()].concat();
+        assert!(matches!(
+            dry_run(&bundle(&bad, &unit_key, 1), &hosts, &units),
+            Err(Refusal::BadLine { line: 2, .. })
+        ));
+        assert!(matches!(
+            dry_run(b"", &hosts, &units),
+            Err(Refusal::NotABundle(_))
+        ));
+    }
 }
