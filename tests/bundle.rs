@@ -328,6 +328,29 @@ fn a_bundle_carries_every_finding_up_and_nothing_is_stored_twice(backend: Backen
     assert!(s.unit.report().hosts.iter().all(|h| h.unit.is_none()));
     assert!(s.unit.report().units.is_empty());
 
+    // A period selects by when the unit stored the findings; a time that is none is said.
+    let b5 = s.dir.path("b5.bundle");
+    let out = s
+        .unit
+        .export(&s.unit_key, &b5, &["--to", "2000-01-01T00:00:00Z"]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("bundle 5 of unit unit-a: 0 finding(s)"),
+        "{}",
+        text(&out)
+    );
+    let out = s.unit.export(
+        &s.unit_key,
+        &s.dir.path("b6.bundle"),
+        &["--from", "yesterday"],
+    );
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("--from yesterday: not a time"),
+        "{}",
+        text(&out)
+    );
+
     // An existing file is never replaced.
     let out = s.unit.export(&s.unit_key, &b1, &[]);
     assert_exit(&out, 3);
