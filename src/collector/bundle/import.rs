@@ -21,8 +21,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use crate::collector::ingest::{check_arrival, Accepted, Refused, RejectKind};
-use crate::collector::store::{Batch, NewFinding, NewImport, NewRejected, Store};
+use crate::collector::ingest::{check_arrival, Accepted, Arrival, Refused, RejectKind};
+use crate::collector::store::{Batch, NewImport, NewRejected, Store};
 use crate::files::{self, Links};
 use crate::finding::dsse;
 use crate::finding::keys::{hex, TrustedKeys};
@@ -532,25 +532,14 @@ fn store_one(
     } else {
         storing.now
     };
-    let inserted = storing.batch.insert_finding(&NewFinding {
-        identity: &accepted.identity.payload,
-        digest: &accepted.digest,
-        link_digest: &accepted.identity.link,
-        host_id: &accepted.label,
-        keyid: &accepted.keyid,
-        hostname: accepted.hostname.as_deref(),
-        machine_id: accepted.machine_id.as_deref(),
-        sequence: accepted.sequence,
-        previous: accepted.previous.as_deref(),
-        reset_reason: accepted.reset_reason.as_deref(),
-        time: &accepted.time,
-        verdict: &accepted.verdict,
-        inbox_name: inbox_name.as_bytes(),
-        archived_as: place.as_bytes(),
-        file_id: None,
-        received_at,
-        envelope: &accepted.envelope,
-    })?;
+    let inserted = storing
+        .batch
+        .insert_finding(&accepted.as_new_finding(Arrival {
+            inbox_name: inbox_name.as_bytes(),
+            archived_as: place.as_bytes(),
+            file_id: None,
+            received_at,
+        }))?;
     if inserted {
         storing
             .batch

@@ -11,9 +11,43 @@ use std::time::SystemTime;
 use crate::collector::store::{NewFinding, NewRejected, NewReplay, Store};
 use crate::time::rfc3339_utc;
 
-use super::examine::Examined;
+use super::examine::{Accepted, Examined};
 use super::folders::{Folder, InboxDirs, Kind, Names};
 use super::{IngestError, Outcome, Refused, REJECTED_DIR};
+
+/// Where a verified finding came from, as the store records it beside the finding.
+pub(crate) struct Arrival<'a> {
+    pub(crate) inbox_name: &'a [u8],
+    pub(crate) archived_as: &'a [u8],
+    /// (device, inode) of the file it was read from; none when it came in a bundle.
+    pub(crate) file_id: Option<(u64, u64)>,
+    pub(crate) received_at: &'a str,
+}
+
+impl Accepted {
+    /// The row that stores this finding, arrived as `arrival` says.
+    pub(crate) fn as_new_finding<'a>(&'a self, arrival: Arrival<'a>) -> NewFinding<'a> {
+        NewFinding {
+            identity: &self.identity.payload,
+            digest: &self.digest,
+            link_digest: &self.identity.link,
+            host_id: &self.label,
+            keyid: &self.keyid,
+            hostname: self.hostname.as_deref(),
+            machine_id: self.machine_id.as_deref(),
+            sequence: self.sequence,
+            previous: self.previous.as_deref(),
+            reset_reason: self.reset_reason.as_deref(),
+            time: &self.time,
+            verdict: &self.verdict,
+            inbox_name: arrival.inbox_name,
+            archived_as: arrival.archived_as,
+            file_id: arrival.file_id,
+            received_at: arrival.received_at,
+            envelope: &self.envelope,
+        }
+    }
+}
 
 /// What to do with an inbox file once its batch has committed.
 enum Action {
@@ -122,25 +156,12 @@ pub(super) fn run_batch(
                     continue;
                 }
                 let to = names.reserve(dirs, Folder::Archive, name, false)?;
-                let inserted = tx.insert_finding(&NewFinding {
-                    identity: &found.identity.payload,
-                    digest: &found.digest,
-                    link_digest: &found.identity.link,
-                    host_id: &found.label,
-                    keyid: &found.keyid,
-                    hostname: found.hostname.as_deref(),
-                    machine_id: found.machine_id.as_deref(),
-                    sequence: found.sequence,
-                    previous: found.previous.as_deref(),
-                    reset_reason: found.reset_reason.as_deref(),
-                    time: &found.time,
-                    verdict: &found.verdict,
+                let inserted = tx.insert_finding(&found.as_new_finding(Arrival {
                     inbox_name: name.as_bytes(),
                     archived_as: to.as_bytes(),
                     file_id: Some(found.file_id),
                     received_at: &now,
-                    envelope: &found.envelope,
-                })?;
+                }))?;
                 if inserted {
                     outcome.stored += 1;
                 } else {

@@ -37,6 +37,7 @@ use crate::finding::dsse::MAX_ENVELOPE_BYTES;
 use crate::finding::keys::TrustedKeys;
 use crate::i18n::{self, Msg, Phrase};
 
+pub(crate) use batch::Arrival;
 pub(crate) use examine::{check_arrival, Accepted};
 pub use examine::{examine_bytes, TRUNCATED_GRACE};
 pub use folders::prepare_inbox;
