@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
+use common::backends::Backend;
 use common::pg_server::PgServer;
 use common::{collector, run, stderr, stdout, text, Scratch};
 use isoguard::collector::bundle::format::{Manifest, MANIFEST_TYPE};
@@ -29,12 +30,6 @@ use isoguard::finding::dsse;
 use isoguard::finding::keys::{load_private_key, PrivateKey};
 
 const UNIT: &str = "unit-a";
-
-#[derive(Clone, Copy)]
-enum Backend {
-    Sqlite,
-    Postgresql,
-}
 
 /// One collector: its inbox, trust folder and database (a file or a URL).
 struct Level {
@@ -595,24 +590,6 @@ fn an_import_killed_midway_stores_all_of_the_bundle_or_nothing(backend: Backend)
         outcomes.contains(&0),
         "no kill landed mid-import: {outcomes:?}"
     );
-}
-
-/// Each scenario once per backend: `sqlite::name` and `postgresql::name`.
-macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test]
-            fn $scenario() {
-                super::$scenario(super::Backend::Sqlite)
-            })*
-        }
-        mod postgresql {
-            $(#[test]
-            fn $scenario() {
-                super::$scenario(super::Backend::Postgresql)
-            })*
-        }
-    };
 }
 
 on_both_backends!(

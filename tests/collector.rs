@@ -2,19 +2,23 @@
 //! fixture machines, with real keys) are enrolled, collected, verified, stored and reported;
 //! tampered, forged, replayed, missing, forked and reset findings are each caught and shown;
 //! a collector killed mid-batch loses nothing and stores nothing twice; `--watch` picks new
-//! files up and stops cleanly on SIGTERM.
+//! files up and stops cleanly on SIGTERM. What the store guarantees (replays, gaps, forks and
+//! resets, a kill mid-batch, both crash windows, `--watch`) runs on SQLite and on PostgreSQL
+//! alike (`sqlite::…`, `postgresql::…`, each with a private server).
 #![cfg(feature = "collector")]
 // Test helpers fail loudly by design: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use common::backends::{Backend, TestDb};
 use common::{
     agent, collector, kill_after_first_archived, machine_id, run, stderr, stdout, text, Scratch,
 };
 mod synthetic;
 
 use std::collections::BTreeSet;
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -76,7 +80,7 @@ fn scan(fixture: &str, key: &Path, spool: &Path, state: &Path, trigger: &str) {
     );
 }
 
-fn collect(inbox: &Path, trust: &Path, db: &Path) -> Output {
+fn collect(inbox: &Path, trust: &Path, db: &(impl AsRef<OsStr> + ?Sized)) -> Output {
     run(collector()
         .args(["collect", "--inbox"])
         .arg(inbox)
@@ -368,12 +372,11 @@ fn tampered_forged_unknown_and_malformed_files_are_rejected_with_their_reason() 
     );
 }
 
-#[test]
-fn a_replayed_finding_is_stored_once_and_reported() {
+fn a_replayed_finding_is_stored_once_and_reported(backend: Backend) {
     let dir = Scratch::new("replay");
     let inbox = dir.dir("inbox");
     let trust = dir.path("trust");
-    let db = dir.path("collector.db");
+    let db = TestDb::new(backend, &dir, "collector");
     let key = keygen(&dir, "t61.key");
     assert!(enroll(&trust, &machine_id(T61), &key).status.success());
     let state = dir.path("state");
@@ -393,11 +396,11 @@ fn a_replayed_finding_is_stored_once_and_reported() {
     );
     assert!(stdout(&out).contains("chain replay host"), "{}", text(&out));
 
-    assert_eq!(count(&db, "SELECT count(*) FROM findings"), 2);
+    assert_eq!(db.count("SELECT count(*) FROM findings"), 2);
     let archived = names(&inbox.join("archive"));
     assert_eq!(archived.len(), 3, "{archived:?}");
     assert!(archived.contains(&format!("{first}.1")), "{archived:?}");
-    let data = report(&db);
+    let data = db.report();
     let replays: Vec<_> = data
         .chain_problems
         .iter()
@@ -463,12 +466,11 @@ fn reindented(envelope: &[u8]) -> Vec<u8> {
 /// finding back in with a newline appended, or re-indented. The signed payload is the same,
 /// so it is the same finding: a replay, never stored again, never the host's latest. And a
 /// genuine finding that was re-indented on its way in still links to its successor.
-#[test]
-fn a_reformatted_replay_is_a_replay_and_never_the_hosts_latest() {
+fn a_reformatted_replay_is_a_replay_and_never_the_hosts_latest(backend: Backend) {
     let dir = Scratch::new("reformatted");
     let inbox = dir.dir("inbox");
     let trust = dir.path("trust");
-    let db = dir.path("collector.db");
+    let db = TestDb::new(backend, &dir, "collector");
     let mut hosts = synthetic::hosts(2);
     synthetic::enroll(&trust, &hosts);
 
@@ -492,9 +494,9 @@ fn a_reformatted_replay_is_a_replay_and_never_the_hosts_latest() {
         "{}",
         text(&out)
     );
-    assert_eq!(count(&db, "SELECT count(*) FROM findings"), 3);
+    assert_eq!(db.count("SELECT count(*) FROM findings"), 3);
 
-    let data = report(&db);
+    let data = db.report();
     let row = data
         .hosts
         .iter()
@@ -534,7 +536,7 @@ fn a_reformatted_replay_is_a_replay_and_never_the_hosts_latest() {
         "{}",
         text(&out)
     );
-    let data = report(&db);
+    let data = db.report();
     let problems: Vec<_> = data
         .chain_problems
         .iter()
@@ -820,12 +822,11 @@ fn root_on_the_services_inbox_is_refused_with_the_command_to_run() {
     }
 }
 
-#[test]
-fn a_missing_finding_is_a_gap_until_it_arrives() {
+fn a_missing_finding_is_a_gap_until_it_arrives(backend: Backend) {
     let dir = Scratch::new("gap");
     let inbox = dir.dir("inbox");
     let trust = dir.path("trust");
-    let db = dir.path("collector.db");
+    let db = TestDb::new(backend, &dir, "collector");
     let key = keygen(&dir, "hp.key");
     assert!(enroll(&trust, &machine_id(HP), &key).status.success());
     let (spool, state) = (dir.path("spool"), dir.path("state"));
@@ -841,7 +842,7 @@ fn a_missing_finding_is_a_gap_until_it_arrives() {
     let out = collect(&inbox, &trust, &db);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(stdout(&out).contains("chain gap"), "{}", text(&out));
-    let data = report(&db);
+    let data = db.report();
     assert_eq!(data.chain_problems.len(), 1, "{:?}", data.chain_problems);
     let gap = &data.chain_problems[0];
     assert_eq!((gap.kind, gap.sequence), (ChainProblemKind::Gap, Some(2)));
@@ -856,17 +857,16 @@ fn a_missing_finding_is_a_gap_until_it_arrives() {
     deliver(&held_back, &inbox, "");
     let out = collect(&inbox, &trust, &db);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let data = report(&db);
+    let data = db.report();
     assert!(data.chain_problems.is_empty(), "{:?}", data.chain_problems);
     assert_eq!(data.totals.findings, 3);
 }
 
-#[test]
-fn a_fork_and_a_chain_reset_are_recorded() {
+fn a_fork_and_a_chain_reset_are_recorded(backend: Backend) {
     let dir = Scratch::new("fork");
     let inbox = dir.dir("inbox");
     let trust = dir.path("trust");
-    let db = dir.path("collector.db");
+    let db = TestDb::new(backend, &dir, "collector");
     let key = keygen(&dir, "t430s.key");
     assert!(enroll(&trust, &machine_id(T430S), &key).status.success());
     let state = dir.path("state");
@@ -895,7 +895,7 @@ fn a_fork_and_a_chain_reset_are_recorded() {
     let out = collect(&inbox, &trust, &db);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(stdout(&out).contains("stored 4"), "{}", text(&out));
-    let data = report(&db);
+    let data = db.report();
     let kinds: Vec<(ChainProblemKind, Option<u64>)> = data
         .chain_problems
         .iter()
@@ -1075,12 +1075,11 @@ fn the_collector_speaks_chinese_when_asked() {
 
 /// Kills the collector with SIGKILL while it works through 300 findings, then reruns it:
 /// every finding ends up stored exactly once, nothing is left behind or lost.
-#[test]
-fn a_collector_killed_mid_batch_loses_nothing_and_stores_nothing_twice() {
+fn a_collector_killed_mid_batch_loses_nothing_and_stores_nothing_twice(backend: Backend) {
     let dir = Scratch::new("sigkill");
     let inbox = dir.dir("inbox");
     let trust = dir.path("trust");
-    let db = dir.path("collector.db");
+    let db = TestDb::new(backend, &dir, "collector");
     let mut hosts = synthetic::hosts(10);
     synthetic::enroll(&trust, &hosts);
     let written = synthetic::write_chains(&inbox, &mut hosts, 30);
@@ -1107,7 +1106,7 @@ fn a_collector_killed_mid_batch_loses_nothing_and_stores_nothing_twice() {
         "killed mid-batch: {archived_at_kill}"
     );
 
-    let before_rerun = count(&db, "SELECT count(*) FROM findings");
+    let before_rerun = db.count("SELECT count(*) FROM findings");
     let out = collect(&inbox, &trust, &db);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     eprintln!(
@@ -1116,22 +1115,11 @@ fn a_collector_killed_mid_batch_loses_nothing_and_stores_nothing_twice() {
         stdout(&out).trim()
     );
 
-    assert_eq!(count(&db, "SELECT count(*) FROM findings"), 300);
-    assert_eq!(
-        count(&db, "SELECT count(DISTINCT digest) FROM findings"),
-        300
-    );
-    assert_eq!(count(&db, "SELECT count(*) FROM replays"), 0);
-    assert_eq!(count(&db, "SELECT count(*) FROM rejected"), 0);
-    let stored: BTreeSet<String> = {
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        let mut stmt = conn.prepare("SELECT digest FROM findings").unwrap();
-        stmt.query_map([], |row| row.get::<_, String>(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
-    assert_eq!(stored, digests);
+    assert_eq!(db.count("SELECT count(*) FROM findings"), 300);
+    assert_eq!(db.count("SELECT count(DISTINCT digest) FROM findings"), 300);
+    assert_eq!(db.count("SELECT count(*) FROM replays"), 0);
+    assert_eq!(db.count("SELECT count(*) FROM rejected"), 0);
+    assert_eq!(db.set("SELECT digest FROM findings"), digests);
     assert_eq!(names(&inbox), vec![".tmp-in-progress".to_string()]);
     let archived = names(&archive);
     assert_eq!(archived.len(), 300);
@@ -1144,7 +1132,7 @@ fn a_collector_killed_mid_batch_loses_nothing_and_stores_nothing_twice() {
         n
     };
     assert_eq!(archived, expected, "every file archived under its own name");
-    let data = report(&db);
+    let data = db.report();
     assert!(data.chain_problems.is_empty(), "{:?}", data.chain_problems);
     assert_eq!(data.totals.hosts, 10);
 }
@@ -1152,12 +1140,11 @@ fn a_collector_killed_mid_batch_loses_nothing_and_stores_nothing_twice() {
 /// The two moments a crash can leave a stored finding in the inbox, set up exactly: after the
 /// commit but before the move (the file is in the inbox, its archive name free), and halfway
 /// through the move (the same file linked in both places). Neither is a replay.
-#[test]
-fn both_crash_windows_are_finished_on_rerun_not_counted_as_replays() {
+fn both_crash_windows_are_finished_on_rerun_not_counted_as_replays(backend: Backend) {
     let dir = Scratch::new("windows");
     let inbox = dir.dir("inbox");
     let trust = dir.path("trust");
-    let db = dir.path("collector.db");
+    let db = TestDb::new(backend, &dir, "collector");
     let mut hosts = synthetic::hosts(1);
     synthetic::enroll(&trust, &hosts);
     synthetic::write_chains(&inbox, &mut hosts, 3);
@@ -1177,7 +1164,7 @@ fn both_crash_windows_are_finished_on_rerun_not_counted_as_replays() {
     );
     assert_eq!(names(&inbox), Vec::<String>::new());
     assert_eq!(names(&archive), files);
-    assert_eq!(count(&db, "SELECT count(*) FROM replays"), 0);
+    assert_eq!(db.count("SELECT count(*) FROM replays"), 0);
 
     // A copy of an archived file (another inode, its archive name taken) is a replay.
     fs::copy(archive.join(&files[0]), inbox.join(&files[0])).unwrap();
@@ -1188,15 +1175,14 @@ fn both_crash_windows_are_finished_on_rerun_not_counted_as_replays() {
         "{}",
         text(&out)
     );
-    assert_eq!(count(&db, "SELECT count(*) FROM findings"), 3);
+    assert_eq!(db.count("SELECT count(*) FROM findings"), 3);
 }
 
-#[test]
-fn watch_takes_new_files_in_and_stops_cleanly_on_sigterm() {
+fn watch_takes_new_files_in_and_stops_cleanly_on_sigterm(backend: Backend) {
     let dir = Scratch::new("watch");
     let inbox = dir.dir("inbox");
     let trust = dir.path("trust");
-    let db = dir.path("collector.db");
+    let db = TestDb::new(backend, &dir, "collector");
     let mut hosts = synthetic::hosts(1);
     synthetic::enroll(&trust, &hosts);
     let staging = dir.dir("staging");
@@ -1257,8 +1243,18 @@ fn watch_takes_new_files_in_and_stops_cleanly_on_sigterm() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(status.code(), Some(0), "{}", text(&out));
     assert!(stdout(&out).contains("stored 1"), "{}", text(&out));
-    assert_eq!(count(&db, "SELECT count(*) FROM findings"), 2);
+    assert_eq!(db.count("SELECT count(*) FROM findings"), 2);
     // The archived files are the very files that arrived (same inode, moved not copied).
     let archived = fs::metadata(inbox.join("archive").join(name)).unwrap();
     assert_eq!(archived.nlink(), 1);
 }
+
+on_both_backends!(
+    a_replayed_finding_is_stored_once_and_reported,
+    a_reformatted_replay_is_a_replay_and_never_the_hosts_latest,
+    a_missing_finding_is_a_gap_until_it_arrives,
+    a_fork_and_a_chain_reset_are_recorded,
+    a_collector_killed_mid_batch_loses_nothing_and_stores_nothing_twice,
+    both_crash_windows_are_finished_on_rerun_not_counted_as_replays,
+    watch_takes_new_files_in_and_stops_cleanly_on_sigterm,
+);

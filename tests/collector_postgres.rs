@@ -1,7 +1,9 @@
-//! The collector on PostgreSQL, each test against a private server of its own (unix socket
+//! What only PostgreSQL has, each test against a private server of its own (unix socket
 //! only): the schema created once and versioned as SQLite's, the same inbox giving the same
-//! report on both databases, two collectors ingesting into one database at once, a
-//! collector killed mid-batch, and two batches racing to store one finding.
+//! report on both databases, two collectors ingesting into one database at once, two
+//! batches racing to store one finding, bundles moving between the two databases. The
+//! scenarios every store must pass (replays, gaps, forks, a collector killed mid-batch, both
+//! crash windows, `--watch`) run on both backends in tests/collector.rs and tests/bundle.rs.
 #![cfg(feature = "collector")]
 // Test helpers fail loudly by design: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,11 +14,11 @@ mod synthetic;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::process::{Output, Stdio};
+use std::time::{Duration, SystemTime};
 
 use common::pg_server::PgServer;
-use common::{collector, kill_after_first_archived, stdout, text, Scratch};
+use common::{collector, stdout, text, Scratch};
 use isoguard::collector::model::ChainProblemKind;
 use isoguard::collector::store::{latest_version, DbSpec, NewFinding, Store, StoreError};
 
@@ -465,156 +467,6 @@ fn two_collectors_ingesting_at_once_store_each_finding_once() {
         .iter()
         .all(|p| p.kind == ChainProblemKind::Replay));
     assert_eq!(data.totals.findings, 240);
-}
-
-#[test]
-fn a_collector_killed_mid_batch_on_postgresql_loses_nothing_and_stores_nothing_twice() {
-    let pg = PgServer::start();
-    let url = pg.create_database("killed");
-    let dir = Scratch::new("pg-sigkill");
-    let inbox = dir.dir("inbox");
-    let trust = dir.path("trust");
-    let mut hosts = synthetic::hosts(10);
-    synthetic::enroll(&trust, &hosts);
-    let written = synthetic::write_chains(&inbox, &mut hosts, 30);
-    assert_eq!(written.len(), 300);
-    let written_digests = digests(&written);
-    fs::write(inbox.join(".tmp-in-progress"), "agent still writing").unwrap();
-
-    let archive = inbox.join("archive");
-    let archived_at_kill = kill_after_first_archived(
-        collector()
-            .args(["collect", "--batch", "100", "--inbox"])
-            .arg(&inbox)
-            .arg("--trust")
-            .arg(&trust)
-            .arg("--db")
-            .arg(&url),
-        &archive,
-    );
-    assert!(
-        archived_at_kill < 300,
-        "killed mid-batch: {archived_at_kill}"
-    );
-
-    let before_rerun = count(&pg, "killed", "SELECT count(*) FROM findings");
-    let out = collect(&inbox, &trust, &url);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    eprintln!(
-        "killed with {archived_at_kill} archive entries and {before_rerun} findings stored; \
-         rerun: {}",
-        stdout(&out).trim()
-    );
-    assert_eq!(count(&pg, "killed", "SELECT count(*) FROM findings"), 300);
-    assert_eq!(count(&pg, "killed", "SELECT count(*) FROM replays"), 0);
-    assert_eq!(count(&pg, "killed", "SELECT count(*) FROM rejected"), 0);
-    assert_eq!(stored_digests(&pg, "killed"), written_digests);
-    assert_eq!(names(&inbox), vec![".tmp-in-progress".to_string()]);
-    let mut expected: Vec<String> = written
-        .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
-    expected.sort();
-    assert_eq!(
-        names(&archive),
-        expected,
-        "every file archived under its own name"
-    );
-    let report = report_json(&url);
-    assert_eq!(report["chain_problems"], serde_json::json!([]));
-    assert_eq!(report["totals"]["hosts"], 10);
-}
-
-/// The two moments a crash can leave a stored finding in the inbox (after the commit, before
-/// the move; halfway through the move) are told from a replay by the (device, inode) stored
-/// with the finding: PostgreSQL must give it back bit for bit.
-#[test]
-fn both_crash_windows_are_finished_on_rerun_on_postgresql() {
-    let pg = PgServer::start();
-    let url = pg.create_database("windows");
-    let dir = Scratch::new("pg-windows");
-    let inbox = dir.dir("inbox");
-    let trust = dir.path("trust");
-    let mut hosts = synthetic::hosts(1);
-    synthetic::enroll(&trust, &hosts);
-    synthetic::write_chains(&inbox, &mut hosts, 3);
-    assert_eq!(collect(&inbox, &trust, &url).status.code(), Some(0));
-    let archive = inbox.join("archive");
-    let files = names(&archive);
-    fs::rename(archive.join(&files[0]), inbox.join(&files[0])).unwrap();
-    fs::hard_link(archive.join(&files[1]), inbox.join(&files[1])).unwrap();
-
-    let out = collect(&inbox, &trust, &url);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(
-        stdout(&out)
-            .contains("stored 0, duplicates 0, rejected 0; 2 already stored by an interrupted run"),
-        "{}",
-        text(&out)
-    );
-    assert_eq!(names(&inbox), Vec::<String>::new());
-    assert_eq!(names(&archive), files);
-    assert_eq!(count(&pg, "windows", "SELECT count(*) FROM replays"), 0);
-
-    // A copy of an archived file (another inode, its archive name taken) is a replay.
-    fs::copy(archive.join(&files[0]), inbox.join(&files[0])).unwrap();
-    let out = collect(&inbox, &trust, &url);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        stdout(&out).contains("stored 0, duplicates 1"),
-        "{}",
-        text(&out)
-    );
-    assert_eq!(count(&pg, "windows", "SELECT count(*) FROM findings"), 3);
-}
-
-/// `--watch` keeps one connection for its whole life, and stops cleanly on SIGTERM.
-#[test]
-fn watch_on_postgresql_takes_new_files_in_and_stops_on_sigterm() {
-    let pg = PgServer::start();
-    let url = pg.create_database("watch");
-    let dir = Scratch::new("pg-watch");
-    let inbox = dir.dir("inbox");
-    let trust = dir.path("trust");
-    let mut hosts = synthetic::hosts(1);
-    synthetic::enroll(&trust, &hosts);
-    let staging = dir.dir("staging");
-    let mut child = collector()
-        .args(["collect", "--watch", "--inbox"])
-        .arg(&inbox)
-        .arg("--trust")
-        .arg(&trust)
-        .arg("--db")
-        .arg(&url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    for n in 1..=2 {
-        let written = synthetic::write_chains(&staging, &mut hosts, 1);
-        let name = written[0].file_name().unwrap();
-        fs::copy(&written[0], inbox.join(".incoming")).unwrap();
-        fs::rename(inbox.join(".incoming"), inbox.join(name)).unwrap();
-        let started = Instant::now();
-        while fs::read_dir(inbox.join("archive")).map_or(0, |d| d.count()) < n {
-            assert!(started.elapsed() < Duration::from_secs(30), "not archived");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(started.elapsed() < Duration::from_secs(10), "still running");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(count(&pg, "watch", "SELECT count(*) FROM findings"), 2);
-    assert_eq!(report_json(&url)["chain_problems"], serde_json::json!([]));
 }
 
 /// `export` and `import` on PostgreSQL: a unit whose store is a server exports what it

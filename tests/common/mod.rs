@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+#[cfg(feature = "collector")]
+pub mod backends;
 pub mod pg_server;
 
 use isoguard::inventory::network::NetInterface;
