@@ -61,8 +61,14 @@ fn without_times(mut value: serde_json::Value) -> serde_json::Value {
         match value {
             serde_json::Value::Object(map) => {
                 for (key, field) in map.iter_mut() {
-                    if ["generated_at", "received_at", "noticed_at", "rejected_at"]
-                        .contains(&key.as_str())
+                    if [
+                        "generated_at",
+                        "received_at",
+                        "noticed_at",
+                        "rejected_at",
+                        "last_imported_at",
+                    ]
+                    .contains(&key.as_str())
                     {
                         *field = serde_json::Value::Null;
                     } else {
