@@ -177,7 +177,11 @@ fn signed_bundle(body: &[u8], (keys, findings): (u64, u64), key: &PrivateKey) ->
     };
     let payload = serde_json::to_vec(&manifest).expect("a manifest serialises");
     let mut out = body.to_vec();
-    out.extend_from_slice(dsse::sign_as(MANIFEST_TYPE, &payload, key).to_json().as_bytes());
+    out.extend_from_slice(
+        dsse::sign_as(MANIFEST_TYPE, &payload, key)
+            .to_json()
+            .as_bytes(),
+    );
     out.push(b'\n');
     out
 }
@@ -311,7 +315,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// Step 3: the body with each finding line whose envelope's payload decodes signed again
 /// with the host key, the rest kept as they are; `None` if there is no such line.
-fn resign_findings(body_bytes: &[u8], body: Body, key: &PrivateKey) -> Option<(Vec<u8>, Vec<bool>)> {
+fn resign_findings(
+    body_bytes: &[u8],
+    body: Body,
+    key: &PrivateKey,
+) -> Option<(Vec<u8>, Vec<bool>)> {
     let mut lines = body_bytes.split_inclusive(|b| *b == b'\n');
     let mut out = lines.next()?.to_vec();
     let mut resigned = Vec::new();
