@@ -228,8 +228,8 @@ fn check(trusted: &TrustedKeys, read: Read) -> Examined {
         file_id,
         may_be_growing,
     } = read;
-    let verified = match dsse::verify(&envelope, trusted) {
-        Ok(verified) => verified,
+    let (verified, rewritten) = match dsse::verify_in_agent_form(&envelope, trusted) {
+        Ok(checked) => checked,
         // A document cut short whose file was written moments ago (or grew while it was
         // read) is a copy still under way, not a broken finding: `cp` onto a share writes
         // the final name from the first byte.
@@ -274,7 +274,7 @@ fn check(trusted: &TrustedKeys, read: Read) -> Examined {
     };
     let digest = digest_hex(&envelope);
     Examined::Accepted(Box::new(Accepted {
-        identity: Identity::of_verified(&envelope, &verified.payload, &digest),
+        identity: Identity::of_checked(&verified.payload, &digest, rewritten.as_deref()),
         digest,
         envelope,
         label: verified.label,
