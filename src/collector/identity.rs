@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
 use crate::finding::chain_state::digest_hex;
-use crate::finding::dsse::Envelope;
+use crate::finding::dsse::{self, Envelope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
@@ -31,21 +31,19 @@ impl Identity {
     /// envelope is already in the agent's form (the usual case: hashing ~70 KB again is a
     /// third of what ingest spends on SHA-256).
     pub fn of_verified(envelope: &[u8], payload: &[u8], digest: &str) -> Identity {
-        let link = match serde_json::from_slice::<Envelope>(envelope) {
-            Ok(parsed) => {
-                let canonical = parsed.to_json();
-                if canonical.as_bytes() == envelope {
-                    digest.to_string()
-                } else {
-                    digest_hex(canonical.as_bytes())
-                }
-            }
+        match dsse::agent_form(envelope) {
+            Ok(rewritten) => Identity::of_checked(payload, digest, rewritten.as_deref()),
             // A verified envelope always parses; if not, its own bytes are the best link.
-            Err(_) => digest.to_string(),
-        };
+            Err(_) => Identity::of_checked(payload, digest, None),
+        }
+    }
+
+    /// [`Identity::of_verified`] once verification has told whether the envelope was in the
+    /// agent's form: `rewritten` is that form when the envelope as read was not.
+    pub fn of_checked(payload: &[u8], digest: &str, rewritten: Option<&str>) -> Identity {
         Identity {
             payload: digest_hex(payload),
-            link,
+            link: rewritten.map_or_else(|| digest.to_string(), |form| digest_hex(form.as_bytes())),
         }
     }
 
@@ -63,7 +61,6 @@ impl Identity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::dsse;
     use crate::finding::keys::PrivateKey;
 
     #[test]

@@ -14,6 +14,7 @@
 //! on anything it is given. Its errors are a closed set so the collector can file each case.
 
 use crate::i18n::{Msg, Phrase};
+use std::borrow::Cow;
 use std::fmt;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -68,6 +69,108 @@ impl Envelope {
         })
         .to_string()
     }
+}
+
+/// An envelope as read for verification: its strings borrowed from the bytes read wherever
+/// they hold no escape, so the ~70 KB payload field is not copied. The same fields, types and
+/// refusals as [`Envelope`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvelopeRef<'a> {
+    #[serde(rename = "payloadType", borrow)]
+    payload_type: Cow<'a, str>,
+    #[serde(borrow)]
+    payload: Cow<'a, str>,
+    #[serde(borrow)]
+    signatures: Vec<SignatureRef<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignatureRef<'a> {
+    #[serde(borrow)]
+    keyid: Cow<'a, str>,
+    #[serde(borrow)]
+    sig: Cow<'a, str>,
+}
+
+impl EnvelopeRef<'_> {
+    fn to_owned(&self) -> Envelope {
+        Envelope {
+            payload_type: self.payload_type.to_string(),
+            payload: self.payload.to_string(),
+            signatures: self
+                .signatures
+                .iter()
+                .map(|s| Signature {
+                    keyid: s.keyid.to_string(),
+                    sig: s.sig.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether `bytes` are exactly `self.to_owned().to_json()`, without building that copy:
+    /// [`Envelope::to_json`] prints a `serde_json::Value`, whose object keys come out sorted
+    /// and whose strings are escaped by serde_json's compact printer, so the same pieces are
+    /// compared here in the same order (a test holds the two to each other).
+    fn is_agent_form(&self, bytes: &[u8]) -> bool {
+        let mut rest = Expect(bytes);
+        let same = rest.literal("{\"payload\":")
+            && rest.string(&self.payload)
+            && rest.literal(",\"payloadType\":")
+            && rest.string(&self.payload_type)
+            && rest.literal(",\"signatures\":[")
+            && self.signatures.iter().enumerate().all(|(i, s)| {
+                (i == 0 || rest.literal(","))
+                    && rest.literal("{\"keyid\":")
+                    && rest.string(&s.keyid)
+                    && rest.literal(",\"sig\":")
+                    && rest.string(&s.sig)
+                    && rest.literal("}")
+            })
+            && rest.literal("]}");
+        same && rest.0.is_empty()
+    }
+}
+
+/// The part of a document not yet matched against the printed form.
+struct Expect<'a>(&'a [u8]);
+
+impl Expect<'_> {
+    fn literal(&mut self, text: &str) -> bool {
+        match self.0.strip_prefix(text.as_bytes()) {
+            Some(rest) => {
+                self.0 = rest;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A JSON string as serde_json prints it: quoted, with only `"`, `\` and control
+    /// characters escaped. A string without those (base64, hex, the payload type) prints as
+    /// itself, which a byte scan decides far faster than printing it.
+    fn string(&mut self, text: &str) -> bool {
+        if prints_as_itself(text.as_bytes()) {
+            self.literal("\"") && self.literal(text) && self.literal("\"")
+        } else {
+            match serde_json::to_string(text) {
+                Ok(printed) => self.literal(&printed),
+                Err(_) => false,
+            }
+        }
+    }
+}
+
+/// No byte that serde_json escapes. Checked a block at a time without stopping early, which
+/// the compiler turns into vector code: the payload field is ~70 KB.
+fn prints_as_itself(bytes: &[u8]) -> bool {
+    bytes.chunks(64).all(|block| {
+        block.iter().fold(true, |plain, &b| {
+            plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
+        })
+    })
 }
 
 /// A payload whose signature checked out, and who signed it.
@@ -199,10 +302,38 @@ pub fn verify_as(
     envelope_bytes: &[u8],
     trusted: &TrustedKeys,
 ) -> Result<Verified, VerifyError> {
+    verify_parsed(payload_type, envelope_bytes, trusted).map(|(verified, _)| verified)
+}
+
+/// [`verify`], and the envelope in the agent's form (`Envelope::to_json`) when
+/// `envelope_bytes` are not already exactly that; `None` when they are. Parsing once serves
+/// both: the collector needs the agent's form for the chain link of every finding.
+pub fn verify_in_agent_form(
+    envelope_bytes: &[u8],
+    trusted: &TrustedKeys,
+) -> Result<(Verified, Option<String>), VerifyError> {
+    let (verified, envelope) = verify_parsed(PAYLOAD_TYPE, envelope_bytes, trusted)?;
+    let rewritten =
+        (!envelope.is_agent_form(envelope_bytes)).then(|| envelope.to_owned().to_json());
+    Ok((verified, rewritten))
+}
+
+/// The envelope in the agent's form when `envelope_bytes` are an envelope not already in it;
+/// `Ok(None)` when they are exactly that form. Verifies nothing.
+pub fn agent_form(envelope_bytes: &[u8]) -> Result<Option<String>, serde_json::Error> {
+    let envelope: EnvelopeRef<'_> = serde_json::from_slice(envelope_bytes)?;
+    Ok((!envelope.is_agent_form(envelope_bytes)).then(|| envelope.to_owned().to_json()))
+}
+
+fn verify_parsed<'a>(
+    payload_type: &'static str,
+    envelope_bytes: &'a [u8],
+    trusted: &TrustedKeys,
+) -> Result<(Verified, EnvelopeRef<'a>), VerifyError> {
     if envelope_bytes.len() > MAX_ENVELOPE_BYTES {
         return Err(VerifyError::TooLarge(envelope_bytes.len()));
     }
-    let envelope: Envelope = serde_json::from_slice(envelope_bytes)
+    let envelope: EnvelopeRef<'a> = serde_json::from_slice(envelope_bytes)
         .map_err(|err| VerifyError::MalformedEnvelope(err.to_string()))?;
     if envelope.payload_type != payload_type {
         return Err(VerifyError::WrongPayloadType {
@@ -216,7 +347,7 @@ pub fn verify_as(
         more => return Err(VerifyError::MultipleSignatures(more.len())),
     };
     let trusted_key = trusted
-        .get(&signature.keyid)
+        .get(signature.keyid.as_ref())
         .ok_or_else(|| VerifyError::UnknownKey(echo(&signature.keyid)))?;
     let payload = BASE64
         .decode(envelope.payload.as_bytes())
@@ -225,18 +356,19 @@ pub fn verify_as(
         .decode(signature.sig.as_bytes())
         .ok()
         .and_then(|bytes| <[u8; 64]>::try_from(bytes.as_slice()).ok())
-        .ok_or_else(|| VerifyError::SignatureNotDecodable(signature.keyid.clone()))?;
+        .ok_or_else(|| VerifyError::SignatureNotDecodable(signature.keyid.to_string()))?;
     if !trusted_key
         .key
         .verify_strict(&pae(&envelope.payload_type, &payload), &sig_bytes)
     {
-        return Err(VerifyError::BadSignature(signature.keyid.clone()));
+        return Err(VerifyError::BadSignature(signature.keyid.to_string()));
     }
-    Ok(Verified {
+    let verified = Verified {
         payload,
-        keyid: signature.keyid.clone(),
+        keyid: signature.keyid.to_string(),
         label: trusted_key.label.clone(),
-    })
+    };
+    Ok((verified, envelope))
 }
 
 /// Cuts an untrusted string for an error message; Display quotes it with `{:?}`, which escapes
@@ -351,6 +483,122 @@ mod tests {
                     verify(&bytes, &trusted).is_err(),
                     "byte {i} -> {replacement}"
                 );
+            }
+        }
+    }
+
+    /// Strings that print as themselves and strings that do not (quotes, backslashes, every
+    /// control character, DEL, non-ASCII, the line separators JavaScript minds).
+    fn tricky_strings() -> Vec<String> {
+        let mut out: Vec<String> = [
+            "",
+            "eA==",
+            "a\"b",
+            "a\\b",
+            "/",
+            "\u{7f}",
+            "é中🦀",
+            "\u{2028}\u{2029}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        out.extend((0u8..0x80).map(|b| format!("x{}y", char::from(b))));
+        out
+    }
+
+    /// Every way an envelope may be written that the test can think of: printed by
+    /// `to_json`, re-indented, keys reordered, escapes where none are needed, extra space,
+    /// a trailing newline, zero to two signatures.
+    fn spellings(envelope: &Envelope) -> Vec<Vec<u8>> {
+        let agent = envelope.to_json();
+        let value: serde_json::Value = serde_json::from_str(&agent).unwrap();
+        let reordered = format!(
+            r#"{{"payloadType":{},"payload":{},"signatures":{}}}"#,
+            serde_json::to_string(&envelope.payload_type).unwrap(),
+            serde_json::to_string(&envelope.payload).unwrap(),
+            serde_json::to_string(&value["signatures"]).unwrap(),
+        );
+        vec![
+            agent.clone().into_bytes(),
+            serde_json::to_vec_pretty(&value).unwrap(),
+            reordered.into_bytes(),
+            format!("{agent}\n").into_bytes(),
+            format!(" {agent}").into_bytes(),
+            agent.replacen(":", ": ", 1).into_bytes(),
+            agent.replace('A', "\\u0041").into_bytes(),
+            agent.replace('/', "\\/").into_bytes(),
+            agent.replace("\\n", "\\u000a").into_bytes(),
+            agent.replace("\\u001f", "\\u001F").into_bytes(),
+        ]
+    }
+
+    /// The agent's form is recognised exactly when printing the parsed envelope gives back
+    /// the very bytes: the fast comparison and `to_json` never disagree.
+    #[test]
+    fn agent_form_is_exactly_to_json() {
+        let strings = tricky_strings();
+        let (mut checked, mut in_agent_form) = (0, 0);
+        for (i, text) in strings.iter().enumerate() {
+            let other = &strings[(i * 7 + 3) % strings.len()];
+            let signature = Signature {
+                keyid: other.clone(),
+                sig: text.clone(),
+            };
+            for signatures in [
+                vec![],
+                vec![signature.clone()],
+                vec![signature.clone(), signature],
+            ] {
+                let envelope = Envelope {
+                    payload_type: other.clone(),
+                    payload: text.clone(),
+                    signatures,
+                };
+                for bytes in spellings(&envelope) {
+                    let Ok(parsed) = serde_json::from_slice::<EnvelopeRef<'_>>(&bytes) else {
+                        continue;
+                    };
+                    let printed = parsed.to_owned().to_json();
+                    assert_eq!(
+                        parsed.is_agent_form(&bytes),
+                        printed.as_bytes() == bytes.as_slice(),
+                        "{}",
+                        String::from_utf8_lossy(&bytes)
+                    );
+                    assert_eq!(
+                        agent_form(&bytes).unwrap(),
+                        (printed.as_bytes() != bytes.as_slice()).then_some(printed)
+                    );
+                    checked += 1;
+                    in_agent_form += usize::from(parsed.is_agent_form(&bytes));
+                }
+            }
+        }
+        // Both answers are well represented: each string gives one or more agent's forms.
+        assert!(
+            checked > 2_000 && in_agent_form > 400,
+            "{checked} {in_agent_form}"
+        );
+    }
+
+    /// Every single-byte change of an envelope in the agent's form that still parses is
+    /// judged as `to_json` would judge it.
+    #[test]
+    fn agent_form_under_byte_changes() {
+        let (key, _) = setup();
+        let good = sign(br#"{"a":"\u00e9"}"#, &key).to_json().into_bytes();
+        for i in 0..good.len() {
+            for replacement in [b' ', b'"', b'\\', b'A', b'/', b'}', b',', b'n', 0x7f] {
+                let mut bytes = good.clone();
+                bytes[i] = replacement;
+                if let Ok(parsed) = serde_json::from_slice::<EnvelopeRef<'_>>(&bytes) {
+                    assert_eq!(
+                        parsed.is_agent_form(&bytes),
+                        parsed.to_owned().to_json().as_bytes() == bytes.as_slice(),
+                        "byte {i} -> {replacement}"
+                    );
+                }
             }
         }
     }

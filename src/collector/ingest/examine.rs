@@ -54,8 +54,9 @@ pub(super) enum Examined {
 
 /// `v1::Finding` as ingest checks it: every field with the same types and defaults, except
 /// that the embedded inventory and probe results are checked to be JSON and skipped rather
-/// than built into trees. v1 is frozen, so the two cannot drift apart; building and freeing
-/// those trees was most of the cost of taking a finding in. The report decodes the full
+/// than built into trees, and the strings of the rule results are checked to be strings and
+/// not copied. v1 is frozen, so the two cannot drift apart; building and freeing those trees
+/// and strings was most of the cost of taking a finding in. The report decodes the full
 /// `v1::Finding` from the stored envelope.
 #[derive(Deserialize)]
 #[allow(dead_code)] // why: fields are read only to check their shape
@@ -67,13 +68,13 @@ struct FindingCheck {
     policy: v1::PolicyRef,
     verdict: v1::Open<v1::Verdict>,
     summary: v1::Summary,
-    results: Vec<v1::RuleResult>,
+    results: Vec<ResultCheck>,
     #[serde(default)]
-    errors: Vec<String>,
+    errors: Vec<Text>,
     #[serde(default)]
-    errors_zh: Vec<String>,
+    errors_zh: Vec<Text>,
     #[serde(default)]
-    truncated: Vec<String>,
+    truncated: Vec<Text>,
     #[serde(default)]
     inventory: Option<serde::de::IgnoredAny>,
     #[serde(default)]
@@ -82,6 +83,93 @@ struct FindingCheck {
     previous: Option<String>,
     #[serde(default)]
     chain_reset: Option<v1::ChainReset>,
+}
+
+/// `v1::RuleResult` with its strings checked, not kept.
+#[derive(Deserialize)]
+#[allow(dead_code)] // why: fields are read only to check their shape
+struct ResultCheck {
+    rule: Text,
+    check: Text,
+    title: TitleCheck,
+    severity: v1::Open<v1::Severity>,
+    status: v1::Open<v1::Status>,
+    evidence: Vec<EvidenceCheck>,
+    #[serde(default)]
+    message: Option<Text>,
+    #[serde(default)]
+    message_zh: Option<Text>,
+    remediation: TitleCheck,
+}
+
+/// `v1::Title` with its strings checked, not kept.
+#[derive(Deserialize)]
+#[allow(dead_code)] // why: fields are read only to check their shape
+struct TitleCheck {
+    zh: Text,
+    en: Text,
+}
+
+/// `v1::Evidence` with its strings checked, not kept.
+#[derive(Deserialize)]
+#[allow(dead_code)] // why: fields are read only to check their shape
+struct EvidenceCheck {
+    kind: v1::Open<v1::EvidenceKind>,
+    detail: Text,
+    #[serde(default)]
+    detail_zh: Option<Text>,
+    #[serde(default)]
+    name: Option<Text>,
+    #[serde(default)]
+    device_path: Option<Text>,
+    #[serde(default)]
+    vendor_id: Option<Text>,
+    #[serde(default)]
+    product_id: Option<Text>,
+    #[serde(default)]
+    manufacturer: Option<Text>,
+    #[serde(default)]
+    product: Option<Text>,
+    #[serde(default)]
+    serial: Option<Text>,
+    #[serde(default)]
+    mac: Option<Text>,
+    #[serde(default)]
+    port: Option<Text>,
+    #[serde(default)]
+    driver: Option<Text>,
+    #[serde(default)]
+    bus: Option<Text>,
+}
+
+/// A string where `v1` has a `String`: accepts exactly what a `String` accepts, keeps nothing.
+struct Text;
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Text, D::Error> {
+        deserializer.deserialize_string(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl serde::de::Visitor<'_> for TextVisitor {
+    type Value = Text;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Text, E> {
+        Ok(Text)
+    }
+
+    /// As `String` does: bytes that are UTF-8 are a string.
+    fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Text, E> {
+        std::str::from_utf8(bytes)
+            .map(|_| Text)
+            .map_err(|_| E::invalid_value(serde::de::Unexpected::Bytes(bytes), &self))
+    }
 }
 
 /// The `schema` field alone, read before the full document so a future schema is named as
@@ -228,8 +316,8 @@ fn check(trusted: &TrustedKeys, read: Read) -> Examined {
         file_id,
         may_be_growing,
     } = read;
-    let verified = match dsse::verify(&envelope, trusted) {
-        Ok(verified) => verified,
+    let (verified, rewritten) = match dsse::verify_in_agent_form(&envelope, trusted) {
+        Ok(checked) => checked,
         // A document cut short whose file was written moments ago (or grew while it was
         // read) is a copy still under way, not a broken finding: `cp` onto a share writes
         // the final name from the first byte.
@@ -274,7 +362,7 @@ fn check(trusted: &TrustedKeys, read: Read) -> Examined {
     };
     let digest = digest_hex(&envelope);
     Examined::Accepted(Box::new(Accepted {
-        identity: Identity::of_verified(&envelope, &verified.payload, &digest),
+        identity: Identity::of_checked(&verified.payload, &digest, rewritten.as_deref()),
         digest,
         envelope,
         label: verified.label,
@@ -452,6 +540,10 @@ mod tests {
             ("host", serde_json::json!({"hostname": "h"})),
             ("chain_reset", serde_json::json!({"why": "x"})),
             ("previous", serde_json::json!(7)),
+            ("errors", serde_json::json!(["a", "\u{e9}\n"])),
+            ("errors", serde_json::json!([1])),
+            ("errors_zh", serde_json::json!("a")),
+            ("truncated", serde_json::json!([null])),
         ] {
             let mut changed = full.clone();
             changed[field] = value;
@@ -462,6 +554,86 @@ mod tests {
             removed.as_object_mut().unwrap().remove(field);
             cases.push(removed);
         }
+        // Each field of a rule result, of its title and of its evidence: changed to another
+        // type, to null, to an escaped string, or left out.
+        let result = full["results"][0].clone();
+        let mut changed_results = Vec::new();
+        for (path, keys) in [
+            (
+                vec![],
+                result
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            ),
+            (vec!["title"], vec!["zh".into(), "en".into()]),
+            (vec!["remediation"], vec!["zh".into(), "en".into()]),
+            (
+                vec!["evidence", "0"],
+                [
+                    "kind",
+                    "detail",
+                    "detail_zh",
+                    "name",
+                    "device_path",
+                    "vendor_id",
+                    "product_id",
+                    "manufacturer",
+                    "product",
+                    "serial",
+                    "mac",
+                    "port",
+                    "driver",
+                    "bus",
+                    "extra",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ),
+        ] {
+            for key in keys {
+                for value in [
+                    Some(serde_json::json!(1)),
+                    Some(serde_json::Value::Null),
+                    Some(serde_json::json!("\"\u{4e2d}\\")),
+                    Some(serde_json::json!({"fail": null})),
+                    Some(serde_json::json!([])),
+                    None,
+                ] {
+                    let mut r = result.clone();
+                    let mut target = &mut r;
+                    for step in &path {
+                        target = match step.parse::<usize>() {
+                            Ok(i) => &mut target[i],
+                            Err(_) => &mut target[*step],
+                        };
+                    }
+                    let object = target.as_object_mut().unwrap();
+                    match value {
+                        Some(v) => object.insert(key.clone(), v),
+                        None => object.remove(&key),
+                    };
+                    changed_results.push(r);
+                }
+            }
+        }
+        for r in changed_results {
+            let mut changed = full.clone();
+            changed["results"] = serde_json::json!([r]);
+            cases.push(changed);
+        }
+        let (mut accepted, mut refused) = (0, 0);
+        for case in &cases {
+            let bytes = serde_json::to_vec(case).unwrap();
+            if serde_json::from_slice::<v1::Finding>(&bytes).is_ok() {
+                accepted += 1;
+            } else {
+                refused += 1;
+            }
+        }
+        assert!(accepted > 20 && refused > 20, "{accepted} {refused}");
         for case in cases {
             let bytes = serde_json::to_vec(&case).unwrap();
             assert_eq!(
