@@ -105,7 +105,10 @@ fn decode_latest_all(db: &dyn Backend, ids: &[i64]) -> Result<HashMap<i64, Lates
                         Err(_) => return,
                     };
                     let Ok((id, envelope)) = next else { return };
-                    if let Some(latest) = decode_latest(&envelope, &mut scratch) {
+                    if let Some(mut latest) = decode_latest(&envelope, &mut scratch) {
+                        // Only failed rules are shown; the others' evidence would otherwise
+                        // be held for every host until all are decoded.
+                        latest.results.retain(|r| r.status.is(Status::Fail));
                         let _ = decoded_tx.send((id, latest));
                     }
                     let _ = spare_tx.send(envelope);
