@@ -4,7 +4,9 @@
 //! refusal). The dumped DOM must hold the host rows, and the page's self-test (sorting every
 //! column, filtering the host table) must have run. A script injected into the page (a missed
 //! escape, simulated) must be refused by the policy. Screenshots of the page in each language are left at
-//! `target/report-screenshot/report.{zh,en}.png` for people to look at.
+//! `target/report-screenshot/report.{zh,en}.png` for people to look at. A report of 100,000
+//! hosts in 20 units must open the same way, page through its hosts, show one unit and find
+//! a host in it.
 //!
 //! Without Chromium the test fails and says how to install it (`.ci/install-test-deps`
 //! installs it): a skipped browser test would print `ok` for a page nobody looked at.
@@ -547,6 +549,157 @@ fn report_renders_in_headless_chromium() {
     assert!(
         reopened.stdout.contains("class=\"only-en\""),
         "the chosen language was not remembered"
+    );
+
+    let _ = fs::remove_dir_all(&work);
+}
+
+/// Hosts of the large report, by unit: the first 5,000 report to this collector directly
+/// (no unit), the rest came through 19 units of 5,000 each.
+const LARGE_HOSTS: usize = 100_000;
+/// Host names that try to end the page's data element or open a comment in it; they are in
+/// the last unit, where the self-test looks.
+const HOSTILE_LARGE: [&str; 2] = [
+    "zz</script><script>alert(1)</script>",
+    "zz<!--\u{2028}\u{2029}&amp;",
+];
+
+fn large_data() -> ReportData {
+    let mut data = data();
+    let unit = |i: usize| (i >= 5_000).then(|| format!("unit-{:02}", i / 5_000));
+    let mut hosts: Vec<HostRow> = (0..LARGE_HOSTS)
+        .map(|i| {
+            let failing = i % 3 == 0;
+            let verdict = if failing { "violation" } else { "compliant" };
+            let failed: &[&str] = if failing { &["removable-storage"] } else { &[] };
+            HostRow {
+                unit: unit(i),
+                stale: i % 20 == 0,
+                ..host(&format!("ws{i:06}"), Some(verdict), failed)
+            }
+        })
+        .collect();
+    for name in HOSTILE_LARGE {
+        hosts.push(HostRow {
+            unit: unit(LARGE_HOSTS - 1),
+            ..host(name, Some("violation"), &["removable-storage"])
+        });
+    }
+    let device = |i: usize, n: usize| Evidence {
+        serial: Some(format!("4C53000{i:06}{n}")),
+        port: Some(format!("1-{n}")),
+        ..Evidence::new(
+            EvidenceKind::BlockDevice,
+            isoguard::i18n::Phrase::verbatim("未登记的 USB 存储设备 unregistered USB storage"),
+        )
+    };
+    data.violations = hosts
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !h.failed_rules.is_empty())
+        .map(|(i, h)| {
+            storage_violation(
+                h.hostname.as_deref().unwrap_or_default(),
+                vec![device(i, 1), device(i, 2)],
+            )
+        })
+        .collect();
+    data.totals.hosts = hosts.len() as u64;
+    data.hosts = hosts;
+    data
+}
+
+/// 100,000 hosts in 20 groups and 66,000 device rows: the page opens (its script runs, under
+/// its policy, without a console message), shows the first page as markup, pages through
+/// the rest, shows one unit, and finds a host of the last unit. Not timed: it fails only if
+/// Chromium does not finish within its usual limit.
+#[test]
+fn report_of_100000_hosts_opens_and_pages_in_headless_chromium() {
+    let Some(chromium) = find_chromium() else {
+        panic!("chromium not found on PATH; {INSTALL_HINT}");
+    };
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("report-browser-large-{}", std::process::id()));
+    fs::create_dir_all(&work).unwrap();
+    let data = large_data();
+    let html = render(&data, Format::Html, Lang::En);
+
+    // Without the script: the first page of hosts is markup, the rest is said to need it,
+    // and the evidence beyond the page's budget is said to be in the CSV and JSON.
+    let markup_rows = table_body(&html, "t-hosts").matches("<tr").count();
+    assert_eq!(markup_rows, 100, "host rows as markup");
+    assert!(html.contains("more rows are shown page by page by the page&#39;s script"));
+    let devices = data.violations.len() * 2;
+    assert!(html.contains(&format!(
+        "This page carries the first 50000 of {devices} rows"
+    )));
+    // The hostile names are data, escaped: nothing in them ends an element.
+    assert_eq!(
+        html.matches("<script").count(),
+        3,
+        "the script and two data elements"
+    );
+    assert_eq!(html.matches("</script>").count(), 3);
+    assert!(!html.contains("<!--"));
+    assert!(!html.contains('\u{2028}'));
+
+    let page = work.join("report-large.html");
+    fs::write(&page, &html).unwrap();
+    let url = format!("file://{}", page.display());
+    let open = |name: &str, word: &str| {
+        let run = run_chromium(
+            &chromium,
+            &work,
+            name,
+            &["--dump-dom".to_string()],
+            &format!("{url}#selftest={word}"),
+            None,
+        );
+        let complaints = page_complaints(&run.stderr);
+        assert!(
+            complaints.is_empty(),
+            "console output from the page:\n{}",
+            complaints.join("\n")
+        );
+        assert!(
+            run.stdout.contains("data-ready=\"1\""),
+            "the script did not run"
+        );
+        assert!(
+            run.stdout.contains("data-selftest=\"done\""),
+            "no self-test"
+        );
+        run.stdout
+    };
+
+    let dom = open("large", "ws099999");
+    // Sorted by host name, the second page starts with the 101st host.
+    assert!(
+        dom.contains("id=\"t-hosts\" data-selftest-page2=\"ws000100\""),
+        "second page of hosts: {}",
+        &dom[dom.find("id=\"t-hosts\"").unwrap()..][..200]
+    );
+    assert!(
+        !dom.contains("data-selftest-page2=\"\""),
+        "an empty second page"
+    );
+    // The last unit chosen and filtered for its last host: that host's row alone.
+    let hosts = table_body(&dom, "t-hosts");
+    let rows: Vec<&str> = hosts.split("<tr").skip(1).collect();
+    assert_eq!(rows.len(), 1, "host rows:\n{hosts}");
+    assert!(rows[0].contains("<strong>ws099999</strong>"), "{}", rows[0]);
+    assert!(rows[0].contains("<td class=\"num\">12</td>"), "{}", rows[0]);
+
+    // The hostile names, found the same way, are text in their cells.
+    let dom = open("large-hostile", "zz");
+    let hosts = table_body(&dom, "t-hosts");
+    assert_eq!(hosts.split("<tr").count() - 1, 2, "host rows:\n{hosts}");
+    assert!(
+        hosts.contains("<strong>zz&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;</strong>")
+    );
+    assert!(
+        !dom.contains("<script>alert"),
+        "markup from a host name was parsed"
     );
 
     let _ = fs::remove_dir_all(&work);

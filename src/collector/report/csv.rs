@@ -11,7 +11,7 @@
 //! Chain problems and rejected files are not rows here (they are not about a host's
 //! devices); they are in the HTML and JSON outputs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::collector::model::{Evidence, HostRow, ReportData, Violation};
 
@@ -53,16 +53,26 @@ pub(super) fn render(data: &ReportData) -> String {
     let mut out = String::from(BOM);
     push_row(&mut out, HEADER.iter().map(|s| s.to_string()));
 
+    // Each host's violations, in the data's order, found once: looking them up by scanning
+    // every violation for every host is 30 billion comparisons at 100,000 hosts.
+    let mut by_host: HashMap<&str, Vec<&Violation>> = HashMap::new();
+    for violation in &data.violations {
+        by_host
+            .entry(violation.host_id.as_str())
+            .or_default()
+            .push(violation);
+    }
     let mut shown: HashSet<&str> = HashSet::new();
     for host in &data.hosts {
         shown.insert(host.host_id.as_str());
-        let mut any = false;
-        for violation in data.violations.iter().filter(|v| v.host_id == host.host_id) {
-            any = true;
-            violation_rows(&mut out, Some(host), violation);
-        }
-        if !any {
-            push_row(&mut out, row(Some(host), None, None));
+        let violations = by_host.get(host.host_id.as_str()).map(Vec::as_slice);
+        match violations {
+            Some(violations) if !violations.is_empty() => {
+                for violation in violations {
+                    violation_rows(&mut out, Some(host), violation);
+                }
+            }
+            _ => push_row(&mut out, row(Some(host), None, None)),
         }
     }
     // Violations of a host the host list does not name (should not happen; never drop them).

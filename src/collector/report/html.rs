@@ -4,14 +4,21 @@
 //! No template engine: the page is small and fixed, and building it by hand keeps every
 //! untrusted string going through one path, [`text`] (control characters made visible,
 //! length bounded, then `& < > " '` escaped). Untrusted data only ever lands in element text
-//! and quoted `data-sort` attributes, never in the script, a URL, a style or an event
+//! and quoted `data-sort` attributes, never in the script (only in its JSON data, below),
+//! a URL, a style or an event
 //! handler; class names are picked from fixed lists, never taken from the data. The
 //! Content-Security-Policy in the page forbids every load (images only `data:`) and allows
 //! only the page's own style and script, by their SHA-256 hashes, so even a missed escape
 //! could neither fetch or send anything nor run a script of its own.
 //!
-//! The tables are complete without JavaScript; the one inline script only adds sorting,
-//! filtering and the zh/en switch, and marks `<html data-ready="1">` when it has run.
+//! Short tables are complete without JavaScript; the one inline script only adds sorting,
+//! filtering and the zh/en switch, and marks `<html data-ready="1">` when it has run. A
+//! table longer than a page (hosts and device evidence, at a province's 100,000 hosts) has
+//! its first page as markup, a note saying the rest needs the script, and all its rows (the
+//! evidence up to a budget) as data in a `<script type="application/json">` element, which
+//! is not a script: JSON with `<`, `>`, `&` and U+2028/2029 escaped ([`script_json`]), read
+//! with `JSON.parse` and drawn one page at a time into text nodes. Hosts are grouped by the
+//! unit their findings came through (one group for this collector's own hosts).
 
 use std::fmt::Write as _;
 
@@ -25,6 +32,16 @@ use crate::collector::ingest::RejectKind;
 use crate::i18n::{term_text, Lang, Msg};
 
 const CSS: &str = include_str!("assets/report.css");
+
+/// Rows a paged table shows at a time: what a browser lays out at once without effort, and
+/// what a reader without the script gets of it.
+const PAGE_ROWS: usize = 100;
+/// Rows of a table that is not paged (stale hosts, chain problems, rejected files) the page
+/// carries at most.
+const STATIC_ROWS: usize = 1_000;
+/// Device evidence rows the page carries at most: at a province's scale there are millions,
+/// which no page opens; the CSV and JSON reports carry them all.
+const EVIDENCE_ROWS: usize = 50_000;
 const SCRIPT: &str = include_str!("assets/report.js");
 
 /// The inline elements exactly as the page carries them: a browser hashes the text between
@@ -64,10 +81,14 @@ fn csp() -> String {
 /// The page in both languages; `lang` is the one shown when it opens (the reader can switch,
 /// and the page remembers the reader's choice).
 pub(super) fn render(data: &ReportData, lang: Lang) -> String {
-    let mut out = String::with_capacity(32 * 1024 + data.violations.len() * 2048);
+    // The page is bounded (a page of markup per table, data for the hosts and a budget of
+    // evidence), so is its first allocation.
+    let mut out = String::with_capacity(256 * 1024 + data.hosts.len().min(200_000) * 400);
     head(&mut out, data, lang);
     totals(&mut out, data);
-    hosts(&mut out, data);
+    let groups = by_unit(data);
+    units(&mut out, &groups);
+    hosts(&mut out, &groups);
     by_rule(&mut out, data);
     by_host(&mut out, data);
     stale(&mut out, data);
@@ -197,16 +218,51 @@ struct Table {
     id: &'static str,
     columns: &'static [(&'static str, &'static str)],
     rows: Vec<Row>,
+    /// How many rows the table has in all (more than `rows` when only a page is markup).
+    total: usize,
+    paged: Option<Paged>,
+}
+
+impl Table {
+    fn new(
+        id: &'static str,
+        columns: &'static [(&'static str, &'static str)],
+        rows: Vec<Row>,
+    ) -> Table {
+        Table {
+            id,
+            columns,
+            total: rows.len(),
+            rows,
+            paged: None,
+        }
+    }
+}
+
+/// A table too long to be markup: its first page is, and every row is data for the script,
+/// which shows it page by page (see `report.js`, `paged`).
+struct Paged {
+    /// Which of the script's row renderers draws it (a fixed word).
+    kind: &'static str,
+    /// `{"page": rows per page, "rows": [...], ...}`, from [`script_json`].
+    json: String,
+    /// How many rows `json` holds (fewer than the table's total when the page's budget cut it).
+    carried: usize,
 }
 
 /// A section: heading with a count, an optional note, the filter box, the table.
-fn section(out: &mut String, anchor: &str, zh: &str, en: &str, note: Option<String>, t: Table) {
+fn section(out: &mut String, anchor: &str, zh: &str, en: &str, note: Option<String>, mut t: Table) {
     let _ = write!(
         out,
         "<section id=\"{anchor}\">\n<h2>{} <span class=\"count\">({})</span></h2>\n",
         label(zh, en),
-        t.rows.len()
+        t.total
     );
+    // A table that is not paged is still bounded: thousands of rows of markup are what makes
+    // a page slow to open, and every row is in the CSV and JSON reports.
+    if t.paged.is_none() && t.rows.len() > STATIC_ROWS {
+        t.rows.truncate(STATIC_ROWS);
+    }
     if let Some(note) = note {
         let _ = writeln!(out, "<p class=\"note\">{note}</p>");
     }
@@ -216,10 +272,19 @@ fn section(out: &mut String, anchor: &str, zh: &str, en: &str, note: Option<Stri
         "<div class=\"tools\" hidden><label>{} <input type=\"search\" class=\"filter\" \
          data-table=\"{id}\" placeholder=\"输入关键字\" data-placeholder-zh=\"输入关键字\" \
          data-placeholder-en=\"Type to filter\" autocomplete=\"off\"></label> \
-         <span class=\"shown\"></span></div>\n\
-         <div class=\"wrap\"><table class=\"data\" id=\"{id}\">\n<thead><tr>",
+         <span class=\"shown\"></span>{pager}</div>\n\
+         <div class=\"wrap\"><table class=\"data{paged}\" id=\"{id}\">\n<thead><tr>",
         label("筛选", "Filter"),
         id = t.id,
+        pager = if t.paged.is_some() {
+            pager()
+        } else {
+            String::new()
+        },
+        paged = match &t.paged {
+            Some(p) => format!(" paged\" data-kind=\"{}\" data-source=\"d-{}", p.kind, t.id),
+            None => String::new(),
+        },
     );
     for (zh, en) in t.columns {
         let _ = write!(out, "<th scope=\"col\">{}</th>", label(zh, en));
@@ -251,7 +316,87 @@ fn section(out: &mut String, anchor: &str, zh: &str, en: &str, note: Option<Stri
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody>\n</table></div>\n</section>\n");
+    out.push_str("</tbody>\n</table></div>\n");
+    rest_note(out, &t);
+    if let Some(paged) = &t.paged {
+        let _ = writeln!(
+            out,
+            "<script type=\"application/json\" id=\"d-{}\">{}</script>",
+            t.id, paged.json
+        );
+    }
+    out.push_str("</section>\n");
+}
+
+/// The page buttons and the unit choice of a paged table, hidden until the script runs.
+fn pager() -> String {
+    format!(
+        " <select class=\"unit\" hidden></select> <span class=\"pager\">\
+         <button type=\"button\" data-page=\"prev\">‹ {}</button> <span class=\"page\"></span> \
+         <button type=\"button\" data-page=\"next\">{} ›</button></span>",
+        label("上一页", "Previous"),
+        label("下一页", "Next")
+    )
+}
+
+/// What the markup leaves out, said below the table (the script hides what it shows).
+fn rest_note(out: &mut String, t: &Table) {
+    let shown = t.rows.len();
+    if shown >= t.total {
+        return;
+    }
+    let carried = t.paged.as_ref().map_or(shown, |p| p.carried);
+    let (total, more) = (t.total, t.total - shown);
+    let note = if t.paged.is_some() {
+        label(
+            &format!("另有 {more} 行由页面脚本分页显示（需启用 JavaScript）。"),
+            &format!(
+                "{more} more rows are shown page by page by the page's script (JavaScript needed)."
+            ),
+        )
+    } else {
+        String::new()
+    };
+    let cut = if carried < total {
+        label(
+            &format!("本页只包含前 {carried} 行（共 {total} 行）；CSV 与 JSON 报告包含全部。"),
+            &format!("This page carries the first {carried} of {total} rows; the CSV and JSON reports have them all."),
+        )
+    } else {
+        String::new()
+    };
+    let _ = writeln!(out, "<p class=\"note more\">{note} {cut}</p>");
+}
+
+/// Data for the script, safe inside `<script type="application/json">`: JSON with `<`, `>`
+/// and `&` written as escapes, so no text in it can end the element or open a comment, and
+/// U+2028/U+2029 escaped for older script parsers. The script reads it with `JSON.parse`
+/// and only ever puts its strings into text nodes. Every string in it went through
+/// [`clean`] first, as the markup's do.
+fn script_json(value: &serde_json::Value) -> String {
+    // A `Value` is strings, numbers and arrays; serialising it cannot fail.
+    let json = serde_json::to_string(value).unwrap_or_else(|_| "null".to_string());
+    let mut out = String::with_capacity(json.len() + json.len() / 16);
+    for ch in json.chars() {
+        match ch {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// Untrusted text for [`script_json`]: cleaned as for the markup, escaped there.
+fn js(value: &str) -> serde_json::Value {
+    serde_json::Value::String(clean(value))
+}
+
+fn js_opt(value: Option<&String>) -> serde_json::Value {
+    value.map_or(serde_json::Value::Null, |v| js(v))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -399,6 +544,7 @@ fn head(out: &mut String, data: &ReportData, lang: Lang) {
     out.push_str("<nav>");
     for (anchor, zh, en) in [
         ("totals", "总览", "Totals"),
+        ("by-unit", "按单位", "By unit"),
         ("hosts", "主机", "Hosts"),
         ("by-rule", "按规则统计违规", "Violations by rule"),
         ("by-host", "按主机列出违规", "Violations by host"),
@@ -443,8 +589,111 @@ fn totals(out: &mut String, data: &ReportData) {
     out.push_str("</div>\n</section>\n");
 }
 
-fn hosts(out: &mut String, data: &ReportData) {
-    let rows = data.hosts.iter().map(host_row).collect();
+const HOST_COLUMNS: &[(&str, &str)] = &[
+    ("主机", "Host"),
+    ("最后上报", "Last finding"),
+    ("结论", "Verdict"),
+    ("违反规则", "Failed rules"),
+    ("策略", "Policy"),
+    ("代理版本", "Agent version"),
+    ("序号", "Sequence"),
+    ("上报数", "Findings"),
+    ("超期", "Stale"),
+];
+
+/// The units hosts came through, this collector's own hosts (`None`) first, and each
+/// unit's hosts in the data's order.
+fn by_unit(data: &ReportData) -> Vec<(Option<&String>, Vec<&HostRow>)> {
+    let mut units: std::collections::BTreeMap<Option<&String>, Vec<&HostRow>> =
+        std::collections::BTreeMap::new();
+    for h in &data.hosts {
+        units.entry(h.unit.as_ref()).or_default().push(h);
+    }
+    units.into_iter().collect()
+}
+
+fn unit_name(unit: Option<&String>) -> String {
+    match unit {
+        Some(name) => text(name),
+        None => label("本收集器直接收取的主机", "This collector's own hosts"),
+    }
+}
+
+/// One row per unit: how many hosts, how many of them fail or are stale.
+fn units(out: &mut String, groups: &[(Option<&String>, Vec<&HostRow>)]) {
+    let count = |hosts: &[&HostRow], verdict: Verdict| {
+        hosts
+            .iter()
+            .filter(|h| matches!(&h.last_verdict, Some(Open::Known(v)) if *v == verdict))
+            .count() as u64
+    };
+    let rows = groups
+        .iter()
+        .map(|(unit, hosts)| Row {
+            class: "",
+            cells: vec![
+                Cell::html(format!("<strong>{}</strong>", unit_name(*unit)))
+                    .sort(unit.map_or_else(String::new, |u| clean(u))),
+                Cell::num(hosts.len() as u64),
+                Cell::num(count(hosts, Verdict::Compliant)),
+                Cell::num(count(hosts, Verdict::Violation)),
+                Cell::num(count(hosts, Verdict::Error)),
+                Cell::num(hosts.iter().filter(|h| h.stale).count() as u64),
+            ],
+        })
+        .collect();
+    section(
+        out,
+        "by-unit",
+        "按单位",
+        "By unit",
+        Some(label(
+            "主机按其检查结果经由的单位分组；主机表可按单位选择。",
+            "Hosts grouped by the unit their findings came through; the host table can show one unit.",
+        )),
+        Table::new(
+            "t-by-unit",
+            &[
+                ("单位", "Unit"),
+                ("主机", "Hosts"),
+                ("合规", "Compliant"),
+                ("违规", "Violation"),
+                ("检查出错", "Error"),
+                ("超期", "Stale"),
+            ],
+            rows,
+        ),
+    );
+}
+
+fn hosts(out: &mut String, groups: &[(Option<&String>, Vec<&HostRow>)]) {
+    let ordered: Vec<(usize, &HostRow)> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(unit, (_, hosts))| hosts.iter().map(move |h| (unit, *h)))
+        .collect();
+    let paged = (ordered.len() > PAGE_ROWS).then(|| {
+        let units: Vec<serde_json::Value> = groups.iter().map(|(u, _)| js_opt(*u)).collect();
+        let rows: Vec<serde_json::Value> = ordered
+            .iter()
+            .map(|(unit, h)| host_json(*unit, h))
+            .collect();
+        Paged {
+            kind: "hosts",
+            carried: rows.len(),
+            json: script_json(&serde_json::json!({
+                "page": PAGE_ROWS,
+                "units": units,
+                "rows": rows,
+            })),
+        }
+    });
+    let total = ordered.len();
+    let rows = ordered
+        .iter()
+        .take(if paged.is_some() { PAGE_ROWS } else { total })
+        .map(|(_, h)| host_row(h))
+        .collect();
     section(
         out,
         "hosts",
@@ -452,21 +701,31 @@ fn hosts(out: &mut String, data: &ReportData) {
         "Hosts",
         None,
         Table {
-            id: "t-hosts",
-            columns: &[
-                ("主机", "Host"),
-                ("最后上报", "Last finding"),
-                ("结论", "Verdict"),
-                ("违反规则", "Failed rules"),
-                ("策略", "Policy"),
-                ("代理版本", "Agent version"),
-                ("序号", "Sequence"),
-                ("上报数", "Findings"),
-                ("超期", "Stale"),
-            ],
-            rows,
+            total,
+            paged,
+            ..Table::new("t-hosts", HOST_COLUMNS, rows)
         },
     );
+}
+
+/// A host row as data for the script's `hosts` renderer (`report.js`), the fields in the
+/// order it reads them.
+fn host_json(unit: usize, h: &HostRow) -> serde_json::Value {
+    serde_json::json!([
+        unit,
+        js(&h.host_id),
+        js_opt(h.hostname.as_ref()),
+        js_opt(h.machine_id.as_ref()),
+        js_opt(h.last_time.as_ref()),
+        h.last_verdict.as_ref().map(|v| js(v.as_str())),
+        h.failed_rules.iter().map(|r| js(r)).collect::<Vec<_>>(),
+        js_opt(h.policy_id.as_ref()),
+        js_opt(h.policy_version.as_ref()),
+        js_opt(h.agent_version.as_ref()),
+        h.last_sequence,
+        h.findings,
+        h.stale,
+    ])
 }
 
 fn host_row(h: &HostRow) -> Row {
@@ -547,9 +806,9 @@ fn by_rule(out: &mut String, data: &ReportData) {
             "各规则在各主机最新检查结果中不合规的主机数。",
             "How many hosts fail each rule in their latest finding.",
         )),
-        Table {
-            id: "t-by-rule",
-            columns: &[
+        Table::new(
+            "t-by-rule",
+            &[
                 ("规则", "Rule"),
                 ("名称", "Title"),
                 ("级别", "Severity"),
@@ -557,7 +816,7 @@ fn by_rule(out: &mut String, data: &ReportData) {
                 ("处理", "Remediation"),
             ],
             rows,
-        },
+        ),
     );
 }
 
@@ -570,15 +829,29 @@ fn by_host(out: &mut String, data: &ReportData) {
             .then_with(|| a.host_id.cmp(&b.host_id))
             .then_with(|| a.rule.cmp(&b.rule))
     });
-    let mut rows = Vec::new();
-    for v in violations {
-        if v.evidence.is_empty() {
-            rows.push(violation_row(v, None));
+    // One row per device (or one for a violation without any), in that order.
+    let flat = violations.iter().flat_map(|v| {
+        let none = v.evidence.is_empty().then_some((*v, None));
+        none.into_iter()
+            .chain(v.evidence.iter().map(move |e| (*v, Some(e))))
+    });
+    let total: usize = violations.iter().map(|v| v.evidence.len().max(1)).sum();
+    let paged = (total > PAGE_ROWS).then(|| {
+        let rows: Vec<serde_json::Value> = flat
+            .clone()
+            .take(EVIDENCE_ROWS)
+            .map(|(v, e)| violation_json(v, e))
+            .collect();
+        Paged {
+            kind: "evidence",
+            carried: rows.len(),
+            json: script_json(&serde_json::json!({ "page": PAGE_ROWS, "rows": rows })),
         }
-        for e in &v.evidence {
-            rows.push(violation_row(v, Some(e)));
-        }
-    }
+    });
+    let rows = flat
+        .take(if paged.is_some() { PAGE_ROWS } else { total })
+        .map(|(v, e)| violation_row(v, e))
+        .collect();
     section(
         out,
         "by-host",
@@ -589,21 +862,56 @@ fn by_host(out: &mut String, data: &ReportData) {
             "Failed rules of each host's latest finding, with their evidence (one device per row).",
         )),
         Table {
-            id: "t-by-host",
-            columns: &[
-                ("主机", "Host"),
-                ("规则", "Rule"),
-                ("级别", "Severity"),
-                ("检查时间", "Finding time"),
-                ("设备", "Device"),
-                ("厂商:产品", "VID:PID"),
-                ("序列号 / MAC", "Serial / MAC"),
-                ("端口 / 设备路径", "Port / device path"),
-                ("详情", "Detail"),
-            ],
-            rows,
+            total,
+            paged,
+            ..Table::new(
+                "t-by-host",
+                &[
+                    ("主机", "Host"),
+                    ("规则", "Rule"),
+                    ("级别", "Severity"),
+                    ("检查时间", "Finding time"),
+                    ("设备", "Device"),
+                    ("厂商:产品", "VID:PID"),
+                    ("序列号 / MAC", "Serial / MAC"),
+                    ("端口 / 设备路径", "Port / device path"),
+                    ("详情", "Detail"),
+                ],
+                rows,
+            )
         },
     );
+}
+
+/// A device row as data for the script's `evidence` renderer (`report.js`).
+fn violation_json(v: &Violation, e: Option<&Evidence>) -> serde_json::Value {
+    let device = e.map(|e| {
+        serde_json::json!([
+            js_opt(e.name.as_ref()),
+            js(e.kind.as_str()),
+            js_opt(e.manufacturer.as_ref()),
+            js_opt(e.product.as_ref()),
+            js_opt(e.vendor_id.as_ref()),
+            js_opt(e.product_id.as_ref()),
+            js_opt(e.serial.as_ref()),
+            js_opt(e.mac.as_ref()),
+            js_opt(e.port.as_ref()),
+            js_opt(e.device_path.as_ref()),
+            js(&e.detail),
+            js_opt(e.detail_zh.as_ref()),
+        ])
+    });
+    serde_json::json!([
+        js(host_name(&v.host_id, v.hostname.as_ref())),
+        js(&v.host_id),
+        js(&v.rule),
+        js(&v.title.zh),
+        js(&v.title.en),
+        js(v.severity.as_str()),
+        js(&v.time),
+        v.sequence,
+        device,
+    ])
 }
 
 fn violation_row(v: &Violation, e: Option<&Evidence>) -> Row {
@@ -701,9 +1009,9 @@ fn stale(out: &mut String, data: &ReportData) {
             &format!("超过 {days} 天没有上报检查结果，或从未上报的主机。"),
             &format!("Hosts with no finding for more than {days} days, or none ever."),
         )),
-        Table {
-            id: "t-stale",
-            columns: &[
+        Table::new(
+            "t-stale",
+            &[
                 ("主机", "Host"),
                 ("最后上报", "Last finding"),
                 ("结论", "Verdict"),
@@ -711,7 +1019,7 @@ fn stale(out: &mut String, data: &ReportData) {
                 ("上报数", "Findings"),
             ],
             rows,
-        },
+        ),
     );
 }
 
@@ -750,9 +1058,9 @@ fn chain(out: &mut String, data: &ReportData) {
             "缺号：有检查结果没有送达；重放：同一结果重复送达；分叉：同一序号有两个不同结果；链接断裂：与前一结果不衔接；链重置：主机开始了新链。",
             "Gap: findings never arrived; replay: the same finding again; fork: two findings with one sequence number; broken link: does not follow the one before; reset: the host started a new chain.",
         )),
-        Table {
-            id: "t-chain",
-            columns: &[
+        Table::new(
+            "t-chain",
+            &[
                 ("类型", "Kind"),
                 ("主机", "Host"),
                 ("序号", "Sequence"),
@@ -760,8 +1068,8 @@ fn chain(out: &mut String, data: &ReportData) {
                 ("可能原因与处理", "Likely cause, what to do"),
                 ("发现时间", "Noticed at"),
             ],
-            rows: data.chain_problems.iter().map(chain_row).collect(),
-        },
+            data.chain_problems.iter().map(chain_row).collect(),
+        ),
     );
 }
 
@@ -808,16 +1116,16 @@ fn rejected(out: &mut String, data: &ReportData) {
             "未通过校验的文件已移入 rejected/ 目录，未删除。",
             "Files that failed verification, moved to rejected/ (nothing is deleted).",
         )),
-        Table {
-            id: "t-rejected",
-            columns: &[
+        Table::new(
+            "t-rejected",
+            &[
                 ("文件", "File"),
                 ("原因", "Reason"),
                 ("存放位置", "Stored as"),
                 ("时间", "Time"),
             ],
             rows,
-        },
+        ),
     );
 }
 

@@ -236,6 +236,10 @@ pub trait Batch {
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
+/// What [`Backend::envelopes`] calls with each finding's id and envelope (borrowed: the
+/// caller copies what it keeps).
+pub type EachEnvelope<'a> = dyn FnMut(i64, &[u8]) -> Result<(), StoreError> + 'a;
+
 /// A findings database.
 pub trait Backend {
     /// Starts a batch; dropping it without `commit` rolls it back.
@@ -252,6 +256,10 @@ pub trait Backend {
     fn replays(&self) -> Result<Vec<ReplayRow>, StoreError>;
     /// The stored envelope of a finding.
     fn envelope(&self, id: i64) -> Result<Vec<u8>, StoreError>;
+    /// Calls `each` with the stored envelope of every finding in `ids` that exists, in any
+    /// order: the report reads one per host, and one round trip per host is what a server
+    /// database makes slow.
+    fn envelopes(&self, ids: &[i64], each: &mut EachEnvelope<'_>) -> Result<(), StoreError>;
     /// Host identities of every key ever enrolled.
     fn enrolled_hosts(&self) -> Result<Vec<String>, StoreError>;
     /// Refused files, in the order they were refused.

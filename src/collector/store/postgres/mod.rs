@@ -162,6 +162,14 @@ impl Backend for PostgresBackend {
         reads::envelope(&mut self.client.borrow_mut(), id)
     }
 
+    fn envelopes(
+        &self,
+        ids: &[i64],
+        each: &mut crate::collector::store::backend::EachEnvelope<'_>,
+    ) -> Result<(), StoreError> {
+        reads::envelopes(&mut self.client.borrow_mut(), ids, each)
+    }
+
     fn enrolled_hosts(&self) -> Result<Vec<String>, StoreError> {
         reads::enrolled_hosts(&mut self.client.borrow_mut())
     }

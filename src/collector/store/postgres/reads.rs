@@ -13,7 +13,7 @@ use postgres::{Client, Row};
 
 use crate::collector::chain::Link;
 use crate::collector::model::RejectedFile;
-use crate::collector::store::backend::{ReplayRow, StoredFinding};
+use crate::collector::store::backend::{EachEnvelope, ReplayRow, StoredFinding};
 use crate::collector::store::StoreError;
 
 /// Findings read per round trip by `for_each_finding`: enough to amortise the trip, few
@@ -115,6 +115,30 @@ pub fn envelope(client: &mut Client, id: i64) -> Result<Vec<u8>, StoreError> {
         .query_one("SELECT envelope FROM findings WHERE id = $1", &[&id])
         .and_then(|row| row.try_get(0))
         .map_err(StoreError::at("reading a finding"))
+}
+
+/// [`PAGE`] envelopes per round trip.
+pub fn envelopes(
+    client: &mut Client,
+    ids: &[i64],
+    each: &mut EachEnvelope<'_>,
+) -> Result<(), StoreError> {
+    let what = "reading findings";
+    let page = usize::try_from(PAGE).unwrap_or(1);
+    for chunk in ids.chunks(page) {
+        let rows = client
+            .query(
+                "SELECT id, envelope FROM findings WHERE id = ANY($1)",
+                &[&chunk],
+            )
+            .map_err(StoreError::at(what))?;
+        for row in rows {
+            let id: i64 = row.try_get(0).map_err(StoreError::at(what))?;
+            let envelope: &[u8] = row.try_get(1).map_err(StoreError::at(what))?;
+            each(id, envelope)?;
+        }
+    }
+    Ok(())
 }
 
 pub fn enrolled_hosts(client: &mut Client) -> Result<Vec<String>, StoreError> {

@@ -153,6 +153,14 @@ impl Backend for SqliteBackend {
         reads::envelope(&self.conn, id)
     }
 
+    fn envelopes(
+        &self,
+        ids: &[i64],
+        each: &mut crate::collector::store::backend::EachEnvelope<'_>,
+    ) -> Result<(), StoreError> {
+        reads::envelopes(&self.conn, ids, each)
+    }
+
     fn enrolled_hosts(&self) -> Result<Vec<String>, StoreError> {
         reads::enrolled_hosts(&self.conn)
     }

@@ -9,15 +9,18 @@ use rusqlite::Connection;
 
 use crate::collector::chain::Link;
 use crate::collector::model::RejectedFile;
-use crate::collector::store::backend::{ReplayRow, StoredFinding};
+use crate::collector::store::backend::{EachEnvelope, ReplayRow, StoredFinding};
 use crate::collector::store::StoreError;
 
+/// In row id order, which is the table's own: ordering by host walks the host index and
+/// jumps to every row, each a page that may be far from the last (20 s instead of 3 at
+/// 1,000,000 findings); grouping by host here keeps each host's links in id order.
 pub fn links_by_host(conn: &Connection) -> Result<BTreeMap<String, Vec<Link>>, StoreError> {
     let mut stmt = conn
         .prepare(
             "SELECT host_id, id, digest, sequence, previous, reset_reason, time, received_at,
                     inbox_name, COALESCE(link_digest, digest)
-             FROM findings ORDER BY host_id, id",
+             FROM findings ORDER BY id",
         )
         .map_err(StoreError::at("reading the chains"))?;
     let rows = stmt
@@ -85,6 +88,31 @@ pub fn envelope(conn: &Connection, id: i64) -> Result<Vec<u8>, StoreError> {
     conn.prepare_cached("SELECT envelope FROM findings WHERE id = ?1")
         .and_then(|mut stmt| stmt.query_row([id], |row| row.get(0)))
         .map_err(StoreError::at("reading a finding"))
+}
+
+/// One cached statement per id: SQLite is in this process, so a query costs microseconds and
+/// there is no round trip to save.
+pub fn envelopes(
+    conn: &Connection,
+    ids: &[i64],
+    each: &mut EachEnvelope<'_>,
+) -> Result<(), StoreError> {
+    let what = "reading findings";
+    let mut stmt = conn
+        .prepare_cached("SELECT envelope FROM findings WHERE id = ?1")
+        .map_err(StoreError::at(what))?;
+    for &id in ids {
+        let mut rows = stmt.query([id]).map_err(StoreError::at(what))?;
+        if let Some(row) = rows.next().map_err(StoreError::at(what))? {
+            let envelope = row
+                .get_ref(0)
+                .map_err(StoreError::at(what))?
+                .as_blob()
+                .map_err(StoreError::at(what))?;
+            each(id, envelope)?;
+        }
+    }
+    Ok(())
 }
 
 pub fn enrolled_hosts(conn: &Connection) -> Result<Vec<String>, StoreError> {
