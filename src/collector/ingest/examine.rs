@@ -83,6 +83,14 @@ struct FindingCheck {
     previous: Option<String>,
     #[serde(default)]
     chain_reset: Option<v1::ChainReset>,
+    // Usually empty (only `watch` writes them): checked as they are, so a finding the
+    // report could not decode is never stored.
+    #[serde(default)]
+    events: Vec<v1::ChangeEvent>,
+    #[serde(default)]
+    events_dropped: u64,
+    #[serde(default)]
+    actions: Vec<v1::Action>,
 }
 
 /// `v1::RuleResult` with its strings checked, not kept.
@@ -544,6 +552,13 @@ mod tests {
             ("errors", serde_json::json!([1])),
             ("errors_zh", serde_json::json!("a")),
             ("truncated", serde_json::json!([null])),
+            ("events", serde_json::json!("x")),
+            ("events", serde_json::json!([{"x": 1}])),
+            ("events", serde_json::json!([])),
+            ("events_dropped", serde_json::json!(-1)),
+            ("events_dropped", serde_json::json!(4)),
+            ("actions", serde_json::json!([{"x": 1}])),
+            ("actions", serde_json::json!([])),
         ] {
             let mut changed = full.clone();
             changed[field] = value;
