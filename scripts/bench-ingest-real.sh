@@ -54,31 +54,12 @@ count=$(find "$work/inbox" -name '*.finding.json' | wc -l)
 bytes=$(du -sb "$work/inbox" | cut -f1)
 echo "generated $count findings from $HOSTS hosts, $((bytes / count)) bytes each on average, in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 
-# A private PostgreSQL server in $work/pg, reached only through its socket there.
-# (pg_bindir and pg_user stay set for the stop at exit.)
-pg_start() {
-  pg_user=()
-  pg_bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-  [ -x "$pg_bindir/initdb" ] || { echo "no PostgreSQL server: apt-get install postgresql" >&2; exit 1; }
-  mkdir -p "$work/pg"
-  if [ "$(id -u)" = 0 ]; then
-    chown postgres: "$work/pg"
-    pg_user=(runuser -u postgres --)
-  fi
-  "${pg_user[@]}" "$pg_bindir/initdb" --auth=trust --encoding=UTF8 --locale=C --username=isoguard \
-    --pgdata "$work/pg/data" >/dev/null
-  "${pg_user[@]}" "$pg_bindir/pg_ctl" --wait --pgdata "$work/pg/data" --log "$work/pg/server.log" \
-    --options "-c listen_addresses='' -c unix_socket_directories='$work/pg'" start >/dev/null
-  pg_stop() { "${pg_user[@]}" "$pg_bindir/pg_ctl" --wait --pgdata "$work/pg/data" stop >/dev/null; }
-  trap pg_stop EXIT
-  "$pg_bindir/psql" -X -q -d "postgresql:///postgres?host=$work/pg&user=isoguard" \
-    -c "CREATE DATABASE isoguard ENCODING 'UTF8' TEMPLATE template0"
-}
+source scripts/lib-pg.sh
 
 for backend in $BACKENDS; do
   case $backend in
     sqlite) db=$work/findings.db ;;
-    postgresql) pg_start; db="postgresql:///isoguard?host=$work/pg&user=isoguard" ;;
+    postgresql) pg_start "$work"; db=$pg_url ;;
     *) echo "unknown backend $backend (sqlite, postgresql)" >&2; exit 2 ;;
   esac
   inbox=$work/inbox-$backend
