@@ -284,6 +284,20 @@ fn a_bundle_carries_every_finding_up_and_nothing_is_stored_twice(backend: Backen
     assert_exit(&out, 0);
     assert!(stdout(&out).contains("bundle 3 of unit unit-a: stored 10, already held 0"));
     assert_eq!(s.province.report().units[0].missing_bundles, vec![2]);
+    // The page says so in the unit's row.
+    let page = run(collector()
+        .args(["report", "--format", "html", "--out", "-", "--db"])
+        .arg(&s.province.db));
+    assert_exit(&page, 0);
+    let page = stdout(&page);
+    let row = page
+        .split("<tr")
+        .find(|row| row.contains("<strong>unit-a</strong>"))
+        .unwrap_or_else(|| panic!("no row for unit-a in the page"));
+    assert!(
+        row.contains("<span class=\"en\" lang=\"en\">missing</span> 2"),
+        "{row}"
+    );
     let out = s.province.import(&[&b2]);
     assert_exit(&out, 0);
     assert!(stdout(&out).contains("bundle 2 of unit unit-a: stored 0, already held 0"));

@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 
 use crate::collector::model::{
     ChainProblem, ChainProblemKind, Evidence, HostRow, Open, RejectedFile, ReportData, Severity,
-    Verdict, Violation,
+    UnitRow, Verdict, Violation,
 };
 
 use super::clean;
@@ -87,7 +87,7 @@ pub(super) fn render(data: &ReportData, lang: Lang) -> String {
     head(&mut out, data, lang);
     totals(&mut out, data);
     let groups = by_unit(data);
-    units(&mut out, &groups);
+    units(&mut out, &groups, &data.units);
     hosts(&mut out, &groups);
     by_rule(&mut out, data);
     by_host(&mut out, data);
@@ -619,27 +619,45 @@ fn unit_name(unit: Option<&String>) -> String {
     }
 }
 
-/// One row per unit: how many hosts, how many of them fail or are stale.
-fn units(out: &mut String, groups: &[(Option<&String>, Vec<&HostRow>)]) {
+/// One row per unit: how many hosts, how many of them fail or are stale, and the unit's
+/// bundles (how many, the latest, numbers that never arrived, came twice or do not link).
+/// A unit whose bundles brought no host's latest finding still has its row.
+fn units(out: &mut String, groups: &[(Option<&String>, Vec<&HostRow>)], bundles: &[UnitRow]) {
     let count = |hosts: &[&HostRow], verdict: Verdict| {
         hosts
             .iter()
             .filter(|h| matches!(&h.last_verdict, Some(Open::Known(v)) if *v == verdict))
             .count() as u64
     };
-    let rows = groups
-        .iter()
-        .map(|(unit, hosts)| Row {
-            class: "",
-            cells: vec![
-                Cell::html(format!("<strong>{}</strong>", unit_name(*unit)))
+    let mut rows: Vec<(Option<&String>, &[&HostRow])> =
+        groups.iter().map(|(u, h)| (*u, h.as_slice())).collect();
+    for unit in bundles {
+        if !groups.iter().any(|(u, _)| *u == Some(&unit.unit)) {
+            rows.push((Some(&unit.unit), &[]));
+        }
+    }
+    let rows = rows
+        .into_iter()
+        .map(|(unit, hosts)| {
+            let bundle = unit.and_then(|u| bundles.iter().find(|b| &b.unit == u));
+            let mut cells = vec![
+                Cell::html(format!("<strong>{}</strong>", unit_name(unit)))
                     .sort(unit.map_or_else(String::new, |u| clean(u))),
                 Cell::num(hosts.len() as u64),
                 Cell::num(count(hosts, Verdict::Compliant)),
                 Cell::num(count(hosts, Verdict::Violation)),
                 Cell::num(count(hosts, Verdict::Error)),
                 Cell::num(hosts.iter().filter(|h| h.stale).count() as u64),
-            ],
+            ];
+            cells.extend(bundle_cells(bundle));
+            Row {
+                class: if bundle.is_some_and(has_bundle_problems) {
+                    "stale"
+                } else {
+                    ""
+                },
+                cells,
+            }
         })
         .collect();
     section(
@@ -648,8 +666,8 @@ fn units(out: &mut String, groups: &[(Option<&String>, Vec<&HostRow>)]) {
         "按单位",
         "By unit",
         Some(label(
-            "主机按其检查结果经由的单位分组；主机表可按单位选择。",
-            "Hosts grouped by the unit their findings came through; the host table can show one unit.",
+            "主机按其检查结果经由的单位分组；主机表可按单位选择。数据包缺号说明该单位有数据包未送达。",
+            "Hosts grouped by the unit their findings came through; the host table can show one unit. A missing bundle number means a bundle of that unit never arrived.",
         )),
         Table::new(
             "t-by-unit",
@@ -660,10 +678,69 @@ fn units(out: &mut String, groups: &[(Option<&String>, Vec<&HostRow>)]) {
                 ("违规", "Violation"),
                 ("检查出错", "Error"),
                 ("超期", "Stale"),
+                ("数据包", "Bundles"),
+                ("最新数据包", "Latest bundle"),
+                ("最近导入", "Last imported"),
+                ("数据包问题", "Bundle problems"),
             ],
             rows,
         ),
     );
+}
+
+fn has_bundle_problems(unit: &UnitRow) -> bool {
+    !(unit.missing_bundles.is_empty()
+        && unit.duplicated_bundles.is_empty()
+        && unit.unlinked_bundles.is_empty())
+}
+
+/// The bundle columns of a unit's row; dashes for this collector's own hosts.
+fn bundle_cells(unit: Option<&UnitRow>) -> Vec<Cell> {
+    let Some(unit) = unit else {
+        return vec![
+            opt_num_cell(None),
+            opt_num_cell(None),
+            Cell::html(DASH.to_string()).sort(""),
+            Cell::html(DASH.to_string()).sort(""),
+        ];
+    };
+    let numbers = |list: &[u64]| {
+        list.iter()
+            .take(20)
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+            + if list.len() > 20 { ", …" } else { "" }
+    };
+    let mut problems = Vec::new();
+    for (list, zh, en) in [
+        (&unit.missing_bundles, "缺号", "missing"),
+        (
+            &unit.duplicated_bundles,
+            "同号不同包",
+            "two bundles under one number",
+        ),
+        (
+            &unit.unlinked_bundles,
+            "未链接前一个",
+            "not linked to the one before",
+        ),
+    ] {
+        if !list.is_empty() {
+            problems.push(format!("{} {}", label(zh, en), numbers(list)));
+        }
+    }
+    let problems = if problems.is_empty() {
+        Cell::html(label("无", "none")).sort("")
+    } else {
+        Cell::html(problems.join("; ")).sort(format!("{:08}", problems.len()))
+    };
+    vec![
+        Cell::num(unit.bundles),
+        opt_num_cell(unit.last_sequence),
+        time_cell(unit.last_imported_at.as_ref()),
+        problems,
+    ]
 }
 
 fn hosts(out: &mut String, groups: &[(Option<&String>, Vec<&HostRow>)]) {
