@@ -333,6 +333,15 @@ fn a_bundle_carries_every_finding_up_and_nothing_is_stored_twice(backend: Backen
     );
     assert!(unit[0].missing_bundles.is_empty() && unit[0].unlinked_bundles.is_empty());
     assert!(unit[0].duplicated_bundles.is_empty());
+    // The CSV names the unit on every row.
+    let csv = run(collector()
+        .args(["report", "--format", "csv", "--out", "-", "--db"])
+        .arg(&s.province.db));
+    assert_exit(&csv, 0);
+    let csv = stdout(&csv);
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",单位 Unit"));
+    assert!(lines.all(|l| l.ends_with(",unit-a")), "{csv}");
     // The unit's own report: its hosts came straight to it.
     assert!(s.unit.report().hosts.iter().all(|h| h.unit.is_none()));
     assert!(s.unit.report().units.is_empty());

@@ -19,7 +19,7 @@ use super::clean;
 
 const BOM: &str = "\u{feff}";
 
-const HEADER: [&str; 27] = [
+const HEADER: [&str; 28] = [
     "主机 Host ID",
     "主机名 Hostname",
     "最后上报 Last finding",
@@ -47,6 +47,8 @@ const HEADER: [&str; 27] = [
     "驱动 Driver",
     "总线 Bus",
     "详情 Detail",
+    // Last, so the columns a spreadsheet already uses keep their places.
+    "单位 Unit",
 ];
 
 pub(super) fn render(data: &ReportData) -> String {
@@ -110,7 +112,7 @@ fn row(
         .and_then(|h| h.hostname.clone())
         .or_else(|| violation.and_then(|v| v.hostname.clone()))
         .unwrap_or_default();
-    let fields: [String; 27] = [
+    let fields: [String; 28] = [
         host_id,
         hostname,
         opt(host.and_then(|h| h.last_time.as_ref())),
@@ -147,6 +149,7 @@ fn row(
         opt(evidence.and_then(|e| e.driver.as_ref())),
         opt(evidence.and_then(|e| e.bus.as_ref())),
         opt(evidence.map(|e| &e.detail)),
+        opt(host.and_then(|h| h.unit.as_ref())),
     ];
     fields.into_iter()
 }
