@@ -22,7 +22,7 @@ use std::time::Duration;
 use common::backends::Backend;
 use common::pg_server::PgServer;
 use common::{collector, run, stderr, stdout, text, Scratch};
-use isoguard::collector::bundle::format::{Manifest, MANIFEST_TYPE};
+use isoguard::collector::bundle::format::{sign_manifest, Manifest};
 use isoguard::collector::model::{ChainProblemKind, ReportData};
 use isoguard::collector::store::{DbSpec, Store};
 use isoguard::finding::chain_state::digest_hex;
@@ -200,12 +200,7 @@ fn resign(
     let mut manifest = base.clone();
     manifest.body_sha256 = digest_hex(&out);
     edit(&mut manifest);
-    let payload = serde_json::to_vec(&manifest).unwrap();
-    out.extend_from_slice(
-        dsse::sign_as(MANIFEST_TYPE, &payload, key)
-            .to_json()
-            .as_bytes(),
-    );
+    out.extend_from_slice(&sign_manifest(&manifest, key));
     out.push(b'\n');
     out
 }

@@ -175,15 +175,7 @@ fn signed_bundle(body: &[u8], (keys, findings): (u64, u64), key: &PrivateKey) ->
         body_sha256: sha256_hex(body),
         collector_version: "fuzz".to_string(),
     };
-    let payload = serde_json::to_vec(&manifest).expect("a manifest serialises");
-    let mut out = body.to_vec();
-    out.extend_from_slice(
-        dsse::sign_as(MANIFEST_TYPE, &payload, key)
-            .to_json()
-            .as_bytes(),
-    );
-    out.push(b'\n');
-    out
+    [body, &format::sign_manifest(&manifest, key), b"\n"].concat()
 }
 
 /// What dry_run must say of `body` under a manifest that checks out and claims `said`.

@@ -21,11 +21,10 @@ use sha2::{Digest, Sha256};
 
 use crate::collector::store::{NewExport, Selection, Store};
 use crate::files::{parent_and_name, write_durably_with, Placement};
-use crate::finding::dsse;
 use crate::finding::keys::{hex, PrivateKey, TrustedKeys};
 use crate::time::rfc3339_utc;
 
-use super::format::{self, FindingLine, Header, KeyLine, Line, Manifest, MANIFEST_TYPE};
+use super::format::{self, FindingLine, Header, KeyLine, Line, Manifest};
 use super::BundleError;
 
 /// Findings read from the store at a time while the bundle is written.
@@ -119,12 +118,9 @@ pub fn export(store: &mut Store, request: &ExportRequest<'_>) -> Result<Exported
             body_sha256: hex(&out.body.clone().finalize()),
             collector_version: env!("CARGO_PKG_VERSION").to_string(),
         };
-        let payload = serde_json::to_vec(&manifest).map_err(io::Error::other)?;
-        manifest_line = dsse::sign_as(MANIFEST_TYPE, &payload, request.key)
-            .to_json()
-            .into_bytes();
-        manifest_line.push(b'\n');
+        manifest_line = format::sign_manifest(&manifest, request.key);
         out.write_all(&manifest_line)?;
+        out.write_all(b"\n")?;
         file_digest = hex(&out.whole.clone().finalize());
         out.inner.flush()
     });

@@ -19,6 +19,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::finding::dsse;
+use crate::finding::keys::PrivateKey;
+
 /// The first line of every bundle.
 pub const SCHEMA: &str = "isoguard.bundle/v1";
 
@@ -88,6 +91,16 @@ pub struct FindingLine {
     pub inbox_name: String,
     /// Standard base64 of the envelope's bytes as stored.
     pub envelope: String,
+}
+
+/// The manifest signed by the unit's collector key: the DSSE envelope the bundle's last line
+/// holds, without its newline.
+pub fn sign_manifest(manifest: &Manifest, key: &PrivateKey) -> Vec<u8> {
+    // A struct of strings and numbers always serialises.
+    let payload = serde_json::to_vec(manifest).unwrap_or_default();
+    dsse::sign_as(MANIFEST_TYPE, &payload, key)
+        .to_json()
+        .into_bytes()
 }
 
 /// One line as written: compact JSON and a newline.

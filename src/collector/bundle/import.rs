@@ -609,15 +609,7 @@ mod tests {
             body_sha256: hex(&Sha256::digest(body)),
             collector_version: "0".into(),
         };
-        let payload = serde_json::to_vec(&manifest).unwrap();
-        let mut out = body.to_vec();
-        out.extend_from_slice(
-            dsse::sign_as(MANIFEST_TYPE, &payload, unit_key)
-                .to_json()
-                .as_bytes(),
-        );
-        out.push(b'\n');
-        out
+        [body, &format::sign_manifest(&manifest, unit_key), b"\n"].concat()
     }
 
     #[test]
