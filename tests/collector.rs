@@ -13,7 +13,8 @@ mod common;
 
 use common::backends::{Backend, TestDb};
 use common::{
-    agent, collector, kill_after_first_archived, machine_id, run, stderr, stdout, text, Scratch,
+    agent, collector, kill_after_first_archived, machine_id, names, run, stderr, stdout, text,
+    Scratch,
 };
 mod synthetic;
 
@@ -88,18 +89,6 @@ fn collect(inbox: &Path, trust: &Path, db: &(impl AsRef<OsStr> + ?Sized)) -> Out
         .arg(trust)
         .arg("--db")
         .arg(db))
-}
-
-/// Names of the plain entries of a folder (not its subfolders), sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut out: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| !e.file_type().unwrap().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    out.sort();
-    out
 }
 
 fn report(db: &Path) -> ReportData {

@@ -18,7 +18,7 @@ use std::process::{Output, Stdio};
 use std::time::{Duration, SystemTime};
 
 use common::pg_server::PgServer;
-use common::{collector, stdout, text, Scratch};
+use common::{collector, names, stdout, text, Scratch};
 use isoguard::collector::model::ChainProblemKind;
 use isoguard::collector::store::{latest_version, DbSpec, NewFinding, Store, StoreError};
 
@@ -82,17 +82,6 @@ fn without_times(mut value: serde_json::Value) -> serde_json::Value {
     }
     walk(&mut value);
     value
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut out: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| !e.file_type().unwrap().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    out.sort();
-    out
 }
 
 fn copy_files(from: &Path, to: &Path) {

@@ -6,6 +6,7 @@
 
 pub mod bundle;
 pub mod chain;
+mod cores;
 pub mod exit;
 pub mod identity;
 pub mod ingest;

@@ -21,6 +21,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use crate::collector::cores::map_on_cores;
 use crate::collector::ingest::{check_arrival, Accepted, Arrival, Refused, RejectKind};
 use crate::collector::store::{Batch, NewImport, NewRejected, Store};
 use crate::files::{self, Links};
@@ -554,40 +555,9 @@ fn store_one(
 /// Verifies envelopes on every core; the verdicts come back in order, or not at all if a
 /// verifying thread panicked.
 fn verify_all(envelopes: Vec<Vec<u8>>, hosts: &TrustedKeys) -> Option<Vec<Verdict>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, 4);
-    if threads == 1 || envelopes.len() < 16 {
-        return Some(
-            envelopes
-                .into_iter()
-                .map(|e| check_arrival(e, hosts))
-                .collect(),
-        );
-    }
-    let per_thread = envelopes.len().div_ceil(threads);
-    let mut parts: Vec<Vec<Vec<u8>>> = Vec::new();
-    let mut rest = envelopes.into_iter().peekable();
-    while rest.peek().is_some() {
-        parts.push(rest.by_ref().take(per_thread).collect());
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| {
-                scope.spawn(move || {
-                    part.into_iter()
-                        .map(|e| check_arrival(e, hosts))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        for handle in handles {
-            all.extend(handle.join().ok()?);
-        }
-        Some(all)
-    })
+    map_on_cores(envelopes, |envelope| check_arrival(envelope, hosts))
+        .into_iter()
+        .collect()
 }
 
 #[cfg(test)]

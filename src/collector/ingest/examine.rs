@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
+use crate::collector::cores::map_on_cores;
 use crate::collector::identity::Identity;
 use crate::collector::trust;
 use crate::files::{self, ReadError};
@@ -449,38 +450,13 @@ fn verify_kind(err: &VerifyError) -> RejectKind {
 
 /// Examines files on up to four threads; signature checks and JSON parsing dominate a pass.
 pub(super) fn examine_all(examiner: &Examiner<'_>, files: &[(OsString, Kind)]) -> Vec<Examined> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, 4);
-    if threads == 1 || files.len() < 16 {
-        return files
-            .iter()
-            .map(|(name, t)| examiner.examine(name, *t))
-            .collect();
-    }
-    let per_thread = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(per_thread)
-            .map(|part| {
-                let handle = scope.spawn(move || {
-                    part.iter()
-                        .map(|(name, t)| examiner.examine(name, *t))
-                        .collect::<Vec<_>>()
-                });
-                (handle, part.len())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|(handle, len)| {
-                // A panicking examiner leaves its files in the inbox for the next pass.
-                handle
-                    .join()
-                    .unwrap_or_else(|_| (0..len).map(|_| Examined::Gone).collect())
-            })
-            .collect()
+    map_on_cores(files.iter().collect(), |(name, kind)| {
+        examiner.examine(name, *kind)
     })
+    .into_iter()
+    // A panicking examiner leaves its files in the inbox for the next pass.
+    .map(|examined| examined.unwrap_or(Examined::Gone))
+    .collect()
 }
 
 #[cfg(test)]
