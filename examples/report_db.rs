@@ -15,6 +15,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use isoguard::collector::brief;
 use isoguard::collector::identity::Identity;
 use isoguard::collector::store::{decode_payload, NewFinding, Store};
 use isoguard::finding::chain_state::{digest_hex, REASON_FIRST_RUN};
@@ -35,6 +36,7 @@ struct Row {
     verdict: String,
     name: String,
     envelope: Vec<u8>,
+    brief: Option<brief::Written>,
 }
 
 /// The real payloads, and the same without inventory and evidence.
@@ -96,6 +98,7 @@ fn host_rows(
         let verdict = value["verdict"].as_str().unwrap_or("error").to_string();
         let payload = serde_json::to_vec(&value).unwrap();
         let envelope = dsse::sign(&payload, &key).to_json().into_bytes();
+        let brief = brief::of_payload(&payload);
         let digest = digest_hex(&envelope);
         let identity = Identity::of_verified(&envelope, &payload, &digest);
         let named = previous.replace(identity.link.clone());
@@ -112,6 +115,7 @@ fn host_rows(
             time,
             verdict,
             envelope,
+            brief,
         });
     }
     rows
@@ -139,6 +143,7 @@ fn store(db: &mut Store, rows: &[Row], received_at: &str) {
                 file_id: None,
                 received_at,
                 envelope: &row.envelope,
+                brief: row.brief.as_ref(),
             })
             .unwrap();
         assert!(inserted, "{} stored twice", row.name);

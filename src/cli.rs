@@ -64,8 +64,15 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
 pub fn print_stdout(text: &str) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    write_stdout(|out| out.write_all(text.as_bytes()))
+}
+
+/// Standard output as `fill` writes it (buffered), with [`print_stdout`]'s errors.
+pub fn write_stdout(
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match fill(&mut out).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(err) => Err(CliError::scan(

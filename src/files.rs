@@ -348,8 +348,17 @@ pub fn write_durably_with(
 
 /// Replaces the file at `path` whole (for reports): the folder is the path's parent.
 pub fn replace_file(path: &Path, bytes: &[u8], mode: u32) -> Result<PathBuf, WriteFailure> {
+    replace_file_with(path, mode, |file| file.write_all(bytes))
+}
+
+/// [`replace_file`] for content `fill` writes piece by piece.
+pub fn replace_file_with(
+    path: &Path,
+    mode: u32,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> Result<PathBuf, WriteFailure> {
     let (dir, name) = parent_and_name(path)?;
-    write_durably(&dir, name, bytes, mode, Placement::Replace)
+    write_durably_with(&dir, name, mode, Placement::Replace, fill)
 }
 
 /// The folder a file is written in (`.` for a bare name) and its name.

@@ -105,6 +105,21 @@ pub fn display_safe(value: &str, max_chars: usize) -> String {
     out
 }
 
+/// [`display_safe`], borrowing the text when it is already safe to show (the usual case:
+/// at 100,000 hosts a report shows millions of strings).
+pub fn display_safe_cow(value: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    let short = value.len() <= max_chars || value.chars().count() <= max_chars;
+    if short
+        && !value
+            .chars()
+            .any(|ch| ch.is_control() || is_invisible_format(ch))
+    {
+        std::borrow::Cow::Borrowed(value)
+    } else {
+        std::borrow::Cow::Owned(display_safe(value, max_chars))
+    }
+}
+
 /// Characters that change how the rest of a line is drawn without being visible themselves.
 fn is_invisible_format(ch: char) -> bool {
     matches!(ch, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
@@ -131,6 +146,25 @@ pub fn display_width(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The borrowing form says what `display_safe` says, and copies only when it must.
+    #[test]
+    fn display_safe_cow_borrows_only_safe_text() {
+        for (value, max) in [
+            ("plain", 10),
+            ("exactly10!", 10),
+            ("eleven char", 10),
+            ("无线网卡无线网卡", 4),
+            ("esc\u{1b}[31m", 64),
+            ("rtl\u{202e}txt", 64),
+            ("", 0),
+        ] {
+            let cow = display_safe_cow(value, max);
+            assert_eq!(cow, display_safe(value, max), "{value:?}");
+            let borrowed = matches!(cow, std::borrow::Cow::Borrowed(_));
+            assert_eq!(borrowed, cow == value, "{value:?}");
+        }
+    }
 
     #[test]
     fn invalid_utf8_stays_distinguishable() {

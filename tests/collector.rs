@@ -1238,7 +1238,132 @@ fn watch_takes_new_files_in_and_stops_cleanly_on_sigterm(backend: Backend) {
     assert_eq!(archived.nlink(), 1);
 }
 
+/// Each stored finding has its brief, a fraction of its envelope's size, and the report read
+/// from the briefs is the report read from the envelopes (a database whose findings were
+/// stored before briefs existed). Read for a page, only the evidence of its first rows is
+/// there, the rest counted. A brief edited in the database is named by reverify.
+fn briefs_say_what_the_envelopes_say(backend: Backend) {
+    let dir = Scratch::new("briefs");
+    let inbox = dir.dir("inbox");
+    let trust = dir.path("trust");
+    let db = TestDb::new(backend, &dir, "collector");
+    for fixture in [HP, T61, T430S] {
+        let key = keygen(&dir, &format!("{fixture}.key"));
+        assert!(enroll(&trust, &machine_id(fixture), &key).status.success());
+        let state = dir.path(&format!("state-{fixture}"));
+        scan(fixture, &key, &inbox, &state, "boot");
+    }
+    // Enough violations that the page's evidence table has more than a page of rows.
+    let mut hosts = synthetic::hosts(60);
+    synthetic::enroll(&trust, &hosts);
+    synthetic::write_chains(&inbox, &mut hosts, 2);
+    let out = collect(&inbox, &trust, &db);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(db.count("SELECT count(*) FROM findings"), 123);
+    assert_eq!(db.count("SELECT count(*) FROM finding_briefs"), 123);
+    assert_eq!(db.count("SELECT count(*) FROM finding_evidence"), 123);
+    let briefs = db.count("SELECT sum(length(brief)) FROM finding_briefs");
+    let envelopes = db.count("SELECT sum(length(envelope)) FROM findings");
+    assert!(
+        briefs * 20 < envelopes,
+        "briefs {briefs} bytes, envelopes {envelopes}"
+    );
+
+    let from_briefs = db.report();
+    let serials: BTreeSet<&str> = from_briefs
+        .violations
+        .iter()
+        .flat_map(|v| v.evidence.iter())
+        .filter_map(|e| e.serial.as_deref())
+        .collect();
+    assert!(serials.contains("071C395B848D2017"), "{serials:?}");
+    assert!(serials.contains("071C395B848D0001"), "{serials:?}");
+
+    // The page's markup shows its first 100 rows whatever it carries, so a page's data is
+    // read for at least that many.
+    let rows = 101;
+    let page = db.report_for_page(rows);
+    let key = |v: &isoguard::collector::model::Violation| (v.host_id.clone(), v.rule.clone());
+    assert_eq!(
+        page.violations.iter().map(key).collect::<Vec<_>>(),
+        from_briefs.violations.iter().map(key).collect::<Vec<_>>()
+    );
+    let (mut shown, mut left_out) = (0, 0);
+    for (on_page, full) in page.violations.iter().zip(&from_briefs.violations) {
+        assert_eq!(full.evidence_left_out, 0);
+        if shown < rows {
+            assert_eq!(on_page.evidence, full.evidence, "{}", full.rule);
+            assert_eq!(on_page.evidence_left_out, 0);
+            shown += full.evidence.len().max(1);
+        } else {
+            assert!(on_page.evidence.is_empty(), "{}", full.rule);
+            assert_eq!(on_page.evidence_left_out, full.evidence.len() as u64);
+            left_out += full.evidence.len();
+        }
+    }
+    assert!(left_out > 10, "{left_out} devices left out");
+    // The page is the same whether its data was read for it or whole.
+    let page_of = |data: &ReportData| {
+        let mut data = data.clone();
+        data.generated_at = "2026-12-03T00:00:00Z".into();
+        isoguard::collector::report::html_carrying(&data, isoguard::i18n::Lang::En, rows)
+    };
+    assert_eq!(page_of(&page), page_of(&from_briefs));
+    assert_eq!(
+        (page.hosts.clone(), page.by_rule.clone()),
+        (from_briefs.hosts.clone(), from_briefs.by_rule.clone())
+    );
+
+    let edit = match backend {
+        Backend::Sqlite => {
+            "UPDATE finding_evidence SET evidence = CAST(replace(CAST(evidence AS TEXT), \
+             '071C395B848D2017', '000000000000BEEF') AS BLOB)"
+        }
+        Backend::Postgresql => {
+            "UPDATE finding_evidence SET evidence = \
+             convert_to(replace(convert_from(evidence, 'UTF8'), \
+             '071C395B848D2017', '000000000000BEEF'), 'UTF8')"
+        }
+    };
+    db.strings(edit);
+    // The report believes the brief (which is why reverify checks it).
+    let edited = db.report();
+    assert!(edited
+        .violations
+        .iter()
+        .flat_map(|v| v.evidence.iter())
+        .any(|e| e.serial.as_deref() == Some("000000000000BEEF")));
+    let reverify = || {
+        run(collector()
+            .args(["reverify", "--db"])
+            .arg(&db)
+            .arg("--trust")
+            .arg(&trust))
+    };
+    let out = reverify();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("stored brief differs from the signed payload"),
+        "{}",
+        text(&out)
+    );
+    assert!(stdout(&out).contains("122 ok, 1 failed"), "{}", text(&out));
+
+    db.strings("DELETE FROM finding_briefs");
+    db.strings("DELETE FROM finding_evidence");
+    let from_envelopes = db.report();
+    let shown = |data: &ReportData| {
+        let mut value = serde_json::to_value(data).unwrap();
+        value["generated_at"] = serde_json::Value::Null;
+        value
+    };
+    assert_eq!(shown(&from_envelopes), shown(&from_briefs));
+    let out = reverify();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
 on_both_backends!(
+    briefs_say_what_the_envelopes_say,
     a_replayed_finding_is_stored_once_and_reported,
     a_reformatted_replay_is_a_replay_and_never_the_hosts_latest,
     a_missing_finding_is_a_gap_until_it_arrives,

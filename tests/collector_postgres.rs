@@ -187,6 +187,41 @@ fn the_schema_is_created_once_versioned_as_sqlites_and_a_newer_one_is_refused() 
     );
 }
 
+/// A database one step behind, where the step only adds a table (version 5, before briefs):
+/// a report reads it as it is (the briefs' table stood in for, the findings read from their
+/// envelopes), the same report as once a collect has migrated it, and it stays at version 5.
+#[test]
+fn a_reader_stands_in_for_a_table_no_collect_has_added_yet() {
+    let pg = PgServer::start();
+    let url = pg.create_database("behind");
+    let dir = Scratch::new("pg-behind");
+    let (inbox, trust) = (dir.dir("inbox"), dir.path("trust"));
+    let mut hosts = synthetic::hosts(2);
+    synthetic::enroll(&trust, &hosts);
+    synthetic::write_chains(&inbox, &mut hosts, 2);
+    assert_eq!(collect(&inbox, &trust, &url).status.code(), Some(0));
+    let current = report_json(&url);
+    pg.psql(
+        "behind",
+        "DROP TABLE finding_briefs; DROP TABLE finding_evidence; \
+         UPDATE isoguard_schema SET version = 5",
+    );
+    let behind = report_json(&url);
+    assert_eq!(behind["totals"]["findings"], 4);
+    assert_eq!(without_times(behind), without_times(current.clone()));
+    assert_eq!(
+        count(&pg, "behind", "SELECT version FROM isoguard_schema"),
+        5
+    );
+    assert_eq!(collect(&inbox, &trust, &url).status.code(), Some(0));
+    let latest = i64::try_from(latest_version()).unwrap();
+    assert_eq!(
+        count(&pg, "behind", "SELECT version FROM isoguard_schema"),
+        latest
+    );
+    assert_eq!(without_times(report_json(&url)), without_times(current));
+}
+
 #[test]
 fn a_password_in_the_url_is_never_printed() {
     let dir = Scratch::new("pg-password");
@@ -256,6 +291,7 @@ fn two_batches_racing_store_a_finding_once() {
                             file_id: Some((u64::MAX, 7)),
                             received_at: "2026-01-02T00:00:00Z",
                             envelope: b"{\"verbatim\": true}\n",
+                            brief: None,
                         })
                         .unwrap();
                     // Held open a while, so the other batch has to wait for this commit.

@@ -127,6 +127,7 @@ fn data() -> ReportData {
                 title: title(STORAGE_ZH, "Only registered removable media"),
                 severity: Severity::High.into(),
                 evidence: vec![hostile_stick, formula_stick],
+                evidence_left_out: 0,
             },
             Violation {
                 host_id: "a1b2c3".to_string(),
@@ -137,6 +138,7 @@ fn data() -> ReportData {
                 title: title("禁止无线设备", "No wireless devices"),
                 severity: Severity::Critical.into(),
                 evidence: Vec::new(),
+                evidence_left_out: 0,
             },
         ],
         by_rule: vec![

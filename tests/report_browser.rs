@@ -75,6 +75,7 @@ fn storage_violation(host: &str, evidence: Vec<Evidence>) -> Violation {
         ),
         severity: Severity::High.into(),
         evidence,
+        evidence_left_out: 0,
     }
 }
 

@@ -349,6 +349,7 @@ fn hostile_data() -> ReportData {
         ),
         severity,
         evidence,
+        evidence_left_out: 0,
     };
     ReportData {
         schema: REPORT_SCHEMA.to_string(),

@@ -4,6 +4,7 @@
 //! Built only with the `collector` feature, into the separate `isoguard-collector` binary,
 //! so the agent on every workstation carries no database or HTML code.
 
+pub mod brief;
 pub mod bundle;
 pub mod chain;
 mod cores;

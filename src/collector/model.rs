@@ -88,6 +88,28 @@ pub struct Violation {
     pub title: Title,
     pub severity: Open<Severity>,
     pub evidence: Vec<Evidence>,
+    /// Devices this violation names that `evidence` does not carry: the report data was read
+    /// for a page that shows only the first rows of evidence (`Store::report_data_for_page`).
+    /// Always 0 in a full report.
+    #[serde(skip)]
+    pub evidence_left_out: u64,
+}
+
+impl Violation {
+    /// The order a report lists violations in: by host as people know it (its name, else its
+    /// id), then its id, then rule.
+    pub fn display_order(&self, other: &Violation) -> std::cmp::Ordering {
+        fn shown(v: &Violation) -> &str {
+            match &v.hostname {
+                Some(name) if !name.is_empty() => name,
+                _ => &v.host_id,
+            }
+        }
+        shown(self)
+            .cmp(shown(other))
+            .then_with(|| self.host_id.cmp(&other.host_id))
+            .then_with(|| self.rule.cmp(&other.rule))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -273,6 +273,13 @@ pub const TERMS: &[(&str, &str, &str)] = &[
         "读取已登记主机",
     ),
     ("step.reading findings", "reading findings", "读取检查结果"),
+    ("step.reading briefs", "reading briefs", "读取检查结果摘要"),
+    ("step.reading evidence", "reading evidence", "读取证据"),
+    (
+        "step.standing in for newer tables",
+        "standing in for newer tables",
+        "为新版本的表建立临时替代",
+    ),
     (
         "step.reading findings to migrate",
         "reading findings to migrate",
@@ -343,6 +350,11 @@ pub const TERMS: &[(&str, &str, &str)] = &[
         "step.storing a finding",
         "storing a finding",
         "存储检查结果",
+    ),
+    (
+        "step.storing a finding's brief",
+        "storing a finding's brief",
+        "存储检查结果摘要",
     ),
     (
         "step.checking the server encoding",

@@ -89,10 +89,20 @@ impl TestDb {
 
     /// The report as the store builds it, stale after 100 years.
     pub fn report(&self) -> ReportData {
-        Store::open_read_only(DbSpec::parse(OsStr::new(&self.spec)))
-            .unwrap()
+        self.reader()
             .report_data(std::time::SystemTime::now(), 36_500)
             .unwrap()
+    }
+
+    /// The report as the store builds it for a page showing `rows` rows of evidence.
+    pub fn report_for_page(&self, rows: usize) -> ReportData {
+        self.reader()
+            .report_data_for_page(std::time::SystemTime::now(), 36_500, rows)
+            .unwrap()
+    }
+
+    fn reader(&self) -> Store {
+        Store::open_read_only(DbSpec::parse(OsStr::new(&self.spec))).unwrap()
     }
 }
 

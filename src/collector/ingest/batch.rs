@@ -45,6 +45,7 @@ impl Accepted {
             file_id: arrival.file_id,
             received_at: arrival.received_at,
             envelope: &self.envelope,
+            brief: Some(&self.brief),
         }
     }
 }

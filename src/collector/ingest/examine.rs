@@ -11,7 +11,9 @@ use std::fs::Metadata;
 use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
+use crate::collector::brief;
 use crate::collector::cores::map_on_cores;
 use crate::collector::identity::Identity;
 use crate::collector::trust;
@@ -42,6 +44,8 @@ pub(crate) struct Accepted {
     pub(crate) verdict: String,
     /// (device, inode) of the inbox file as read.
     pub(crate) file_id: (u64, u64),
+    /// What the report reads of it (`collector::brief`).
+    pub(crate) brief: brief::Written,
 }
 
 #[derive(Debug)]
@@ -57,11 +61,12 @@ pub(super) enum Examined {
 /// that the embedded inventory and probe results are checked to be JSON and skipped rather
 /// than built into trees, and the strings of the rule results are checked to be strings and
 /// not copied. v1 is frozen, so the two cannot drift apart; building and freeing those trees
-/// and strings was most of the cost of taking a finding in. The report decodes the full
-/// `v1::Finding` from the stored envelope.
+/// and strings was most of the cost of taking a finding in. The rule results are kept as the
+/// JSON they are, each checked as a [`ResultCheck`], so the failed ones go into the brief
+/// verbatim.
 #[derive(Deserialize)]
 #[allow(dead_code)] // why: fields are read only to check their shape
-struct FindingCheck {
+struct FindingCheck<'a> {
     schema: String,
     host: v1::Host,
     time: String,
@@ -69,7 +74,8 @@ struct FindingCheck {
     policy: v1::PolicyRef,
     verdict: v1::Open<v1::Verdict>,
     summary: v1::Summary,
-    results: Vec<ResultCheck>,
+    #[serde(borrow)]
+    results: Vec<&'a RawValue>,
     #[serde(default)]
     errors: Vec<Text>,
     #[serde(default)]
@@ -360,6 +366,10 @@ fn check(trusted: &TrustedKeys, read: Read) -> Examined {
             }
         }
     };
+    let failed = match failed_results(&finding.results) {
+        Ok(failed) => failed,
+        Err(err) => return malformed_results(&err),
+    };
     if let Err(mismatch) = trust::check_binding(&verified.label, &finding.host) {
         return Examined::Rejected(RejectKind::HostMismatch, mismatch);
     }
@@ -368,6 +378,20 @@ fn check(trusted: &TrustedKeys, read: Read) -> Examined {
             RejectKind::Malformed,
             format!("sequence {} is out of range", finding.sequence),
         );
+    };
+    let header = brief::Header {
+        hostname: finding.host.hostname.as_deref(),
+        machine_id: finding.host.machine_id.as_deref(),
+        agent_version: &finding.host.agent_version,
+        time: &finding.time,
+        policy_id: finding.policy.id.as_deref(),
+        policy_version: finding.policy.version.as_deref(),
+        verdict: finding.verdict.as_str(),
+        sequence: finding.sequence,
+    };
+    let brief = match brief::write(&header, &failed) {
+        Ok(brief) => brief,
+        Err(err) => return malformed_results(&err),
     };
     let digest = digest_hex(&envelope);
     Examined::Accepted(Box::new(Accepted {
@@ -384,7 +408,30 @@ fn check(trusted: &TrustedKeys, read: Read) -> Examined {
         time: finding.time,
         verdict: finding.verdict.as_str().to_string(),
         file_id,
+        brief,
     }))
+}
+
+fn malformed_results(err: &serde_json::Error) -> Examined {
+    Examined::Rejected(
+        RejectKind::Malformed,
+        format!(
+            "signed payload is not a valid {} finding: {err}",
+            v1::SCHEMA
+        ),
+    )
+}
+
+/// Checks each rule result's shape; the failed ones.
+fn failed_results<'a>(results: &[&'a RawValue]) -> Result<Vec<&'a RawValue>, serde_json::Error> {
+    let mut failed = Vec::new();
+    for &raw in results {
+        let result: ResultCheck = serde_json::from_str(raw.get())?;
+        if result.status.is(v1::Status::Fail) {
+            failed.push(raw);
+        }
+    }
+    Ok(failed)
 }
 
 fn unknown_schema(schema: Option<&str>) -> Examined {
@@ -627,8 +674,10 @@ mod tests {
         assert!(accepted > 20 && refused > 20, "{accepted} {refused}");
         for case in cases {
             let bytes = serde_json::to_vec(&case).unwrap();
+            let checked = serde_json::from_slice::<FindingCheck>(&bytes)
+                .is_ok_and(|f| failed_results(&f.results).is_ok());
             assert_eq!(
-                serde_json::from_slice::<FindingCheck>(&bytes).is_ok(),
+                checked,
                 serde_json::from_slice::<v1::Finding>(&bytes).is_ok(),
                 "{case}"
             );

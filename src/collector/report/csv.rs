@@ -51,7 +51,11 @@ const HEADER: [&str; 28] = [
     "单位 Unit",
 ];
 
-pub(super) fn render(data: &ReportData) -> String {
+/// Text gathered before it is written out: enough to make each write worth it, little enough
+/// that a report of millions of rows is never held whole.
+const FLUSH_AT: usize = 1 << 20;
+
+pub(super) fn write(data: &ReportData, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut out = String::from(BOM);
     push_row(&mut out, HEADER.iter().map(|s| s.to_string()));
 
@@ -76,6 +80,10 @@ pub(super) fn render(data: &ReportData) -> String {
             }
             _ => push_row(&mut out, row(Some(host), None, None)),
         }
+        if out.len() >= FLUSH_AT {
+            sink.write_all(out.as_bytes())?;
+            out.clear();
+        }
     }
     // Violations of a host the host list does not name (should not happen; never drop them).
     for violation in data
@@ -85,7 +93,7 @@ pub(super) fn render(data: &ReportData) -> String {
     {
         violation_rows(&mut out, None, violation);
     }
-    out
+    sink.write_all(out.as_bytes())
 }
 
 fn violation_rows(out: &mut String, host: Option<&HostRow>, violation: &Violation) {

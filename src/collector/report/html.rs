@@ -16,7 +16,7 @@
 //! table longer than a page (hosts and device evidence, at a province's 100,000 hosts) has
 //! its first page as markup, a note saying the rest needs the script, and all its rows (the
 //! evidence up to a budget) as data in a `<script type="application/json">` element, which
-//! is not a script: JSON with `<`, `>`, `&` and U+2028/2029 escaped ([`script_json`]), read
+//! is not a script: JSON with `<`, `>`, `&` and U+2028/2029 escaped (`script_data`), read
 //! with `JSON.parse` and drawn one page at a time into text nodes. Hosts are grouped by the
 //! unit their findings came through (one group for this collector's own hosts).
 
@@ -27,7 +27,8 @@ use crate::collector::model::{
     UnitRow, Verdict, Violation,
 };
 
-use super::clean;
+use super::script_data::{self as data, Text};
+use super::{clean, clean_cow};
 use crate::collector::ingest::RejectKind;
 use crate::i18n::{term_text, Lang, Msg};
 
@@ -41,7 +42,7 @@ const PAGE_ROWS: usize = 100;
 const STATIC_ROWS: usize = 1_000;
 /// Device evidence rows the page carries at most: at a province's scale there are millions,
 /// which no page opens; the CSV and JSON reports carry them all.
-const EVIDENCE_ROWS: usize = 50_000;
+pub const EVIDENCE_ROWS: usize = 50_000;
 const SCRIPT: &str = include_str!("assets/report.js");
 
 /// The inline elements exactly as the page carries them: a browser hashes the text between
@@ -81,6 +82,11 @@ fn csp() -> String {
 /// The page in both languages; `lang` is the one shown when it opens (the reader can switch,
 /// and the page remembers the reader's choice).
 pub(super) fn render(data: &ReportData, lang: Lang) -> String {
+    render_carrying(data, lang, EVIDENCE_ROWS)
+}
+
+/// [`render`], the page carrying `evidence_rows` rows of device evidence.
+pub(super) fn render_carrying(data: &ReportData, lang: Lang, evidence_rows: usize) -> String {
     // The page is bounded (a page of markup per table, data for the hosts and a budget of
     // evidence), so is its first allocation.
     let mut out = String::with_capacity(256 * 1024 + data.hosts.len().min(200_000) * 400);
@@ -90,7 +96,7 @@ pub(super) fn render(data: &ReportData, lang: Lang) -> String {
     units(&mut out, &groups, &data.units);
     hosts(&mut out, &groups);
     by_rule(&mut out, data);
-    by_host(&mut out, data);
+    by_host(&mut out, data, evidence_rows);
     stale(&mut out, data);
     chain(&mut out, data);
     rejected(&mut out, data);
@@ -128,7 +134,7 @@ fn esc(value: &str) -> String {
 
 /// Untrusted text, ready for HTML: visible control characters, bounded, escaped.
 fn text(value: &str) -> String {
-    esc(&clean(value))
+    esc(&clean_cow(value))
 }
 
 /// Untrusted text that came in both languages (a finding's `detail` and `detail_zh`); one
@@ -244,7 +250,7 @@ impl Table {
 struct Paged {
     /// Which of the script's row renderers draws it (a fixed word).
     kind: &'static str,
-    /// `{"page": rows per page, "rows": [...], ...}`, from [`script_json`].
+    /// `{"page": rows per page, "rows": [...], ...}`, from `script_data::paged_rows`.
     json: String,
     /// How many rows `json` holds (fewer than the table's total when the page's budget cut it).
     carried: usize,
@@ -366,37 +372,6 @@ fn rest_note(out: &mut String, t: &Table) {
         String::new()
     };
     let _ = writeln!(out, "<p class=\"note more\">{note} {cut}</p>");
-}
-
-/// Data for the script, safe inside `<script type="application/json">`: JSON with `<`, `>`
-/// and `&` written as escapes, so no text in it can end the element or open a comment, and
-/// U+2028/U+2029 escaped for older script parsers. The script reads it with `JSON.parse`
-/// and only ever puts its strings into text nodes. Every string in it went through
-/// [`clean`] first, as the markup's do.
-fn script_json(value: &serde_json::Value) -> String {
-    // A `Value` is strings, numbers and arrays; serialising it cannot fail.
-    let json = serde_json::to_string(value).unwrap_or_else(|_| "null".to_string());
-    let mut out = String::with_capacity(json.len() + json.len() / 16);
-    for ch in json.chars() {
-        match ch {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            _ => out.push(ch),
-        }
-    }
-    out
-}
-
-/// Untrusted text for [`script_json`]: cleaned as for the markup, escaped there.
-fn js(value: &str) -> serde_json::Value {
-    serde_json::Value::String(clean(value))
-}
-
-fn js_opt(value: Option<&String>) -> serde_json::Value {
-    value.map_or(serde_json::Value::Null, |v| js(v))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -750,19 +725,17 @@ fn hosts(out: &mut String, groups: &[(Option<&String>, Vec<&HostRow>)]) {
         .flat_map(|(unit, (_, hosts))| hosts.iter().map(move |h| (unit, *h)))
         .collect();
     let paged = (ordered.len() > PAGE_ROWS).then(|| {
-        let units: Vec<serde_json::Value> = groups.iter().map(|(u, _)| js_opt(*u)).collect();
-        let rows: Vec<serde_json::Value> = ordered
-            .iter()
-            .map(|(unit, h)| host_json(*unit, h))
-            .collect();
+        let units = data::List(groups.iter().map(|(u, _)| data::opt_text(*u)).collect());
+        let (json, carried) = data::paged_rows(
+            PAGE_ROWS,
+            Some(("units", &units)),
+            ordered.iter(),
+            |out, (unit, h)| host_json(out, *unit, h),
+        );
         Paged {
             kind: "hosts",
-            carried: rows.len(),
-            json: script_json(&serde_json::json!({
-                "page": PAGE_ROWS,
-                "units": units,
-                "rows": rows,
-            })),
+            carried,
+            json,
         }
     });
     let total = ordered.len();
@@ -787,22 +760,25 @@ fn hosts(out: &mut String, groups: &[(Option<&String>, Vec<&HostRow>)]) {
 
 /// A host row as data for the script's `hosts` renderer (`report.js`), the fields in the
 /// order it reads them.
-fn host_json(unit: usize, h: &HostRow) -> serde_json::Value {
-    serde_json::json!([
-        unit,
-        js(&h.host_id),
-        js_opt(h.hostname.as_ref()),
-        js_opt(h.machine_id.as_ref()),
-        js_opt(h.last_time.as_ref()),
-        h.last_verdict.as_ref().map(|v| js(v.as_str())),
-        h.failed_rules.iter().map(|r| js(r)).collect::<Vec<_>>(),
-        js_opt(h.policy_id.as_ref()),
-        js_opt(h.policy_version.as_ref()),
-        js_opt(h.agent_version.as_ref()),
-        h.last_sequence,
-        h.findings,
-        h.stale,
-    ])
+fn host_json(out: &mut String, unit: usize, h: &HostRow) {
+    data::array(
+        out,
+        &[
+            &unit,
+            &Text(&h.host_id),
+            &data::opt_text(h.hostname.as_ref()),
+            &data::opt_text(h.machine_id.as_ref()),
+            &data::opt_text(h.last_time.as_ref()),
+            &h.last_verdict.as_ref().map(|v| Text(v.as_str())),
+            &data::List(h.failed_rules.iter().map(|r| Text(r)).collect()),
+            &data::opt_text(h.policy_id.as_ref()),
+            &data::opt_text(h.policy_version.as_ref()),
+            &data::opt_text(h.agent_version.as_ref()),
+            &h.last_sequence,
+            &h.findings,
+            &h.stale,
+        ],
+    );
 }
 
 fn host_row(h: &HostRow) -> Row {
@@ -897,32 +873,36 @@ fn by_rule(out: &mut String, data: &ReportData) {
     );
 }
 
-fn by_host(out: &mut String, data: &ReportData) {
-    // Grouped by host, then rule; the data order is kept within a group.
+fn by_host(out: &mut String, data: &ReportData, evidence_rows: usize) {
+    // Grouped by host, then rule; the data order is kept within a group. The store gives
+    // them in this order already (it is what it counts evidence rows in).
     let mut violations: Vec<&Violation> = data.violations.iter().collect();
-    violations.sort_by(|a, b| {
-        host_name(&a.host_id, a.hostname.as_ref())
-            .cmp(host_name(&b.host_id, b.hostname.as_ref()))
-            .then_with(|| a.host_id.cmp(&b.host_id))
-            .then_with(|| a.rule.cmp(&b.rule))
-    });
+    violations.sort_by(|a, b| a.display_order(b));
     // One row per device (or one for a violation without any), in that order.
     let flat = violations.iter().flat_map(|v| {
         let none = v.evidence.is_empty().then_some((*v, None));
         none.into_iter()
             .chain(v.evidence.iter().map(move |e| (*v, Some(e))))
     });
-    let total: usize = violations.iter().map(|v| v.evidence.len().max(1)).sum();
+    // Evidence the store did not read for this page (it is past the rows carried) still
+    // counts: `total` is what the whole report holds.
+    let devices = |v: &Violation| {
+        usize::try_from(v.evidence_left_out)
+            .unwrap_or(usize::MAX)
+            .saturating_add(v.evidence.len())
+    };
+    let total: usize = violations.iter().map(|v| devices(v).max(1)).sum();
     let paged = (total > PAGE_ROWS).then(|| {
-        let rows: Vec<serde_json::Value> = flat
-            .clone()
-            .take(EVIDENCE_ROWS)
-            .map(|(v, e)| violation_json(v, e))
-            .collect();
+        let (json, carried) = data::paged_rows(
+            PAGE_ROWS,
+            None,
+            flat.clone().take(evidence_rows),
+            |out, (v, e)| violation_json(out, v, e),
+        );
         Paged {
             kind: "evidence",
-            carried: rows.len(),
-            json: script_json(&serde_json::json!({ "page": PAGE_ROWS, "rows": rows })),
+            carried,
+            json,
         }
     });
     let rows = flat
@@ -961,34 +941,45 @@ fn by_host(out: &mut String, data: &ReportData) {
 }
 
 /// A device row as data for the script's `evidence` renderer (`report.js`).
-fn violation_json(v: &Violation, e: Option<&Evidence>) -> serde_json::Value {
-    let device = e.map(|e| {
-        serde_json::json!([
-            js_opt(e.name.as_ref()),
-            js(e.kind.as_str()),
-            js_opt(e.manufacturer.as_ref()),
-            js_opt(e.product.as_ref()),
-            js_opt(e.vendor_id.as_ref()),
-            js_opt(e.product_id.as_ref()),
-            js_opt(e.serial.as_ref()),
-            js_opt(e.mac.as_ref()),
-            js_opt(e.port.as_ref()),
-            js_opt(e.device_path.as_ref()),
-            js(&e.detail),
-            js_opt(e.detail_zh.as_ref()),
-        ])
-    });
-    serde_json::json!([
-        js(host_name(&v.host_id, v.hostname.as_ref())),
-        js(&v.host_id),
-        js(&v.rule),
-        js(&v.title.zh),
-        js(&v.title.en),
-        js(v.severity.as_str()),
-        js(&v.time),
-        v.sequence,
-        device,
-    ])
+fn violation_json(out: &mut String, v: &Violation, e: Option<&Evidence>) {
+    /// The device, as the script's `evidence` renderer reads it.
+    struct Device<'a>(&'a Evidence);
+    impl data::Value for Device<'_> {
+        fn write(&self, out: &mut String) {
+            let e = self.0;
+            data::array(
+                out,
+                &[
+                    &data::opt_text(e.name.as_ref()),
+                    &Text(e.kind.as_str()),
+                    &data::opt_text(e.manufacturer.as_ref()),
+                    &data::opt_text(e.product.as_ref()),
+                    &data::opt_text(e.vendor_id.as_ref()),
+                    &data::opt_text(e.product_id.as_ref()),
+                    &data::opt_text(e.serial.as_ref()),
+                    &data::opt_text(e.mac.as_ref()),
+                    &data::opt_text(e.port.as_ref()),
+                    &data::opt_text(e.device_path.as_ref()),
+                    &Text(&e.detail),
+                    &data::opt_text(e.detail_zh.as_ref()),
+                ],
+            );
+        }
+    }
+    data::array(
+        out,
+        &[
+            &Text(host_name(&v.host_id, v.hostname.as_ref())),
+            &Text(&v.host_id),
+            &Text(&v.rule),
+            &Text(&v.title.zh),
+            &Text(&v.title.en),
+            &Text(v.severity.as_str()),
+            &Text(&v.time),
+            &v.sequence,
+            &e.map(Device),
+        ],
+    );
 }
 
 fn violation_row(v: &Violation, e: Option<&Evidence>) -> Row {

@@ -11,8 +11,11 @@
 
 mod csv;
 mod html;
+
+pub use html::EVIDENCE_ROWS;
 mod json;
 mod ocsf;
+mod script_data;
 
 use crate::collector::model::ReportData;
 use crate::i18n::Lang;
@@ -26,17 +29,39 @@ pub enum Format {
     Ocsf,
 }
 
-/// Renders the whole report in one format. Never fails: whatever the data holds is shown
+/// Writes the whole report in one format into `sink` as it is rendered (the JSON and CSV of
+/// a province are GBs). Fails only when `sink` does: whatever the data holds is shown
 /// (escaped), not refused.
 /// `lang` is the language the HTML page opens in (it carries both); CSV and JSON are for
 /// tools and keep the data's own fields.
-pub fn render(data: &ReportData, format: Format, lang: Lang) -> String {
+pub fn write(
+    data: &ReportData,
+    format: Format,
+    lang: Lang,
+    sink: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     match format {
-        Format::Html => html::render(data, lang),
-        Format::Csv => csv::render(data),
-        Format::Json => json::render(data),
-        Format::Ocsf => ocsf::render(data),
+        Format::Html => sink.write_all(html::render(data, lang).as_bytes()),
+        Format::Csv => csv::write(data, sink),
+        Format::Json => json::write(data, sink),
+        Format::Ocsf => ocsf::write(data, sink),
     }
+}
+
+/// The HTML page carrying `evidence_rows` rows of device evidence rather than
+/// [`EVIDENCE_ROWS`]: what the store's `report_data_for_page(.., evidence_rows)` is read for,
+/// so a test can hold the two to the same page with fewer rows. The page's markup shows its
+/// first 100 rows whatever it carries, so `evidence_rows` is at least that.
+pub fn html_carrying(data: &ReportData, lang: Lang, evidence_rows: usize) -> String {
+    html::render_carrying(data, lang, evidence_rows)
+}
+
+/// [`write`] into a string.
+pub fn render(data: &ReportData, format: Format, lang: Lang) -> String {
+    let mut bytes = Vec::new();
+    // Writing into memory does not fail, and every format is UTF-8.
+    let _ = write(data, format, lang, &mut bytes);
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// How many characters of one untrusted string a report cell shows; enough for a device
@@ -48,4 +73,9 @@ pub(crate) const CELL_CHARS: usize = 512;
 /// Format-specific escaping (HTML, CSV) still applies on top.
 pub(crate) fn clean(value: &str) -> String {
     crate::text::display_safe(value, CELL_CHARS)
+}
+
+/// [`clean`], borrowing text that is already clean.
+pub(crate) fn clean_cow(value: &str) -> std::borrow::Cow<'_, str> {
+    crate::text::display_safe_cow(value, CELL_CHARS)
 }

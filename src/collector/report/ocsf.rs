@@ -41,7 +41,7 @@ const COMPLIANCE_FAIL: u32 = 3;
 /// Evidence items per event; the finding itself is at most 2.5 MiB, a SIEM event far less.
 pub(crate) const MAX_EVIDENCE: usize = 32;
 
-pub(super) fn render(data: &ReportData) -> String {
+pub(super) fn write(data: &ReportData, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
     let hosts: HashMap<&str, &HostRow> =
         data.hosts.iter().map(|h| (h.host_id.as_str(), h)).collect();
     let remediation: HashMap<&str, &Title> = data
@@ -63,8 +63,12 @@ pub(super) fn render(data: &ReportData) -> String {
             out.push_str(&line);
             out.push('\n');
         }
+        if out.len() >= 1 << 20 {
+            sink.write_all(out.as_bytes())?;
+            out.clear();
+        }
     }
-    out
+    sink.write_all(out.as_bytes())
 }
 
 /// OCSF `severity_id` and its caption for one of our severities. A severity this collector

@@ -21,6 +21,7 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::collector::brief::Written;
 use crate::collector::chain::Link;
 use crate::collector::model::RejectedFile;
 
@@ -52,6 +53,9 @@ pub struct NewFinding<'a> {
     pub file_id: Option<(u64, u64)>,
     pub received_at: &'a str,
     pub envelope: &'a [u8],
+    /// What the report reads of it (`collector::brief`), stored beside the envelope; without
+    /// one the report reads the envelope.
+    pub brief: Option<&'a Written>,
 }
 
 /// Where an already stored finding came from and went.
@@ -186,6 +190,7 @@ pub struct StoredFinding {
     pub link_digest: Option<String>,
     pub inbox_name: String,
     pub envelope: Vec<u8>,
+    pub brief: Option<Written>,
 }
 
 /// A key of the trust store, as the report remembers it.
@@ -260,6 +265,10 @@ pub trait Backend {
     /// order: the report reads one per host, and one round trip per host is what a server
     /// database makes slow.
     fn envelopes(&self, ids: &[i64], each: &mut EachEnvelope<'_>) -> Result<(), StoreError>;
+    /// As [`Backend::envelopes`], with the briefs of the findings in `ids` that have one.
+    fn briefs(&self, ids: &[i64], each: &mut EachEnvelope<'_>) -> Result<(), StoreError>;
+    /// As [`Backend::envelopes`], with the evidence stored with those briefs.
+    fn evidence(&self, ids: &[i64], each: &mut EachEnvelope<'_>) -> Result<(), StoreError>;
     /// Host identities of every key ever enrolled.
     fn enrolled_hosts(&self) -> Result<Vec<String>, StoreError>;
     /// Refused files, in the order they were refused.

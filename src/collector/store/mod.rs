@@ -39,7 +39,7 @@ pub use backend::{
     Selection, StoredRef,
 };
 pub use chains::{problem_key, problem_keys, ProblemKey};
-pub use report_data::decode_payload;
+pub use report_data::{decode_payload, EvidenceRows};
 pub use reverify::ReverifyFailure;
 pub use spec::DbSpec;
 pub use sqlite::schema::latest_version;
@@ -161,7 +161,20 @@ impl Store {
     /// that finding's time (the host's clock) is more than `stale_days` before `now`, or when
     /// it never sent one.
     pub fn report_data(&self, now: SystemTime, stale_days: u32) -> Result<ReportData, StoreError> {
-        report_data::report_data(self.db.as_ref(), now, stale_days)
+        report_data::report_data(self.db.as_ref(), now, stale_days, EvidenceRows::All)
+    }
+
+    /// [`Store::report_data`] for a page that shows the first `rows` rows of device evidence
+    /// (in [`Violation::display_order`](crate::collector::model::Violation::display_order)):
+    /// only those are read, and each violation after them carries its device count in
+    /// `evidence_left_out` instead.
+    pub fn report_data_for_page(
+        &self,
+        now: SystemTime,
+        stale_days: u32,
+        rows: usize,
+    ) -> Result<ReportData, StoreError> {
+        report_data::report_data(self.db.as_ref(), now, stale_days, EvidenceRows::First(rows))
     }
 
     /// Re-checks every stored envelope against `trusted`; calls `failed` for each that no

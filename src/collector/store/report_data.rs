@@ -11,15 +11,16 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::Deserialize;
 
+use crate::collector::brief::{self, Brief, FailedEvidence};
 use crate::collector::chain::{self, Link};
 use crate::collector::model::{
     ChainProblem, HostRow, ReportData, RuleCount, Title, Totals, Violation, REPORT_SCHEMA,
 };
 use crate::finding::dsse::Envelope;
-use crate::finding::v1::{self, Open, Severity, Status, Verdict};
+use crate::finding::v1::{self, Open, Severity, Verdict};
 use crate::time::{parse_rfc3339_utc, rfc3339_utc, unix_seconds};
 
-use super::backend::Backend;
+use super::backend::{Backend, EachEnvelope};
 use super::chains::{replay_problem, sort};
 use super::StoreError;
 
@@ -33,58 +34,88 @@ pub fn decode_payload(envelope: &[u8]) -> Result<v1::Finding, String> {
     serde_json::from_slice(&payload).map_err(|e| e.to_string())
 }
 
-/// What the report reads of a host's latest finding. The inventory, probes and events, most
-/// of a real finding's bytes, are fields this struct does not name: the parser steps over
-/// them (serde's `IgnoredAny`) without building them.
-#[derive(Deserialize)]
-struct Latest {
-    host: LatestHost,
-    time: String,
-    policy: LatestPolicy,
-    verdict: Open<Verdict>,
-    results: Vec<v1::RuleResult>,
-    sequence: u64,
-}
-
-#[derive(Deserialize)]
-struct LatestHost {
-    hostname: Option<String>,
-    machine_id: Option<String>,
-    agent_version: String,
-}
-
-#[derive(Deserialize)]
-struct LatestPolicy {
-    id: Option<String>,
-    version: Option<String>,
-}
-
-/// The part of an envelope the report needs, borrowed: the payload's base64 has no escapes,
-/// so it is not copied.
-#[derive(Deserialize)]
-struct EnvelopePayload<'a> {
-    #[serde(borrow)]
-    payload: std::borrow::Cow<'a, str>,
-}
-
-/// Decodes into `scratch` (kept by the caller from one finding to the next: allocating and
-/// zeroing fresh 50 KB buffers 100,000 times is a quarter of the time otherwise).
-fn decode_latest(envelope: &[u8], scratch: &mut Vec<u8>) -> Option<Latest> {
+/// Decodes an envelope's payload into `scratch` (kept by the caller from one finding to the
+/// next: allocating and zeroing fresh 50 KB buffers 100,000 times is a quarter of the time
+/// otherwise) and reads its brief and evidence from it.
+fn brief_of_envelope(envelope: &[u8], scratch: &mut Vec<u8>) -> Option<(Brief, FailedEvidence)> {
+    // The payload's base64 has no escapes, so it is borrowed rather than copied.
+    #[derive(Deserialize)]
+    struct EnvelopePayload<'a> {
+        #[serde(borrow)]
+        payload: std::borrow::Cow<'a, str>,
+    }
     let env: EnvelopePayload<'_> = serde_json::from_slice(envelope).ok()?;
     scratch.clear();
     BASE64.decode_vec(env.payload.as_bytes(), scratch).ok()?;
-    serde_json::from_slice(scratch).ok()
+    brief::from_payload(scratch)
 }
 
-/// Envelopes queued for the decoders: enough to keep them busy while the database reads,
-/// few enough that the queue stays a few MiB.
+/// Blobs queued for the decoders: enough to keep them busy while the database reads, few
+/// enough that the queue stays a few MiB.
 const QUEUE: usize = 64;
 
-/// The latest findings named by `ids`, decoded on every core while this thread reads the
-/// envelopes. Stored envelopes were decoded before they were stored; one that no longer
-/// decodes is missing from the answer (the host is shown with an unreadable latest finding,
-/// and reverify names it).
-fn decode_latest_all(db: &dyn Backend, ids: &[i64]) -> Result<HashMap<i64, Latest>, StoreError> {
+/// How much device evidence the report data carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceRows {
+    /// All of it (JSON, CSV, OCSF).
+    All,
+    /// The evidence of the violations, in the order a page shows them
+    /// ([`Violation::display_order`]), up to at least this many rows; the rest is counted
+    /// (`evidence_left_out`), not read.
+    First(usize),
+}
+
+/// What was read of each latest finding, by finding id.
+struct Latest {
+    briefs: HashMap<i64, Brief>,
+    /// Evidence already read (from envelopes, for findings stored without a brief).
+    evidence: HashMap<i64, FailedEvidence>,
+}
+
+/// The latest findings named by `ids`: from their briefs, and from their envelopes for those
+/// without one. A stored envelope was decoded before it was stored; one that no longer decodes
+/// is missing from the answer (the host is shown with an unreadable latest finding, and
+/// reverify names it).
+fn latest_of(db: &dyn Backend, ids: &[i64]) -> Result<Latest, StoreError> {
+    // In id order, which is the tables' own: each look-up lands near the last.
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    let mut briefs = decode_all(&ids, &|ids, each| db.briefs(ids, each), &|bytes, _| {
+        brief::read(bytes)
+    })?;
+    let without: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !briefs.contains_key(id))
+        .collect();
+    let mut evidence = HashMap::new();
+    if !without.is_empty() {
+        let decoded = decode_all(
+            &without,
+            &|ids, each| db.envelopes(ids, each),
+            &brief_of_envelope,
+        )?;
+        for (id, (brief, devices)) in decoded {
+            briefs.insert(id, brief);
+            evidence.insert(id, devices);
+        }
+    }
+    Ok(Latest { briefs, evidence })
+}
+
+/// How a blob source is read: the ids, and what to call with each (id, blob).
+type ReadBlobs<'a> = dyn Fn(&[i64], &mut EachEnvelope<'_>) -> Result<(), StoreError> + 'a;
+
+/// How a blob is decoded, with a scratch buffer kept from one blob to the next.
+type Decode<'a, T> = dyn Fn(&[u8], &mut Vec<u8>) -> Option<T> + Sync + 'a;
+
+/// What `read` gives for `ids`, decoded by `decode` on every core while this thread reads;
+/// blobs that do not decode are left out of the answer.
+fn decode_all<T: Send>(
+    ids: &[i64],
+    read: &ReadBlobs<'_>,
+    decode: &Decode<'_, T>,
+) -> Result<HashMap<i64, T>, StoreError> {
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let (decoded_tx, decoded_rx) = mpsc::channel();
     let (queue_tx, queue_rx) = mpsc::sync_channel::<(i64, Vec<u8>)>(QUEUE);
@@ -104,23 +135,20 @@ fn decode_latest_all(db: &dyn Backend, ids: &[i64]) -> Result<HashMap<i64, Lates
                         Ok(rx) => rx.recv(),
                         Err(_) => return,
                     };
-                    let Ok((id, envelope)) = next else { return };
-                    if let Some(mut latest) = decode_latest(&envelope, &mut scratch) {
-                        // Only failed rules are shown; the others' evidence would otherwise
-                        // be held for every host until all are decoded.
-                        latest.results.retain(|r| r.status.is(Status::Fail));
-                        let _ = decoded_tx.send((id, latest));
+                    let Ok((id, bytes)) = next else { return };
+                    if let Some(decoded) = decode(&bytes, &mut scratch) {
+                        let _ = decoded_tx.send((id, decoded));
                     }
-                    let _ = spare_tx.send(envelope);
+                    let _ = spare_tx.send(bytes);
                 }
             });
         }
         // Dropping the queue's sender when reading ends (done or failed) lets the decoders
         // finish what is queued and stop.
-        db.envelopes(ids, &mut |id, envelope| {
+        read(ids, &mut |id, bytes: &[u8]| {
             let mut buffer = spare_rx.try_recv().unwrap_or_default();
             buffer.clear();
-            buffer.extend_from_slice(envelope);
+            buffer.extend_from_slice(bytes);
             // Decoders only stop once the queue is closed, so a send cannot fail here.
             let _ = queue_tx.send((id, buffer));
             Ok(())
@@ -129,6 +157,55 @@ fn decode_latest_all(db: &dyn Backend, ids: &[i64]) -> Result<HashMap<i64, Lates
     drop(decoded_tx);
     read?;
     Ok(decoded_rx.into_iter().collect())
+}
+
+/// Puts each violation's evidence in (`sources[i]` is the finding and failed-rule index of
+/// `violations[i]`, whose `evidence_left_out` holds its device count): for all of them, or
+/// for those in the first `rows` rows in display order. Evidence not yet read is read here.
+fn fill_evidence(
+    db: &dyn Backend,
+    violations: &mut [Violation],
+    sources: &[(i64, usize)],
+    rows: EvidenceRows,
+    mut evidence: HashMap<i64, FailedEvidence>,
+) -> Result<(), StoreError> {
+    let mut wanted = Vec::new();
+    let mut shown = 0usize;
+    for (i, violation) in violations.iter().enumerate() {
+        if let EvidenceRows::First(limit) = rows {
+            if shown >= limit {
+                break;
+            }
+        }
+        shown = shown.saturating_add(
+            usize::try_from(violation.evidence_left_out.max(1)).unwrap_or(usize::MAX),
+        );
+        wanted.push(i);
+    }
+    let mut to_read: Vec<i64> = wanted
+        .iter()
+        .filter_map(|&i| sources.get(i).map(|s| s.0))
+        .filter(|id| !evidence.contains_key(id))
+        .collect();
+    to_read.sort_unstable();
+    to_read.dedup();
+    evidence.extend(decode_all(
+        &to_read,
+        &|ids, each| db.evidence(ids, each),
+        &|bytes, _| brief::read_evidence(bytes),
+    )?);
+    for i in wanted {
+        let (Some(violation), Some(&(id, index))) = (violations.get_mut(i), sources.get(i)) else {
+            continue;
+        };
+        // Taken, not copied: at 100,000 hosts the evidence is millions of devices. Evidence
+        // that does not read stays counted as left out (reverify names the finding).
+        if let Some(devices) = evidence.get_mut(&id).and_then(|all| all.get_mut(index)) {
+            violation.evidence = std::mem::take(devices);
+            violation.evidence_left_out = 0;
+        }
+    }
+    Ok(())
 }
 
 fn title(t: &v1::Title) -> Title {
@@ -146,17 +223,22 @@ fn title(t: &v1::Title) -> Title {
 /// `chain::analyse`); its verdict, failed rules and evidence are what the report shows. A host
 /// is stale when that finding's time (the host's clock) is more than `stale_days` before
 /// `now`, or when it never sent one.
+/// `evidence` says how much device evidence to read (all of it for a full report).
 pub(super) fn report_data(
     db: &dyn Backend,
     now: SystemTime,
     stale_days: u32,
+    evidence: EvidenceRows,
 ) -> Result<ReportData, StoreError> {
+    let started = std::time::Instant::now();
     let links = db.links_by_host()?;
+    tracing::debug!(ms = started.elapsed().as_millis(), "report: chains read");
     let unit_of = db.units_by_finding()?;
     let mut units = super::units::unit_rows(&db.imports()?);
     let mut host_ids: BTreeSet<String> = links.keys().cloned().collect();
     host_ids.extend(db.enrolled_hosts()?);
 
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
     let now_secs = unix_seconds(now);
     let stale_after = i64::from(stale_days) * 86_400;
 
@@ -180,7 +262,20 @@ pub(super) fn report_data(
         .iter()
         .filter_map(|(_, links, analysis)| latest_link(links, analysis))
         .collect();
-    let mut decoded = decode_latest_all(db, &latest_ids)?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis(),
+        "report: chains analysed"
+    );
+    let Latest {
+        briefs: mut decoded,
+        evidence: evidence_read,
+    } = latest_of(db, &latest_ids)?;
+    // Which finding and failed rule each violation is, to put its evidence in later.
+    let mut sources: Vec<(i64, usize)> = Vec::new();
+    tracing::debug!(
+        ms = started.elapsed().as_millis(),
+        "report: latest findings read"
+    );
 
     for (host_id, host_links, analysis) in analyses {
         let latest = analysis
@@ -214,11 +309,7 @@ pub(super) fn report_data(
                 // An error, or a verdict this collector does not know: not compliant.
                 _ => totals.error += 1,
             }
-            for result in finding
-                .results
-                .into_iter()
-                .filter(|r| r.status.is(Status::Fail))
-            {
+            for (index, result) in finding.results.into_iter().enumerate() {
                 row.failed_rules.push(result.rule.clone());
                 by_rule
                     .entry(result.rule.clone())
@@ -230,7 +321,7 @@ pub(super) fn report_data(
                         remediation: Some(title(&result.remediation)),
                     })
                     .hosts += 1;
-                // Moved, not copied: at 100,000 hosts the evidence is millions of devices.
+                sources.push((link.id, index));
                 violations.push(Violation {
                     host_id: host_id.clone(),
                     hostname: finding.host.hostname.clone(),
@@ -242,7 +333,8 @@ pub(super) fn report_data(
                         en: result.title.en,
                     },
                     severity: result.severity,
-                    evidence: result.evidence,
+                    evidence: Vec::new(),
+                    evidence_left_out: count(result.evidence),
                 });
             }
             row.hostname = finding.host.hostname;
@@ -276,7 +368,33 @@ pub(super) fn report_data(
 
     let rejected = db.rejected()?;
 
-    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    // The order a page shows them in, which is what `EvidenceRows::First` counts rows in.
+    // Each host's violations are together: the hosts are put in order, then each one's.
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, violation) in violations.iter().enumerate() {
+        match runs.last_mut() {
+            Some(run) if violations[run.start].host_id == violation.host_id => run.end = i + 1,
+            _ => runs.push(i..i + 1),
+        }
+    }
+    runs.sort_by(|a, b| violations[a.start].display_order(&violations[b.start]));
+    let mut order: Vec<usize> = Vec::with_capacity(violations.len());
+    for run in runs {
+        let start = order.len();
+        order.extend(run);
+        order[start..].sort_by(|&a, &b| violations[a].display_order(&violations[b]));
+    }
+    let mut violations: Vec<Violation> = {
+        let mut slots: Vec<Option<Violation>> = violations.into_iter().map(Some).collect();
+        order.iter().filter_map(|&i| slots[i].take()).collect()
+    };
+    let sources: Vec<(i64, usize)> = order
+        .iter()
+        .filter_map(|&i| sources.get(i).copied())
+        .collect();
+    fill_evidence(db, &mut violations, &sources, evidence, evidence_read)?;
+    tracing::debug!(ms = started.elapsed().as_millis(), "report: evidence read");
+
     for unit in &mut units {
         unit.hosts = count(
             hosts

@@ -1,11 +1,12 @@
 //! `reverify`: every stored envelope checked again, as if it had just arrived.
 //!
-//! The columns beside a stored envelope are copies for querying; this is what proves they
-//! still match the envelope and that the envelope still verifies against today's trust store
+//! The columns beside a stored envelope, and its brief, are copies for querying; this is what
+//! proves they still match the envelope and that the envelope still verifies against today's trust store
 //! (a key removed since, or an envelope edited in the database file, shows here).
 //!
 //! What it must not do: change anything it finds, or trust any column over the envelope.
 
+use crate::collector::brief;
 use crate::collector::identity::Identity;
 use crate::collector::trust;
 use crate::finding::chain_state::digest_hex;
@@ -77,6 +78,14 @@ fn check_stored(stored: &StoredFinding, trusted: &TrustedKeys) -> Result<(), Str
         || finding.previous != stored.previous
     {
         return Err("stored sequence or previous digest differs from the signed payload".into());
+    }
+    // The report believes the brief; it must say what the payload says.
+    if let Some(stored_brief) = &stored.brief {
+        let read =
+            brief::read(&stored_brief.brief).zip(brief::read_evidence(&stored_brief.evidence));
+        if read.is_none() || read != brief::from_payload(&verified.payload) {
+            return Err("stored brief differs from the signed payload".into());
+        }
     }
     Ok(())
 }

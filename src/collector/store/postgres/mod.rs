@@ -66,30 +66,42 @@ impl PostgresBackend {
     /// Connects to `url` for reading only (report, reverify): every transaction of the
     /// session is read-only, and all reads see one snapshot, so a report taken while
     /// collectors write is still one consistent moment. The schema is never migrated by a
-    /// reader: an older one is refused until a collect has migrated it.
+    /// reader: tables that later versions only add are stood in for, empty, as temporary
+    /// tables (`schema::stand_ins`); an older schema than that is refused until a collect has
+    /// migrated it.
     pub fn open_read_only(url: &str) -> Result<PostgresBackend, StoreError> {
         let mut client = connect(url)?;
+        // Read before the snapshot: should a collect migrate in between, the stand-ins hide
+        // the new tables' rows, and what they would add (briefs) is read another way.
+        let found = schema::version(&mut client)?;
+        let known = schema::latest_version();
+        match usize::try_from(found) {
+            Ok(current) if current == known => {}
+            Ok(current) if current < known => {
+                let Some(sql) = schema::stand_ins(current) else {
+                    return Err(StoreError::at("opening for reading")(
+                        std::io::Error::other(format!(
+                            "the database has schema version {found}, not {known}; an \
+                             isoguard-collector collect on it creates or migrates the schema"
+                        )),
+                    ));
+                };
+                client
+                    .batch_execute(&sql)
+                    .map_err(StoreError::at("standing in for newer tables"))?;
+            }
+            _ => return Err(StoreError::TooNew { found, known }),
+        }
         client
             .batch_execute(
                 "SET default_transaction_read_only = on;
                  START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
             )
             .map_err(StoreError::at("starting a read-only transaction"))?;
-        let found = schema::version(&mut client)?;
-        let known = schema::latest_version();
-        match usize::try_from(found) {
-            Ok(current) if current == known => Ok(PostgresBackend {
-                client: RefCell::new(client),
-                statements: None,
-            }),
-            Ok(current) if current < known => Err(StoreError::at("opening for reading")(
-                std::io::Error::other(format!(
-                    "the database has schema version {found}, not {known}; an \
-                     isoguard-collector collect on it creates or migrates the schema"
-                )),
-            )),
-            _ => Err(StoreError::TooNew { found, known }),
-        }
+        Ok(PostgresBackend {
+            client: RefCell::new(client),
+            statements: None,
+        })
     }
 }
 
@@ -168,6 +180,22 @@ impl Backend for PostgresBackend {
         each: &mut crate::collector::store::backend::EachEnvelope<'_>,
     ) -> Result<(), StoreError> {
         reads::envelopes(&mut self.client.borrow_mut(), ids, each)
+    }
+
+    fn briefs(
+        &self,
+        ids: &[i64],
+        each: &mut crate::collector::store::backend::EachEnvelope<'_>,
+    ) -> Result<(), StoreError> {
+        reads::briefs(&mut self.client.borrow_mut(), ids, each)
+    }
+
+    fn evidence(
+        &self,
+        ids: &[i64],
+        each: &mut crate::collector::store::backend::EachEnvelope<'_>,
+    ) -> Result<(), StoreError> {
+        reads::evidence(&mut self.client.borrow_mut(), ids, each)
     }
 
     fn enrolled_hosts(&self) -> Result<Vec<String>, StoreError> {

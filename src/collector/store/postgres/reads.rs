@@ -13,7 +13,7 @@ use postgres::{Client, Row};
 
 use crate::collector::chain::Link;
 use crate::collector::model::RejectedFile;
-use crate::collector::store::backend::{EachEnvelope, ReplayRow, StoredFinding};
+use crate::collector::store::backend::{EachEnvelope, ReplayRow, StoredFinding, Written};
 use crate::collector::store::StoreError;
 
 /// Findings read per round trip by `for_each_finding`: enough to amortise the trip, few
@@ -123,14 +123,58 @@ pub fn envelopes(
     ids: &[i64],
     each: &mut EachEnvelope<'_>,
 ) -> Result<(), StoreError> {
-    let what = "reading findings";
+    blobs_by_id(
+        client,
+        "SELECT id, envelope FROM findings WHERE id = ANY($1)",
+        "reading findings",
+        ids,
+        each,
+    )
+}
+
+/// [`PAGE`] briefs per round trip.
+pub fn briefs(
+    client: &mut Client,
+    ids: &[i64],
+    each: &mut EachEnvelope<'_>,
+) -> Result<(), StoreError> {
+    blobs_by_id(
+        client,
+        "SELECT finding_id, brief FROM finding_briefs WHERE finding_id = ANY($1)",
+        "reading briefs",
+        ids,
+        each,
+    )
+}
+
+/// [`PAGE`] evidence lists per round trip.
+pub fn evidence(
+    client: &mut Client,
+    ids: &[i64],
+    each: &mut EachEnvelope<'_>,
+) -> Result<(), StoreError> {
+    blobs_by_id(
+        client,
+        "SELECT finding_id, evidence FROM finding_evidence WHERE finding_id = ANY($1)",
+        "reading evidence",
+        ids,
+        each,
+    )
+}
+
+/// The (id, blob) rows `sql` (with an array of ids as `$1`) finds, a page of ids at a time.
+fn blobs_by_id(
+    client: &mut Client,
+    sql: &str,
+    what: &'static str,
+    ids: &[i64],
+    each: &mut EachEnvelope<'_>,
+) -> Result<(), StoreError> {
     let page = usize::try_from(PAGE).unwrap_or(1);
+    let statement = client.prepare(sql).map_err(StoreError::at(what))?;
     for chunk in ids.chunks(page) {
         let rows = client
-            .query(
-                "SELECT id, envelope FROM findings WHERE id = ANY($1)",
-                &[&chunk],
-            )
+            .query(&statement, &[&chunk])
             .map_err(StoreError::at(what))?;
         for row in rows {
             let id: i64 = row.try_get(0).map_err(StoreError::at(what))?;
@@ -183,9 +227,12 @@ pub fn for_each_finding(
     let what = "reading findings";
     let page = client
         .prepare(
-            "SELECT id, digest, host_id, sequence, previous, inbox_name, envelope,
-                    payload_digest, link_digest
-             FROM findings WHERE id > $1 ORDER BY id LIMIT $2",
+            "SELECT f.id, f.digest, f.host_id, f.sequence, f.previous, f.inbox_name, f.envelope,
+                    f.payload_digest, f.link_digest, b.brief, e.evidence
+             FROM findings f
+             LEFT JOIN finding_briefs b ON b.finding_id = f.id
+             LEFT JOIN finding_evidence e ON e.finding_id = f.id
+             WHERE f.id > $1 ORDER BY f.id LIMIT $2",
         )
         .map_err(StoreError::at(what))?;
     let mut after = 0i64;
@@ -209,6 +256,7 @@ pub fn for_each_finding(
                     envelope: row.try_get(6)?,
                     payload_digest: row.try_get(7)?,
                     link_digest: row.try_get(8)?,
+                    brief: Written::of_halves(row.try_get(9)?, row.try_get(10)?),
                 })
             };
             let finding = read().map_err(failed(what))?;

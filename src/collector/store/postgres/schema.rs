@@ -123,7 +123,38 @@ const STEPS: &[&str] = &[
          finding_id BIGINT PRIMARY KEY REFERENCES findings (id),
          import_id BIGINT NOT NULL REFERENCES imports (id)
      );",
+    // 6: each finding's brief and its failed rules' evidence (see SQLite's step 6).
+    "CREATE TABLE finding_briefs (
+         finding_id BIGINT PRIMARY KEY REFERENCES findings (id),
+         brief BYTEA NOT NULL
+     );
+     CREATE TABLE finding_evidence (
+         finding_id BIGINT PRIMARY KEY REFERENCES findings (id),
+         evidence BYTEA NOT NULL
+     );",
 ];
+
+/// Steps that only add tables, as a reader stands them in (see SQLite's `STAND_INS`): the
+/// tables created empty as the session's temporary tables, which names resolve in first.
+/// Temporary tables cannot reference others, so these name no foreign keys. `(version, SQL)`.
+const STAND_INS: &[(usize, &str)] = &[(
+    6,
+    "CREATE TEMP TABLE finding_briefs (finding_id BIGINT PRIMARY KEY, brief BYTEA NOT NULL);
+     CREATE TEMP TABLE finding_evidence (finding_id BIGINT PRIMARY KEY, evidence BYTEA NOT NULL)",
+)];
+
+/// The SQL that stands in, for a reader, for the steps from `found` to the latest version;
+/// `None` when one of them does more than add tables.
+pub fn stand_ins(found: usize) -> Option<String> {
+    (found + 1..=latest_version())
+        .map(|version| {
+            STAND_INS
+                .iter()
+                .find(|(v, _)| *v == version)
+                .map(|(_, sql)| format!("{sql};"))
+        })
+        .collect()
+}
 
 /// The schema version this program writes; the same as SQLite's.
 pub fn latest_version() -> usize {

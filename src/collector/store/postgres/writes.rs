@@ -13,6 +13,7 @@
 //! What it must not do: put anything a workstation wrote into SQL text (every value is a
 //! bound parameter), or update or delete a stored finding.
 
+use postgres::types::ToSql;
 use postgres::{Client, Statement, Transaction};
 
 use crate::collector::store::backend::{
@@ -27,10 +28,19 @@ use crate::collector::store::StoreError;
 /// plus one, so it is not the migration lock).
 const BATCH_LOCK: i64 = (0x6973_6f67_7561_7264 & i64::MAX) + 1;
 
+const INSERT_FINDING: &str = "INSERT INTO findings (payload_digest, digest, link_digest,
+        host_id, keyid, hostname, machine_id, sequence, previous, reset_reason, time, verdict,
+        inbox_name, archived_as, received_at, envelope, inbox_name_bytes, archived_as_bytes,
+        file_dev, file_ino)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+        $19, $20)";
+
 /// The statements of a batch, prepared once per connection: each then costs one round trip.
 pub struct Statements {
     find: Statement,
     insert_finding: Statement,
+    /// `insert_finding` with the finding's brief: one round trip for both.
+    insert_finding_with_brief: Statement,
     insert_replay: Statement,
     insert_rejected: Statement,
 }
@@ -47,15 +57,14 @@ impl Statements {
                 "SELECT inbox_name_bytes, archived_as_bytes, file_dev, file_ino
                  FROM findings WHERE payload_digest = $1",
             )?,
-            insert_finding: prepare(
-                "INSERT INTO findings (payload_digest, digest, link_digest, host_id, keyid,
-                    hostname, machine_id, sequence, previous, reset_reason, time, verdict,
-                    inbox_name, archived_as, received_at, envelope, inbox_name_bytes,
-                    archived_as_bytes, file_dev, file_ino)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                    $17, $18, $19, $20)
-                 ON CONFLICT DO NOTHING",
-            )?,
+            insert_finding: prepare(&format!("{INSERT_FINDING} ON CONFLICT DO NOTHING"))?,
+            // The outer insert changes a row only when the finding's did.
+            insert_finding_with_brief: prepare(&format!(
+                "WITH stored AS ({INSERT_FINDING} ON CONFLICT DO NOTHING RETURNING id),
+                      brief AS (INSERT INTO finding_briefs (finding_id, brief)
+                                SELECT id, $21 FROM stored)
+                 INSERT INTO finding_evidence (finding_id, evidence) SELECT id, $22 FROM stored"
+            ))?,
             insert_replay: prepare(
                 "INSERT INTO replays (digest, file, file_bytes, archived_as, archived_as_bytes,
                     noticed_at, envelope)
@@ -111,33 +120,45 @@ impl Batch for PostgresBatch<'_> {
     }
 
     fn insert_finding(&mut self, f: &NewFinding<'_>) -> Result<bool, StoreError> {
+        let (hostname, machine_id) = (as_bytes(f.hostname), as_bytes(f.machine_id));
+        let (previous, reset_reason) = (as_bytes(f.previous), as_bytes(f.reset_reason));
+        let (time, verdict) = (f.time.as_bytes(), f.verdict.as_bytes());
+        let (inbox_shown, archived_shown) = (shown(f.inbox_name), shown(f.archived_as));
+        let file_dev = f.file_id.map(|id| to_sql(id.0));
+        let file_ino = f.file_id.map(|id| to_sql(id.1));
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+            &f.identity,
+            &f.digest,
+            &f.link_digest,
+            &f.host_id,
+            &f.keyid,
+            &hostname,
+            &machine_id,
+            &f.sequence,
+            &previous,
+            &reset_reason,
+            &time,
+            &verdict,
+            &inbox_shown,
+            &archived_shown,
+            &f.received_at,
+            &f.envelope,
+            &f.inbox_name,
+            &f.archived_as,
+            &file_dev,
+            &file_ino,
+        ];
+        let statement = match &f.brief {
+            Some(brief) => {
+                params.push(&brief.brief);
+                params.push(&brief.evidence);
+                &self.statements.insert_finding_with_brief
+            }
+            None => &self.statements.insert_finding,
+        };
         let changed = self
             .tx
-            .execute(
-                &self.statements.insert_finding,
-                &[
-                    &f.identity,
-                    &f.digest,
-                    &f.link_digest,
-                    &f.host_id,
-                    &f.keyid,
-                    &as_bytes(f.hostname),
-                    &as_bytes(f.machine_id),
-                    &f.sequence,
-                    &as_bytes(f.previous),
-                    &as_bytes(f.reset_reason),
-                    &f.time.as_bytes(),
-                    &f.verdict.as_bytes(),
-                    &shown(f.inbox_name),
-                    &shown(f.archived_as),
-                    &f.received_at,
-                    &f.envelope,
-                    &f.inbox_name,
-                    &f.archived_as,
-                    &f.file_id.map(|id| to_sql(id.0)),
-                    &f.file_id.map(|id| to_sql(id.1)),
-                ],
-            )
+            .execute(statement, &params)
             .map_err(StoreError::at("storing a finding"))?;
         Ok(changed == 1)
     }

@@ -40,8 +40,9 @@ impl SqliteBackend {
     ///
     /// SQLite cannot read a WAL database read-only when it can neither find nor create its
     /// `-shm` file (read-only media): then the file is opened as immutable, which is what
-    /// it is there. A database of an older schema is copied into memory and migrated
-    /// there; the file itself is never migrated by a reader.
+    /// it is there. A database of an older schema is never migrated by a reader: tables that
+    /// later versions only add are stood in for, empty (`schema::stand_ins`); a database
+    /// older than that is copied into memory and the copy migrated.
     pub fn open_read_only(path: &Path) -> Result<SqliteBackend, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_URI
@@ -62,17 +63,24 @@ impl SqliteBackend {
         let known = schema::latest_version();
         match usize::try_from(found) {
             Ok(current) if current == known => Ok(SqliteBackend { conn }),
-            Ok(current) if current < known => {
-                let mut copy =
-                    Connection::open_in_memory().map_err(StoreError::at("opening a copy"))?;
-                rusqlite::backup::Backup::new(&conn, &mut copy)
-                    .and_then(|b| b.run_to_completion(1024, Duration::ZERO, None))
-                    .map_err(StoreError::at("copying an older database into memory"))?;
-                copy.execute_batch("PRAGMA foreign_keys = ON;")
-                    .map_err(StoreError::at("setting pragmas"))?;
-                schema::migrate(&mut copy, known)?;
-                Ok(SqliteBackend { conn: copy })
-            }
+            Ok(current) if current < known => match schema::stand_ins(current) {
+                Some(sql) => {
+                    conn.execute_batch(&sql)
+                        .map_err(StoreError::at("standing in for newer tables"))?;
+                    Ok(SqliteBackend { conn })
+                }
+                None => {
+                    let mut copy =
+                        Connection::open_in_memory().map_err(StoreError::at("opening a copy"))?;
+                    rusqlite::backup::Backup::new(&conn, &mut copy)
+                        .and_then(|b| b.run_to_completion(1024, Duration::ZERO, None))
+                        .map_err(StoreError::at("copying an older database into memory"))?;
+                    copy.execute_batch("PRAGMA foreign_keys = ON;")
+                        .map_err(StoreError::at("setting pragmas"))?;
+                    schema::migrate(&mut copy, known)?;
+                    Ok(SqliteBackend { conn: copy })
+                }
+            },
             _ => Err(StoreError::TooNew { found, known }),
         }
     }
@@ -159,6 +167,22 @@ impl Backend for SqliteBackend {
         each: &mut crate::collector::store::backend::EachEnvelope<'_>,
     ) -> Result<(), StoreError> {
         reads::envelopes(&self.conn, ids, each)
+    }
+
+    fn briefs(
+        &self,
+        ids: &[i64],
+        each: &mut crate::collector::store::backend::EachEnvelope<'_>,
+    ) -> Result<(), StoreError> {
+        reads::briefs(&self.conn, ids, each)
+    }
+
+    fn evidence(
+        &self,
+        ids: &[i64],
+        each: &mut crate::collector::store::backend::EachEnvelope<'_>,
+    ) -> Result<(), StoreError> {
+        reads::evidence(&self.conn, ids, each)
     }
 
     fn enrolled_hosts(&self) -> Result<Vec<String>, StoreError> {

@@ -176,7 +176,31 @@ pub const MIGRATIONS: &[&[Step]] = &[
     // each imported finding first arrived in. Kept beside `findings` rather than as new
     // columns: a column after the envelope would slow every chain query (see 4).
     &[Step::Sql(SQL_V5)],
+    // 6: each finding's brief and the evidence of its failed rules, what the report reads of
+    // it (`collector::brief`), so a report at 100,000 hosts does not decode 100,000 full
+    // envelopes. Findings stored before have none and are read from their envelopes. Beside
+    // `findings` for the reason given at 5, and apart from each other so the briefs of every
+    // host are read without the device lists a page shows a few of.
+    // And the chain columns in an index of their own, host by host: the chains are read from
+    // it alone rather than from table pages that hold the envelopes.
+    &[
+        Step::Sql(SQL_V6),
+        Step::Sql(
+            "CREATE INDEX findings_chain ON findings (host_id, id, digest, sequence, previous,
+                 reset_reason, time, received_at, inbox_name, link_digest);",
+        ),
+    ],
 ];
+
+/// Migration 6 (PostgreSQL's step 6 is the same table with its own types).
+const SQL_V6: &str = "CREATE TABLE finding_briefs (
+         finding_id INTEGER PRIMARY KEY REFERENCES findings (id),
+         brief BLOB NOT NULL
+     );
+     CREATE TABLE finding_evidence (
+         finding_id INTEGER PRIMARY KEY REFERENCES findings (id),
+         evidence BLOB NOT NULL
+     );";
 
 /// Migration 5 (PostgreSQL's step 5 creates the same tables with its own types).
 const SQL_V5: &str = "CREATE TABLE exports (
@@ -311,6 +335,26 @@ fn merge_same_payload(tx: &Transaction<'_>) -> Result<(), StoreError> {
         merge().map_err(StoreError::at("merging a finding stored twice"))?;
     }
     Ok(())
+}
+
+/// Migrations that only add tables (and indexes, which a reader does without), as a reader
+/// stands them in: the tables created empty in the connection's temporary schema, which
+/// names resolve in first. A report on a database that no collector of this version has
+/// opened yet then reads it where it lies, rather than copying a database of many GB into
+/// memory to migrate the copy. `(version, the tables' SQL)`.
+const STAND_INS: &[(usize, &str)] = &[(6, SQL_V6)];
+
+/// The SQL that stands in, for a reader, for migrating from `found` to the latest version;
+/// `None` when a migration in between does more than add tables.
+pub fn stand_ins(found: usize) -> Option<String> {
+    (found + 1..=latest_version())
+        .map(|version| {
+            STAND_INS
+                .iter()
+                .find(|(v, _)| *v == version)
+                .map(|(_, sql)| sql.replace("CREATE TABLE", "CREATE TEMP TABLE"))
+        })
+        .collect()
 }
 
 /// The schema version this program writes.
@@ -556,6 +600,62 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), before);
         let conn = Connection::open(&path).unwrap();
         assert_eq!(version(&conn).unwrap(), 2);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// A database whose later migrations only add tables is read where it lies, with those
+    /// tables stood in for (empty): not copied, not migrated, and its findings are there.
+    #[test]
+    fn a_database_a_table_behind_is_read_in_place() {
+        let path = temp_db("read-only-stand-in");
+        {
+            let mut store = Store::open(&path).unwrap();
+            let mut batch = store.batch().unwrap();
+            let envelope = b"{}";
+            let brief = crate::collector::brief::Written {
+                brief: b"{}".to_vec(),
+                evidence: b"[]".to_vec(),
+            };
+            assert!(batch
+                .insert_finding(&crate::collector::store::NewFinding {
+                    identity: "p",
+                    digest: "d",
+                    link_digest: "d",
+                    host_id: "ws-1",
+                    keyid: "k",
+                    hostname: None,
+                    machine_id: None,
+                    sequence: 1,
+                    previous: None,
+                    reset_reason: None,
+                    time: "2026-01-01T00:00:00Z",
+                    verdict: "compliant",
+                    inbox_name: b"a",
+                    archived_as: b"archive/a",
+                    file_id: None,
+                    received_at: "2026-01-01T00:00:00Z",
+                    envelope,
+                    brief: Some(&brief),
+                })
+                .unwrap());
+            batch.commit().unwrap();
+        }
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "DROP TABLE finding_briefs; DROP TABLE finding_evidence; PRAGMA user_version = 5",
+            )
+            .unwrap();
+        }
+        assert!(stand_ins(5).is_some());
+        assert!(stand_ins(4).is_none(), "migration 5 is not stood in for");
+        let before = std::fs::read(&path).unwrap();
+        let store = Store::open_read_only(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 5, "not a migrated copy");
+        let data = store.report_data(std::time::SystemTime::now(), 7).unwrap();
+        assert_eq!(data.totals.findings, 1);
+        drop(store);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 

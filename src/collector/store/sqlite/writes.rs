@@ -81,7 +81,23 @@ impl Batch for SqliteBatch<'_> {
                 ])
             })
             .map_err(StoreError::at("storing a finding"))?;
-        Ok(changed == 1)
+        if changed != 1 {
+            return Ok(false);
+        }
+        if let Some(brief) = f.brief {
+            let id = self.tx.last_insert_rowid();
+            self.tx
+                .prepare_cached("INSERT INTO finding_briefs (finding_id, brief) VALUES (?1, ?2)")
+                .and_then(|mut stmt| stmt.execute(params![id, brief.brief]))
+                .and_then(|_| {
+                    self.tx.prepare_cached(
+                        "INSERT INTO finding_evidence (finding_id, evidence) VALUES (?1, ?2)",
+                    )
+                })
+                .and_then(|mut stmt| stmt.execute(params![id, brief.evidence]))
+                .map_err(StoreError::at("storing a finding's brief"))?;
+        }
+        Ok(true)
     }
 
     fn insert_replay(&mut self, r: &NewReplay<'_>) -> Result<(), StoreError> {
