@@ -809,6 +809,40 @@ fn root_on_the_services_inbox_is_refused_with_the_command_to_run() {
         let owner = fs::metadata(&path).unwrap().uid();
         assert_eq!(owner, nobody, "{} is owned by {owner}", path.display());
     }
+
+    // Export and import write the database too: refused alike, the database untouched.
+    let before = fs::read(&db).unwrap();
+    let key = dir.path("unit.key");
+    assert!(run(collector().args(["keygen", "--out"]).arg(&key))
+        .status
+        .success());
+    let export = run(collector()
+        .args(["export", "--unit", "unit-a", "--db"])
+        .arg(&db)
+        .arg("--trust")
+        .arg(&trust)
+        .arg("--key")
+        .arg(&key)
+        .arg("--out")
+        .arg(dir.path("bundle")));
+    let import = run(collector()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg("--trust")
+        .arg(&trust)
+        .arg("--units")
+        .arg(dir.dir("units"))
+        .arg(dir.path("no-such-bundle")));
+    for (what, out) in [("export", export), ("import", import)] {
+        assert_eq!(out.status.code(), Some(2), "{what}: {}", text(&out));
+        let said = common::stderr(&out);
+        assert!(
+            said.contains("runuser -u nobody -- ") && said.contains(&format!(" {what} ")),
+            "{what}: {said}"
+        );
+    }
+    assert!(!dir.path("bundle").exists());
+    assert_eq!(fs::read(&db).unwrap(), before);
 }
 
 fn a_missing_finding_is_a_gap_until_it_arrives(backend: Backend) {

@@ -331,7 +331,7 @@ fn hostile_data() -> ReportData {
         findings: 7,
         stale: false,
         failed_rules: vec!["removable-storage".to_string(), "odd-rule".to_string()],
-        unit: None,
+        unit: Some("unit-\u{1b}a".to_string()),
     };
     let title = |zh: &str, en: &str| Title {
         zh: zh.to_string(),
@@ -401,6 +401,7 @@ fn ocsf_keeps_hostile_strings_as_json_text_and_bounds_each_event() {
     assert_eq!(evidences.len(), 32, "bounded");
     assert_eq!(stick["unmapped"]["isoguard"]["evidence_total"], 40);
     assert_eq!(stick["unmapped"]["isoguard"]["evidence_omitted"], 8);
+    assert_eq!(stick["unmapped"]["isoguard"]["unit"], "unit-\u{1b}a");
     assert_eq!(evidences[1]["data"]["serial"], format!("{IMG_SERIAL}-1"));
     assert_eq!(evidences[1]["data"]["product"], SCRIPT_PRODUCT);
     let detail = evidences[0]["data"]["detail"].as_str().unwrap();

@@ -178,20 +178,7 @@ fn collect(args: &CollectArgs, lang: Lang) -> Result<Exit, Failure> {
                 .arg("path", inbox.display()),
         ));
     }
-    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if let (Some(first), Ok(exe)) = (argv.first_mut(), std::env::current_exe()) {
-        *first = exe.into_os_string();
-    }
-    let euid = rustix::process::geteuid().as_raw();
-    match owner::check_collect(euid, inbox, db.file(), &argv) {
-        Ok(None) => {}
-        Ok(Some(foreign)) => return Err(Failure::usage(foreign.phrase())),
-        Err(e) => {
-            return Err(Failure::io(
-                Msg::CollectorOwnerCheck.nest("error", i18n::os_error(&e)),
-            ))
-        }
-    }
+    refuse_foreign_owner(|euid, argv| owner::check_collect(euid, inbox, db.file(), argv))?;
     let mut store = Store::open(db).map_err(store_failure)?;
     let now = isoguard::time::rfc3339_utc(SystemTime::now());
     store.sync_enrolled(&trusted, &now).map_err(store_failure)?;
@@ -281,6 +268,25 @@ fn parse_time(option: &str, text: &str) -> Result<String, Failure> {
         })
 }
 
+/// Refuses a root run on files another user owns (`check` is one of `owner`'s checks, given
+/// the effective uid and this command line with the program's full path first).
+fn refuse_foreign_owner(
+    check: impl FnOnce(u32, &[std::ffi::OsString]) -> std::io::Result<Option<owner::ForeignOwner>>,
+) -> Result<(), Failure> {
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let (Some(first), Ok(exe)) = (argv.first_mut(), std::env::current_exe()) {
+        *first = exe.into_os_string();
+    }
+    let euid = rustix::process::geteuid().as_raw();
+    match check(euid, &argv) {
+        Ok(None) => Ok(()),
+        Ok(Some(foreign)) => Err(Failure::usage(foreign.phrase())),
+        Err(e) => Err(Failure::io(
+            Msg::CollectorOwnerCheck.nest("error", i18n::os_error(&e)),
+        )),
+    }
+}
+
 fn export(args: &ExportArgs, lang: Lang) -> Result<Exit, Failure> {
     trust::check_host_id(&args.unit).map_err(trust_failure)?;
     let from = args
@@ -307,6 +313,7 @@ fn export(args: &ExportArgs, lang: Lang) -> Result<Exit, Failure> {
             Msg::CollectorNoDatabase.with("path", file.display()),
         ));
     }
+    refuse_foreign_owner(|euid, argv| owner::check_database(euid, db.file(), argv))?;
     let mut store = Store::open(&db).map_err(store_failure)?;
     let done = bundle::export(
         &mut store,
@@ -334,6 +341,7 @@ fn import(args: &ImportArgs, lang: Lang) -> Result<Exit, Failure> {
     let hosts = trust::load(&args.trust).map_err(trust_failure)?;
     let units = trust::load(&args.units).map_err(trust_failure)?;
     let db = DbSpec::parse(args.db.as_os_str());
+    refuse_foreign_owner(|euid, argv| owner::check_database(euid, db.file(), argv))?;
     let mut store = Store::open(&db).map_err(store_failure)?;
     let now = isoguard::time::rfc3339_utc(SystemTime::now());
     store.sync_enrolled(&hosts, &now).map_err(store_failure)?;

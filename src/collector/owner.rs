@@ -1,5 +1,5 @@
-//! Who a `collect` must run as: the owner of the inbox and database, never root on files
-//! another user owns.
+//! Who a `collect` (or an `export` or `import`, which write the database too) must run as:
+//! the owner of the inbox and database, never root on files another user owns.
 //!
 //! The service runs as its own user. A security officer who runs one `collect` by hand as
 //! root would otherwise leave behind a root-owned database (created if missing), `archive/`
@@ -58,20 +58,41 @@ pub fn check_collect(
     db: Option<&Path>,
     argv: &[OsString],
 ) -> io::Result<Option<ForeignOwner>> {
-    if euid != 0 {
-        return Ok(None);
-    }
     let mut candidates = vec![
         inbox.to_path_buf(),
         inbox.join(ARCHIVE_DIR),
         inbox.join(REJECTED_DIR),
     ];
-    if let Some(db) = db {
-        let db_parent = match db.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        candidates.extend([db.to_path_buf(), db_parent]);
+    candidates.extend(database_files(db));
+    first_foreign(euid, candidates, argv)
+}
+
+/// [`check_collect`] for a command that writes only the database (`export`, `import`).
+pub fn check_database(
+    euid: u32,
+    db: Option<&Path>,
+    argv: &[OsString],
+) -> io::Result<Option<ForeignOwner>> {
+    first_foreign(euid, database_files(db), argv)
+}
+
+/// The database file and the folder SQLite writes its journal into.
+fn database_files(db: Option<&Path>) -> Vec<PathBuf> {
+    let Some(db) = db else { return Vec::new() };
+    let db_parent = match db.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    vec![db.to_path_buf(), db_parent]
+}
+
+fn first_foreign(
+    euid: u32,
+    candidates: Vec<PathBuf>,
+    argv: &[OsString],
+) -> io::Result<Option<ForeignOwner>> {
+    if euid != 0 {
+        return Ok(None);
     }
     for path in candidates {
         let meta = match std::fs::symlink_metadata(&path) {

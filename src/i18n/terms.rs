@@ -274,6 +274,11 @@ pub const TERMS: &[(&str, &str, &str)] = &[
     ),
     ("step.reading findings", "reading findings", "读取检查结果"),
     ("step.reading briefs", "reading briefs", "读取检查结果摘要"),
+    (
+        "step.analysing the chains",
+        "analysing the chains",
+        "分析检查结果链",
+    ),
     ("step.reading evidence", "reading evidence", "读取证据"),
     (
         "step.standing in for newer tables",

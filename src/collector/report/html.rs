@@ -94,9 +94,23 @@ pub(super) fn render_carrying(data: &ReportData, lang: Lang, evidence_rows: usiz
     totals(&mut out, data);
     let groups = by_unit(data);
     units(&mut out, &groups, &data.units);
-    hosts(&mut out, &groups);
-    by_rule(&mut out, data);
-    by_host(&mut out, data, evidence_rows);
+    // The two long tables, one on each core; the page is the same as written in turn.
+    let (host_table, rule_tables) = std::thread::scope(|scope| {
+        let host_table = scope.spawn(|| {
+            let mut part = String::new();
+            hosts(&mut part, &groups);
+            part
+        });
+        let mut part = String::new();
+        by_rule(&mut part, data);
+        by_host(&mut part, data, evidence_rows);
+        match host_table.join() {
+            Ok(host_table) => (host_table, part),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    out.push_str(&host_table);
+    out.push_str(&rule_tables);
     stale(&mut out, data);
     chain(&mut out, data);
     rejected(&mut out, data);

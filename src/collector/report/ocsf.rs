@@ -17,7 +17,8 @@
 //! [`CELL_CHARS`] characters, and reach the output only through serde's JSON escaping, like
 //! the JSON report. An event carries at most [`MAX_EVIDENCE`] evidence items, so one host
 //! with thousands of devices cannot produce an event a SIEM refuses; `unmapped.isoguard`
-//! says how many were left out.
+//! says how many were left out, and (`unit`) which unit below a host's finding came up
+//! through, when it came in a bundle.
 
 use std::collections::HashMap;
 
@@ -193,6 +194,10 @@ fn event(
     }
     if let Some(text) = remediation {
         isoguard["remediation_zh"] = json!(bound(&text.zh));
+    }
+    // The unit below whose bundle brought the host's latest finding up to this collector.
+    if let Some(unit) = host.and_then(|h| h.unit.as_deref()) {
+        isoguard["unit"] = json!(bound(unit));
     }
 
     let mut analytic = json!({ "uid": rule, "name": rule, "type_id": 1, "type": "Rule" });

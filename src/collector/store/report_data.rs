@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::collector::brief::{self, Brief, FailedEvidence};
 use crate::collector::chain::{self, Link};
+use crate::collector::cores::map_on_cores;
 use crate::collector::model::{
     ChainProblem, HostRow, ReportData, RuleCount, Title, Totals, Violation, REPORT_SCHEMA,
 };
@@ -248,13 +249,17 @@ pub(super) fn report_data(
     let mut by_rule: BTreeMap<String, RuleCount> = BTreeMap::new();
     let mut chain_problems = Vec::new();
 
-    let analyses: Vec<(&String, &[Link], chain::Analysis)> = host_ids
-        .iter()
-        .map(|host_id| {
+    // Hosts' chains are independent: analysed on every core.
+    let analyses: Vec<(&String, &[Link], chain::Analysis)> =
+        map_on_cores(host_ids.iter().collect(), |host_id: &String| {
             let host_links = links.get(host_id).map(Vec::as_slice).unwrap_or_default();
             (host_id, host_links, chain::analyse(host_links))
         })
-        .collect();
+        .into_iter()
+        .collect::<Option<_>>()
+        .ok_or_else(|| {
+            StoreError::at("analysing the chains")(std::io::Error::other("an analysis failed"))
+        })?;
     let latest_link = |links: &[Link], analysis: &chain::Analysis| {
         analysis.latest.and_then(|i| links.get(i)).map(|l| l.id)
     };
