@@ -241,7 +241,17 @@ pub trait Batch {
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
-/// What [`Backend::envelopes`] calls with each finding's id and envelope (borrowed: the
+/// Which stored bytes of a finding [`Backend::blobs`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blob {
+    Envelope,
+    /// Its brief (`collector::brief`), for findings stored at schema 6 or later.
+    Brief,
+    /// The evidence stored with its brief.
+    Evidence,
+}
+
+/// What [`Backend::blobs`] calls with each finding's id and envelope (borrowed: the
 /// caller copies what it keeps).
 pub type EachEnvelope<'a> = dyn FnMut(i64, &[u8]) -> Result<(), StoreError> + 'a;
 
@@ -261,14 +271,11 @@ pub trait Backend {
     fn replays(&self) -> Result<Vec<ReplayRow>, StoreError>;
     /// The stored envelope of a finding.
     fn envelope(&self, id: i64) -> Result<Vec<u8>, StoreError>;
-    /// Calls `each` with the stored envelope of every finding in `ids` that exists, in any
+    /// Calls `each` with the `kind` blob of every finding in `ids` that has one, in any
     /// order: the report reads one per host, and one round trip per host is what a server
     /// database makes slow.
-    fn envelopes(&self, ids: &[i64], each: &mut EachEnvelope<'_>) -> Result<(), StoreError>;
-    /// As [`Backend::envelopes`], with the briefs of the findings in `ids` that have one.
-    fn briefs(&self, ids: &[i64], each: &mut EachEnvelope<'_>) -> Result<(), StoreError>;
-    /// As [`Backend::envelopes`], with the evidence stored with those briefs.
-    fn evidence(&self, ids: &[i64], each: &mut EachEnvelope<'_>) -> Result<(), StoreError>;
+    fn blobs(&self, kind: Blob, ids: &[i64], each: &mut EachEnvelope<'_>)
+        -> Result<(), StoreError>;
     /// Host identities of every key ever enrolled.
     fn enrolled_hosts(&self) -> Result<Vec<String>, StoreError>;
     /// Refused files, in the order they were refused.

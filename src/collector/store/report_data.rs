@@ -21,7 +21,7 @@ use crate::finding::dsse::Envelope;
 use crate::finding::v1::{self, Open, Severity, Verdict};
 use crate::time::{parse_rfc3339_utc, rfc3339_utc, unix_seconds};
 
-use super::backend::{Backend, EachEnvelope};
+use super::backend::{Backend, Blob, EachEnvelope};
 use super::chains::{replay_problem, sort};
 use super::StoreError;
 
@@ -81,9 +81,11 @@ fn latest_of(db: &dyn Backend, ids: &[i64]) -> Result<Latest, StoreError> {
     // In id order, which is the tables' own: each look-up lands near the last.
     let mut ids = ids.to_vec();
     ids.sort_unstable();
-    let mut briefs = decode_all(&ids, &|ids, each| db.briefs(ids, each), &|bytes, _| {
-        brief::read(bytes)
-    })?;
+    let mut briefs = decode_all(
+        &ids,
+        &|ids, each| db.blobs(Blob::Brief, ids, each),
+        &|bytes, _| brief::read(bytes),
+    )?;
     let without: Vec<i64> = ids
         .iter()
         .copied()
@@ -93,7 +95,7 @@ fn latest_of(db: &dyn Backend, ids: &[i64]) -> Result<Latest, StoreError> {
     if !without.is_empty() {
         let decoded = decode_all(
             &without,
-            &|ids, each| db.envelopes(ids, each),
+            &|ids, each| db.blobs(Blob::Envelope, ids, each),
             &brief_of_envelope,
         )?;
         for (id, (brief, devices)) in decoded {
@@ -192,7 +194,7 @@ fn fill_evidence(
     to_read.dedup();
     evidence.extend(decode_all(
         &to_read,
-        &|ids, each| db.evidence(ids, each),
+        &|ids, each| db.blobs(Blob::Evidence, ids, each),
         &|bytes, _| brief::read_evidence(bytes),
     )?);
     for i in wanted {

@@ -174,28 +174,13 @@ impl Backend for PostgresBackend {
         reads::envelope(&mut self.client.borrow_mut(), id)
     }
 
-    fn envelopes(
+    fn blobs(
         &self,
+        kind: crate::collector::store::backend::Blob,
         ids: &[i64],
         each: &mut crate::collector::store::backend::EachEnvelope<'_>,
     ) -> Result<(), StoreError> {
-        reads::envelopes(&mut self.client.borrow_mut(), ids, each)
-    }
-
-    fn briefs(
-        &self,
-        ids: &[i64],
-        each: &mut crate::collector::store::backend::EachEnvelope<'_>,
-    ) -> Result<(), StoreError> {
-        reads::briefs(&mut self.client.borrow_mut(), ids, each)
-    }
-
-    fn evidence(
-        &self,
-        ids: &[i64],
-        each: &mut crate::collector::store::backend::EachEnvelope<'_>,
-    ) -> Result<(), StoreError> {
-        reads::evidence(&mut self.client.borrow_mut(), ids, each)
+        reads::blobs(&mut self.client.borrow_mut(), kind, ids, each)
     }
 
     fn enrolled_hosts(&self) -> Result<Vec<String>, StoreError> {

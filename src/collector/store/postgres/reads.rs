@@ -13,7 +13,7 @@ use postgres::{Client, Row};
 
 use crate::collector::chain::Link;
 use crate::collector::model::RejectedFile;
-use crate::collector::store::backend::{EachEnvelope, ReplayRow, StoredFinding, Written};
+use crate::collector::store::backend::{Blob, EachEnvelope, ReplayRow, StoredFinding, Written};
 use crate::collector::store::StoreError;
 
 /// Findings read per round trip by `for_each_finding`: enough to amortise the trip, few
@@ -117,49 +117,28 @@ pub fn envelope(client: &mut Client, id: i64) -> Result<Vec<u8>, StoreError> {
         .map_err(StoreError::at("reading a finding"))
 }
 
-/// [`PAGE`] envelopes per round trip.
-pub fn envelopes(
+/// [`PAGE`] blobs per round trip.
+pub fn blobs(
     client: &mut Client,
+    kind: Blob,
     ids: &[i64],
     each: &mut EachEnvelope<'_>,
 ) -> Result<(), StoreError> {
-    blobs_by_id(
-        client,
-        "SELECT id, envelope FROM findings WHERE id = ANY($1)",
-        "reading findings",
-        ids,
-        each,
-    )
-}
-
-/// [`PAGE`] briefs per round trip.
-pub fn briefs(
-    client: &mut Client,
-    ids: &[i64],
-    each: &mut EachEnvelope<'_>,
-) -> Result<(), StoreError> {
-    blobs_by_id(
-        client,
-        "SELECT finding_id, brief FROM finding_briefs WHERE finding_id = ANY($1)",
-        "reading briefs",
-        ids,
-        each,
-    )
-}
-
-/// [`PAGE`] evidence lists per round trip.
-pub fn evidence(
-    client: &mut Client,
-    ids: &[i64],
-    each: &mut EachEnvelope<'_>,
-) -> Result<(), StoreError> {
-    blobs_by_id(
-        client,
-        "SELECT finding_id, evidence FROM finding_evidence WHERE finding_id = ANY($1)",
-        "reading evidence",
-        ids,
-        each,
-    )
+    let (sql, what) = match kind {
+        Blob::Envelope => (
+            "SELECT id, envelope FROM findings WHERE id = ANY($1)",
+            "reading findings",
+        ),
+        Blob::Brief => (
+            "SELECT finding_id, brief FROM finding_briefs WHERE finding_id = ANY($1)",
+            "reading briefs",
+        ),
+        Blob::Evidence => (
+            "SELECT finding_id, evidence FROM finding_evidence WHERE finding_id = ANY($1)",
+            "reading evidence",
+        ),
+    };
+    blobs_by_id(client, sql, what, ids, each)
 }
 
 /// The (id, blob) rows `sql` (with an array of ids as `$1`) finds, a page of ids at a time.

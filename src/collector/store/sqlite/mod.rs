@@ -161,28 +161,13 @@ impl Backend for SqliteBackend {
         reads::envelope(&self.conn, id)
     }
 
-    fn envelopes(
+    fn blobs(
         &self,
+        kind: crate::collector::store::backend::Blob,
         ids: &[i64],
         each: &mut crate::collector::store::backend::EachEnvelope<'_>,
     ) -> Result<(), StoreError> {
-        reads::envelopes(&self.conn, ids, each)
-    }
-
-    fn briefs(
-        &self,
-        ids: &[i64],
-        each: &mut crate::collector::store::backend::EachEnvelope<'_>,
-    ) -> Result<(), StoreError> {
-        reads::briefs(&self.conn, ids, each)
-    }
-
-    fn evidence(
-        &self,
-        ids: &[i64],
-        each: &mut crate::collector::store::backend::EachEnvelope<'_>,
-    ) -> Result<(), StoreError> {
-        reads::evidence(&self.conn, ids, each)
+        reads::blobs(&self.conn, kind, ids, each)
     }
 
     fn enrolled_hosts(&self) -> Result<Vec<String>, StoreError> {

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 
 use crate::collector::chain::Link;
 use crate::collector::model::RejectedFile;
-use crate::collector::store::backend::{EachEnvelope, ReplayRow, StoredFinding, Written};
+use crate::collector::store::backend::{Blob, EachEnvelope, ReplayRow, StoredFinding, Written};
 use crate::collector::store::StoreError;
 
 /// Host by host from the chain index (schema 6), which holds every column read here, so the
@@ -114,46 +114,27 @@ pub fn envelope(conn: &Connection, id: i64) -> Result<Vec<u8>, StoreError> {
 
 /// One cached statement per id: SQLite is in this process, so a query costs microseconds and
 /// there is no round trip to save.
-pub fn envelopes(
+pub fn blobs(
     conn: &Connection,
+    kind: Blob,
     ids: &[i64],
     each: &mut EachEnvelope<'_>,
 ) -> Result<(), StoreError> {
-    blobs_by_id(
-        conn,
-        "SELECT envelope FROM findings WHERE id = ?1",
-        "reading findings",
-        ids,
-        each,
-    )
-}
-
-pub fn briefs(
-    conn: &Connection,
-    ids: &[i64],
-    each: &mut EachEnvelope<'_>,
-) -> Result<(), StoreError> {
-    blobs_by_id(
-        conn,
-        "SELECT brief FROM finding_briefs WHERE finding_id = ?1",
-        "reading briefs",
-        ids,
-        each,
-    )
-}
-
-pub fn evidence(
-    conn: &Connection,
-    ids: &[i64],
-    each: &mut EachEnvelope<'_>,
-) -> Result<(), StoreError> {
-    blobs_by_id(
-        conn,
-        "SELECT evidence FROM finding_evidence WHERE finding_id = ?1",
-        "reading evidence",
-        ids,
-        each,
-    )
+    let (sql, what) = match kind {
+        Blob::Envelope => (
+            "SELECT envelope FROM findings WHERE id = ?1",
+            "reading findings",
+        ),
+        Blob::Brief => (
+            "SELECT brief FROM finding_briefs WHERE finding_id = ?1",
+            "reading briefs",
+        ),
+        Blob::Evidence => (
+            "SELECT evidence FROM finding_evidence WHERE finding_id = ?1",
+            "reading evidence",
+        ),
+    };
+    blobs_by_id(conn, sql, what, ids, each)
 }
 
 /// One blob per id that `sql` (with the id as `?1`) finds.
