@@ -7,7 +7,9 @@
 //! id, and the seed corpus holds real findings the agent signed with it. A mutation of an
 //! envelope almost always breaks its signature, which would keep the fuzzer out of everything
 //! after the signature check; so each input whose payload decodes is also re-signed with the
-//! same key and examined again, letting mutated payloads reach the finding checks.
+//! same key and examined again, letting mutated payloads reach the finding checks. A finding
+//! accepted comes with the brief ingest writes from its own parse of the payload, which must
+//! be the brief `brief::of_payload` writes from the payload alone, byte for byte.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -16,6 +18,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
 
+use isoguard::collector::brief;
 use isoguard::collector::ingest::examine_bytes;
 use isoguard::finding::dsse::{self, Envelope};
 use isoguard::finding::keys::{PrivateKey, PublicKey, TrustedKeys};
@@ -38,12 +41,16 @@ fn keys() -> &'static (TrustedKeys, PrivateKey) {
 
 fuzz_target!(|data: &[u8]| {
     let (trusted, key) = keys();
-    let _ = examine_bytes(data, trusted);
     let payload = serde_json::from_slice::<Envelope>(data)
         .ok()
         .and_then(|envelope| BASE64.decode(envelope.payload).ok());
+    if let (Ok((_, written)), Some(payload)) = (examine_bytes(data, trusted), &payload) {
+        assert_eq!(brief::of_payload(payload), Some(written));
+    }
     if let Some(payload) = payload {
         let resigned = dsse::sign(&payload, key).to_json();
-        let _ = examine_bytes(resigned.as_bytes(), trusted);
+        if let Ok((_, written)) = examine_bytes(resigned.as_bytes(), trusted) {
+            assert_eq!(brief::of_payload(&payload), Some(written));
+        }
     }
 });

@@ -298,13 +298,14 @@ impl Examiner<'_> {
 
 /// What the collector makes of one inbox file's bytes, as a pass would (signature against
 /// `trusted`, the finding's shape and schema, the signer's binding to the host it names), for
-/// fuzzing and for tools: the finding's identity, or why it would be refused. A document cut
-/// short is refused as malformed here (a pass would wait for a file still being written).
+/// fuzzing and for tools: the finding's identity and the brief it would be stored with, or
+/// why it would be refused. A document cut short is refused as malformed here (a pass would
+/// wait for a file still being written).
 pub fn examine_bytes(
     bytes: &[u8],
     trusted: &TrustedKeys,
-) -> Result<Identity, (RejectKind, String)> {
-    check_arrival(bytes.to_vec(), trusted).map(|found| found.identity)
+) -> Result<(Identity, brief::Written), (RejectKind, String)> {
+    check_arrival(bytes.to_vec(), trusted).map(|found| (found.identity, found.brief))
 }
 
 /// The checks of a pass for an envelope that arrived another way than through the inbox (a
@@ -529,8 +530,8 @@ mod tests {
         let payload = serde_json::to_vec(&finding).unwrap();
         let envelope = dsse::sign(&payload, &key).to_json().into_bytes();
         assert_eq!(
-            examine_bytes(&envelope, &trusted).map(|i| i.payload),
-            Ok(digest_hex(&payload))
+            examine_bytes(&envelope, &trusted).map(|(i, brief)| (i.payload, brief)),
+            Ok((digest_hex(&payload), brief::of_payload(&payload).unwrap()))
         );
         let half = &envelope[..envelope.len() / 2];
         assert_eq!(
