@@ -1382,6 +1382,16 @@ fn briefs_say_what_the_envelopes_say(backend: Backend) {
         text(&out)
     );
     assert!(stdout(&out).contains("122 ok, 1 failed"), "{}", text(&out));
+    // Half a brief is named too (the report would read the other half alone).
+    db.strings(
+        "DELETE FROM finding_evidence WHERE finding_id = (SELECT max(finding_id) FROM finding_evidence)",
+    );
+    let out = reverify();
+    assert!(
+        stdout(&out).contains("stored brief or its evidence is missing"),
+        "{}",
+        text(&out)
+    );
 
     db.strings("DELETE FROM finding_briefs");
     db.strings("DELETE FROM finding_evidence");

@@ -34,16 +34,6 @@ pub struct Written {
     pub evidence: Vec<u8>,
 }
 
-impl Written {
-    /// A stored brief, when both of its halves are there.
-    pub fn of_halves(brief: Option<Vec<u8>>, evidence: Option<Vec<u8>>) -> Option<Written> {
-        Some(Written {
-            brief: brief?,
-            evidence: evidence?,
-        })
-    }
-}
-
 /// What a brief says besides the failed rules, borrowed from a verified payload.
 pub(crate) struct Header<'a> {
     pub(crate) hostname: Option<&'a str>,

@@ -190,7 +190,9 @@ pub struct StoredFinding {
     pub link_digest: Option<String>,
     pub inbox_name: String,
     pub envelope: Vec<u8>,
-    pub brief: Option<Written>,
+    /// Its stored brief and evidence, each as found (either may be missing).
+    pub brief: Option<Vec<u8>>,
+    pub evidence: Option<Vec<u8>>,
 }
 
 /// A key of the trust store, as the report remembers it.

@@ -21,7 +21,7 @@ use crate::finding::dsse::Envelope;
 use crate::finding::v1::{self, Open, Severity, Verdict};
 use crate::time::{parse_rfc3339_utc, rfc3339_utc, unix_seconds};
 
-use super::backend::{Backend, Blob, EachEnvelope};
+use super::backend::{Backend, Blob};
 use super::chains::{replay_problem, sort};
 use super::StoreError;
 
@@ -81,11 +81,7 @@ fn latest_of(db: &dyn Backend, ids: &[i64]) -> Result<Latest, StoreError> {
     // In id order, which is the tables' own: each look-up lands near the last.
     let mut ids = ids.to_vec();
     ids.sort_unstable();
-    let mut briefs = decode_all(
-        &ids,
-        &|ids, each| db.blobs(Blob::Brief, ids, each),
-        &|bytes, _| brief::read(bytes),
-    )?;
+    let mut briefs = decode_all(db, Blob::Brief, &ids, &|bytes, _| brief::read(bytes))?;
     let without: Vec<i64> = ids
         .iter()
         .copied()
@@ -93,11 +89,7 @@ fn latest_of(db: &dyn Backend, ids: &[i64]) -> Result<Latest, StoreError> {
         .collect();
     let mut evidence = HashMap::new();
     if !without.is_empty() {
-        let decoded = decode_all(
-            &without,
-            &|ids, each| db.blobs(Blob::Envelope, ids, each),
-            &brief_of_envelope,
-        )?;
+        let decoded = decode_all(db, Blob::Envelope, &without, &brief_of_envelope)?;
         for (id, (brief, devices)) in decoded {
             briefs.insert(id, brief);
             evidence.insert(id, devices);
@@ -106,17 +98,15 @@ fn latest_of(db: &dyn Backend, ids: &[i64]) -> Result<Latest, StoreError> {
     Ok(Latest { briefs, evidence })
 }
 
-/// How a blob source is read: the ids, and what to call with each (id, blob).
-type ReadBlobs<'a> = dyn Fn(&[i64], &mut EachEnvelope<'_>) -> Result<(), StoreError> + 'a;
-
 /// How a blob is decoded, with a scratch buffer kept from one blob to the next.
 type Decode<'a, T> = dyn Fn(&[u8], &mut Vec<u8>) -> Option<T> + Sync + 'a;
 
-/// What `read` gives for `ids`, decoded by `decode` on every core while this thread reads;
+/// The `kind` blobs of `ids`, decoded by `decode` on every core while this thread reads;
 /// blobs that do not decode are left out of the answer.
 fn decode_all<T: Send>(
+    db: &dyn Backend,
+    kind: Blob,
     ids: &[i64],
-    read: &ReadBlobs<'_>,
     decode: &Decode<'_, T>,
 ) -> Result<HashMap<i64, T>, StoreError> {
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
@@ -148,7 +138,7 @@ fn decode_all<T: Send>(
         }
         // Dropping the queue's sender when reading ends (done or failed) lets the decoders
         // finish what is queued and stop.
-        read(ids, &mut |id, bytes: &[u8]| {
+        db.blobs(kind, ids, &mut |id, bytes: &[u8]| {
             let mut buffer = spare_rx.try_recv().unwrap_or_default();
             buffer.clear();
             buffer.extend_from_slice(bytes);
@@ -192,11 +182,9 @@ fn fill_evidence(
         .collect();
     to_read.sort_unstable();
     to_read.dedup();
-    evidence.extend(decode_all(
-        &to_read,
-        &|ids, each| db.blobs(Blob::Evidence, ids, each),
-        &|bytes, _| brief::read_evidence(bytes),
-    )?);
+    evidence.extend(decode_all(db, Blob::Evidence, &to_read, &|bytes, _| {
+        brief::read_evidence(bytes)
+    })?);
     for i in wanted {
         let (Some(violation), Some(&(id, index))) = (violations.get_mut(i), sources.get(i)) else {
             continue;

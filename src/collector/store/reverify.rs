@@ -79,13 +79,17 @@ fn check_stored(stored: &StoredFinding, trusted: &TrustedKeys) -> Result<(), Str
     {
         return Err("stored sequence or previous digest differs from the signed payload".into());
     }
-    // The report believes the brief; it must say what the payload says.
-    if let Some(stored_brief) = &stored.brief {
-        let read =
-            brief::read(&stored_brief.brief).zip(brief::read_evidence(&stored_brief.evidence));
-        if read.is_none() || read != brief::from_payload(&verified.payload) {
-            return Err("stored brief differs from the signed payload".into());
+    // The report believes the brief; it must say what the payload says. A half missing is
+    // a change too: the report would read the other half alone.
+    match (&stored.brief, &stored.evidence) {
+        (None, None) => {}
+        (Some(stored_brief), Some(evidence)) => {
+            let read = brief::read(stored_brief).zip(brief::read_evidence(evidence));
+            if read.is_none() || read != brief::from_payload(&verified.payload) {
+                return Err("stored brief differs from the signed payload".into());
+            }
         }
+        _ => return Err("stored brief or its evidence is missing".into()),
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use postgres::{Client, Row};
 
 use crate::collector::chain::Link;
 use crate::collector::model::RejectedFile;
-use crate::collector::store::backend::{Blob, EachEnvelope, ReplayRow, StoredFinding, Written};
+use crate::collector::store::backend::{Blob, EachEnvelope, ReplayRow, StoredFinding};
 use crate::collector::store::StoreError;
 
 /// Findings read per round trip by `for_each_finding`: enough to amortise the trip, few
@@ -235,7 +235,8 @@ pub fn for_each_finding(
                     envelope: row.try_get(6)?,
                     payload_digest: row.try_get(7)?,
                     link_digest: row.try_get(8)?,
-                    brief: Written::of_halves(row.try_get(9)?, row.try_get(10)?),
+                    brief: row.try_get(9)?,
+                    evidence: row.try_get(10)?,
                 })
             };
             let finding = read().map_err(failed(what))?;

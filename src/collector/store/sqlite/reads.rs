@@ -9,7 +9,7 @@ use rusqlite::Connection;
 
 use crate::collector::chain::Link;
 use crate::collector::model::RejectedFile;
-use crate::collector::store::backend::{Blob, EachEnvelope, ReplayRow, StoredFinding, Written};
+use crate::collector::store::backend::{Blob, EachEnvelope, ReplayRow, StoredFinding};
 use crate::collector::store::StoreError;
 
 /// Host by host from the chain index (schema 6), which holds every column read here, so the
@@ -218,7 +218,8 @@ pub fn for_each_finding(
                 envelope: row.get(6)?,
                 payload_digest: row.get(7)?,
                 link_digest: row.get(8)?,
-                brief: Written::of_halves(row.get(9)?, row.get(10)?),
+                brief: row.get(9)?,
+                evidence: row.get(10)?,
             })
         };
         let finding = read(row).map_err(StoreError::at("reading findings"))?;
