@@ -18,8 +18,8 @@
 
 use std::borrow::Cow;
 
-use serde::de::{IgnoredAny, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::finding::v1::{self, Open, Severity, Status, Verdict};
@@ -242,38 +242,12 @@ pub(crate) struct BriefResult {
     pub(crate) title: v1::Title,
     pub(crate) severity: Open<Severity>,
     pub(crate) remediation: v1::Title,
-    /// How many devices its evidence names: a count in a brief, the list in a payload.
-    #[serde(deserialize_with = "count_or_list")]
+    /// How many devices its evidence names.
     pub(crate) evidence: usize,
 }
 
 /// Each failed rule's evidence, in the brief's order.
 pub(crate) type FailedEvidence = Vec<Vec<v1::Evidence>>;
-
-/// A number as it is, or an array by its length (stepped over, nothing built).
-fn count_or_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<usize, D::Error> {
-    struct CountOrList;
-    impl<'de> Visitor<'de> for CountOrList {
-        type Value = usize;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a count or a list")
-        }
-
-        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<usize, E> {
-            usize::try_from(n).map_err(E::custom)
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
-            let mut n = 0;
-            while seq.next_element::<IgnoredAny>()?.is_some() {
-                n += 1;
-            }
-            Ok(n)
-        }
-    }
-    deserializer.deserialize_any(CountOrList)
-}
 
 /// A stored brief, if it is one of this version and reads as one (a brief of another
 /// version that does not read as this one's fields is `None` all the same).
@@ -292,30 +266,52 @@ pub(crate) fn read_evidence(bytes: &[u8]) -> Option<FailedEvidence> {
     serde_json::from_slice(bytes).ok()
 }
 
-/// The failed results of a payload, for their evidence.
+/// A payload as the brief reads it, in one pass (the inventory and the rest stepped over).
 #[derive(Deserialize)]
-struct PayloadResults {
+struct PayloadView {
+    host: BriefHost,
+    time: String,
+    policy: BriefPolicy,
+    verdict: Open<Verdict>,
     results: Vec<PayloadResult>,
+    sequence: u64,
 }
 
 #[derive(Deserialize)]
 struct PayloadResult {
+    rule: String,
+    title: v1::Title,
+    severity: Open<Severity>,
     status: Open<Status>,
+    remediation: v1::Title,
     evidence: Vec<v1::Evidence>,
 }
 
 /// What a verified payload's brief and evidence say, read from the payload itself.
 pub(crate) fn from_payload(payload: &[u8]) -> Option<(Brief, FailedEvidence)> {
-    let mut brief: Brief = serde_json::from_slice(payload).ok()?;
-    let results: PayloadResults = serde_json::from_slice(payload).ok()?;
-    let (mut kept, mut evidence) = (Vec::new(), Vec::new());
-    for (result, full) in brief.results.into_iter().zip(results.results) {
-        if full.status.is(Status::Fail) {
-            kept.push(result);
-            evidence.push(full.evidence);
+    let view: PayloadView = serde_json::from_slice(payload).ok()?;
+    let (mut results, mut evidence) = (Vec::new(), Vec::new());
+    for result in view.results {
+        if result.status.is(Status::Fail) {
+            results.push(BriefResult {
+                rule: result.rule,
+                title: result.title,
+                severity: result.severity,
+                remediation: result.remediation,
+                evidence: result.evidence.len(),
+            });
+            evidence.push(result.evidence);
         }
     }
-    brief.results = kept;
+    let brief = Brief {
+        version: None,
+        host: view.host,
+        time: view.time,
+        policy: view.policy,
+        verdict: view.verdict,
+        results,
+        sequence: view.sequence,
+    };
     Some((brief, evidence))
 }
 

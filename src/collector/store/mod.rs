@@ -187,3 +187,21 @@ impl Store {
         reverify::reverify(self.db.as_ref(), trusted, &mut failed)
     }
 }
+
+/// For a reader of a database at version `found`: the SQL standing in for each version after
+/// it up to `latest`, from a backend's `(version, SQL)` list (`sqlite::schema::stand_ins`);
+/// `None` when a version in between has none (it does more than add tables).
+pub(crate) fn stand_ins_after(
+    found: usize,
+    latest: usize,
+    stand_ins: &[(usize, &'static str)],
+) -> Option<Vec<&'static str>> {
+    (found + 1..=latest)
+        .map(|version| {
+            stand_ins
+                .iter()
+                .find(|(v, _)| *v == version)
+                .map(|(_, sql)| *sql)
+        })
+        .collect()
+}

@@ -170,9 +170,9 @@ fn fill_evidence(
                 break;
             }
         }
-        shown = shown.saturating_add(
-            usize::try_from(violation.evidence_left_out.max(1)).unwrap_or(usize::MAX),
-        );
+        // Not yet filled in, so the device count is all in `evidence_left_out`.
+        let rows_of = usize::try_from(violation.evidence_left_out).unwrap_or(usize::MAX);
+        shown = shown.saturating_add(rows_of.max(1));
         wanted.push(i);
     }
     let mut to_read: Vec<i64> = wanted
@@ -235,7 +235,9 @@ pub(super) fn report_data(
 
     let mut totals = Totals::default();
     let mut hosts = Vec::with_capacity(host_ids.len());
-    let mut violations = Vec::new();
+    // Each host's violations, with the finding and failed-rule index each came from (to put
+    // its evidence in later).
+    let mut by_host: Vec<Vec<(Violation, (i64, usize))>> = Vec::new();
     let mut by_rule: BTreeMap<String, RuleCount> = BTreeMap::new();
     let mut chain_problems = Vec::new();
 
@@ -265,8 +267,6 @@ pub(super) fn report_data(
         briefs: mut decoded,
         evidence: evidence_read,
     } = latest_of(db, &latest_ids)?;
-    // Which finding and failed rule each violation is, to put its evidence in later.
-    let mut sources: Vec<(i64, usize)> = Vec::new();
     tracing::debug!(
         ms = started.elapsed().as_millis(),
         "report: latest findings read"
@@ -304,6 +304,7 @@ pub(super) fn report_data(
                 // An error, or a verdict this collector does not know: not compliant.
                 _ => totals.error += 1,
             }
+            let mut host_violations = Vec::with_capacity(finding.results.len());
             for (index, result) in finding.results.into_iter().enumerate() {
                 row.failed_rules.push(result.rule.clone());
                 by_rule
@@ -316,8 +317,7 @@ pub(super) fn report_data(
                         remediation: Some(title(&result.remediation)),
                     })
                     .hosts += 1;
-                sources.push((link.id, index));
-                violations.push(Violation {
+                let violation = Violation {
                     host_id: host_id.clone(),
                     hostname: finding.host.hostname.clone(),
                     time: finding.time.clone(),
@@ -330,8 +330,10 @@ pub(super) fn report_data(
                     severity: result.severity,
                     evidence: Vec::new(),
                     evidence_left_out: count(result.evidence),
-                });
+                };
+                host_violations.push((violation, (link.id, index)));
             }
+            by_host.push(host_violations);
             row.hostname = finding.host.hostname;
             row.machine_id = finding.host.machine_id;
             row.last_time = Some(finding.time);
@@ -363,30 +365,17 @@ pub(super) fn report_data(
 
     let rejected = db.rejected()?;
 
-    // The order a page shows them in, which is what `EvidenceRows::First` counts rows in.
-    // Each host's violations are together: the hosts are put in order, then each one's.
-    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
-    for (i, violation) in violations.iter().enumerate() {
-        match runs.last_mut() {
-            Some(run) if violations[run.start].host_id == violation.host_id => run.end = i + 1,
-            _ => runs.push(i..i + 1),
-        }
-    }
-    runs.sort_by(|a, b| violations[a.start].display_order(&violations[b.start]));
-    let mut order: Vec<usize> = Vec::with_capacity(violations.len());
-    for run in runs {
-        let start = order.len();
-        order.extend(run);
-        order[start..].sort_by(|&a, &b| violations[a].display_order(&violations[b]));
-    }
-    let mut violations: Vec<Violation> = {
-        let mut slots: Vec<Option<Violation>> = violations.into_iter().map(Some).collect();
-        order.iter().filter_map(|&i| slots[i].take()).collect()
-    };
-    let sources: Vec<(i64, usize)> = order
-        .iter()
-        .filter_map(|&i| sources.get(i).copied())
-        .collect();
+    // The order a page shows them in, which is what `EvidenceRows::First` counts rows in:
+    // the hosts put in order (100,000 of them, not every violation), then each one's.
+    by_host.retain(|host| !host.is_empty());
+    by_host.sort_by(|a, b| a[0].0.display_order(&b[0].0));
+    let (mut violations, sources): (Vec<Violation>, Vec<(i64, usize)>) = by_host
+        .into_iter()
+        .flat_map(|mut host| {
+            host.sort_by(|a, b| a.0.display_order(&b.0));
+            host
+        })
+        .unzip();
     fill_evidence(db, &mut violations, &sources, evidence, evidence_read)?;
     tracing::debug!(ms = started.elapsed().as_millis(), "report: evidence read");
 

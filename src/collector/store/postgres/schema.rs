@@ -146,14 +146,8 @@ const STAND_INS: &[(usize, &str)] = &[(
 /// The SQL that stands in, for a reader, for the steps from `found` to the latest version;
 /// `None` when one of them does more than add tables.
 pub fn stand_ins(found: usize) -> Option<String> {
-    (found + 1..=latest_version())
-        .map(|version| {
-            STAND_INS
-                .iter()
-                .find(|(v, _)| *v == version)
-                .map(|(_, sql)| format!("{sql};"))
-        })
-        .collect()
+    let tables = crate::collector::store::stand_ins_after(found, latest_version(), STAND_INS)?;
+    Some(tables.join(";\n") + ";")
 }
 
 /// The schema version this program writes; the same as SQLite's.

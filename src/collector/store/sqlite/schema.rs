@@ -347,14 +347,8 @@ const STAND_INS: &[(usize, &str)] = &[(6, SQL_V6)];
 /// The SQL that stands in, for a reader, for migrating from `found` to the latest version;
 /// `None` when a migration in between does more than add tables.
 pub fn stand_ins(found: usize) -> Option<String> {
-    (found + 1..=latest_version())
-        .map(|version| {
-            STAND_INS
-                .iter()
-                .find(|(v, _)| *v == version)
-                .map(|(_, sql)| sql.replace("CREATE TABLE", "CREATE TEMP TABLE"))
-        })
-        .collect()
+    let tables = crate::collector::store::stand_ins_after(found, latest_version(), STAND_INS)?;
+    Some(tables.concat().replace("CREATE TABLE", "CREATE TEMP TABLE"))
 }
 
 /// The schema version this program writes.
